@@ -1,0 +1,65 @@
+"""The cluster spec: pydantic models, the position-keeping loader, and the JSON Schema."""
+
+from typing import Any
+
+from gpuforge.spec._loader import SpecDocument, load_spec, load_spec_text
+from gpuforge.spec._models import (
+    Checks,
+    ClusterSpec,
+    Cost,
+    Fabric,
+    GpuSettings,
+    LockedClocks,
+    MigConfig,
+    Monitoring,
+    MpsConfig,
+    Pool,
+    PoolGpu,
+    PoolNetwork,
+    RoceSettings,
+    Rollout,
+    Security,
+    SoftwareSpec,
+    StateConfig,
+    Storage,
+    Validation,
+)
+from gpuforge.spec._notation import PROVIDERS, TargetRef, parse_target
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a spec file, for editor completion and validation."""
+    schema = ClusterSpec.model_json_schema(by_alias=True, mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "gpuforge Cluster spec (gpuforge/v1)"
+    return schema
+
+
+__all__ = [
+    "PROVIDERS",
+    "Checks",
+    "ClusterSpec",
+    "Cost",
+    "Fabric",
+    "GpuSettings",
+    "LockedClocks",
+    "MigConfig",
+    "Monitoring",
+    "MpsConfig",
+    "Pool",
+    "PoolGpu",
+    "PoolNetwork",
+    "RoceSettings",
+    "Rollout",
+    "Security",
+    "SoftwareSpec",
+    "SpecDocument",
+    "StateConfig",
+    "Storage",
+    "TargetRef",
+    "Validation",
+    "json_schema",
+    "load_spec",
+    "load_spec_text",
+    "parse_target",
+]

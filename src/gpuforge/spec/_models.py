@@ -1,0 +1,439 @@
+"""The cluster spec (`apiVersion: gpuforge/v1`, `kind: Cluster`) as pydantic v2 models.
+
+Every section but `name`, `target` and one pool has defaults. Compact notations are accepted
+and normalised by "before" validators, so a loaded spec always holds the canonical form.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from gpuforge.catalog import load_catalog, parse_requirement
+from gpuforge.spec._notation import (
+    TargetRef,
+    check_name,
+    parse_batch,
+    parse_gpu,
+    parse_speed_gbps,
+    parse_target,
+)
+
+Market = Literal["on-demand", "spot", "spot-with-fallback"]
+_COMPUTE_MODE_ALIASES = {"0": "DEFAULT", "1": "EXCLUSIVE_PROCESS", "2": "PROHIBITED"}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def _version_text(value: Any) -> str:
+    return str(parse_requirement(value))
+
+
+def _compute_mode(value: Any) -> Any:
+    text = str(value).strip().upper().replace("-", "_")
+    return _COMPUTE_MODE_ALIASES.get(text, text)
+
+
+def _mig_off(value: Any) -> Any:
+    return None if value in (False, "none", "disabled", "off") else value
+
+
+def _known_os(value: str) -> str:
+    known = load_catalog().os_releases
+    if value not in known:
+        raise ValueError(f"unsupported OS {value!r}; supported: {', '.join(known)}")
+    return value
+
+
+def _target(value: Any) -> TargetRef:
+    return value if isinstance(value, TargetRef) else parse_target(value)
+
+
+VersionText = Annotated[
+    str,
+    BeforeValidator(_version_text),
+    Field(description='auto, an exact version, a branch/release ("535", "12.2") or a range'),
+]
+ComputeMode = Annotated[
+    Literal["DEFAULT", "EXCLUSIVE_PROCESS", "PROHIBITED"], BeforeValidator(_compute_mode)
+]
+OsName = Annotated[str, AfterValidator(_known_os)]
+Target = Annotated[
+    TargetRef,
+    BeforeValidator(_target),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^(aws|azure|gcp|vsphere)/[A-Za-z0-9_.-]+$|^(onprem|local)$",
+            "description": "aws/<region>, azure/<region>, gcp/<region>, vsphere/<dc>, onprem, local",
+        }
+    ),
+]
+
+
+class StateConfig(_Section):
+    """Where Terraform keeps state, with locking for the remote backends."""
+
+    backend: Literal["local", "s3", "gcs", "azurerm"] = "local"
+    path: str | None = Field(None, description="local: state file path")
+    bucket: str | None = Field(None, description="s3/gcs: bucket name")
+    key: str | None = Field(None, description="s3: object key; default <cluster>/terraform.tfstate")
+    region: str | None = Field(None, description="s3: bucket region")
+    lock_table: str | None = Field(None, description="s3: DynamoDB table used for locking")
+    prefix: str | None = Field(None, description="gcs: object prefix")
+    resource_group: str | None = Field(None, description="azurerm: storage account group")
+    storage_account: str | None = Field(None, description="azurerm: storage account")
+    container: str | None = Field(None, description="azurerm: blob container")
+
+    @model_validator(mode="after")
+    def _backend_settings(self) -> StateConfig:
+        needed = {
+            "s3": ("bucket",),
+            "gcs": ("bucket",),
+            "azurerm": ("resource_group", "storage_account", "container"),
+        }.get(self.backend, ())
+        missing = [name for name in needed if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"backend {self.backend!r} needs {', '.join(missing)}")
+        return self
+
+
+class Storage(_Section):
+    """Disks per node: root volume and a scratch volume sized for checkpoints and datasets."""
+
+    root_gb: int = Field(200, ge=30, le=16384)
+    scratch_gb: int = Field(0, ge=0, le=65536)
+    iops: int | None = Field(None, ge=3000, le=256000)
+    throughput_mbps: int | None = Field(None, ge=125, le=10000)
+
+
+class PoolNetwork(_Section):
+    """Per-pool networking: EFA interfaces on AWS, and whether nodes get public addresses."""
+
+    efa: bool = False
+    public_ip: bool | None = None
+
+
+class MigConfig(_Section):
+    """MIG on every GPU of the pool: a named layout or profile -> instances per GPU."""
+
+    layout: str | None = None
+    devices: dict[str, int] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _compact(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"layout": value}
+        if isinstance(value, dict) and not ({"layout", "devices"} & set(value)):
+            return {"devices": value}
+        return value
+
+    @model_validator(mode="after")
+    def _one_form(self) -> MigConfig:
+        if self.layout and self.devices:
+            raise ValueError("give either a layout name or a profile map, not both")
+        if not self.layout and not self.devices:
+            raise ValueError("MIG needs a layout (e.g. all-balanced) or profiles ({'3g.40gb': 2})")
+        for profile, count in self.devices.items():
+            if not isinstance(count, int) or count < 1:
+                raise ValueError(f"MIG profile {profile!r} needs a count of at least 1")
+        return self
+
+
+MigSetting = Annotated[MigConfig | None, BeforeValidator(_mig_off)]
+
+
+class LockedClocks(_Section):
+    """GPU clocks locked to a range (`nvidia-smi -lgc MIN,MAX`)."""
+
+    min_mhz: int = Field(ge=100, le=4000)
+    max_mhz: int = Field(ge=100, le=4000)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LockedClocks:
+        if self.min_mhz > self.max_mhz:
+            raise ValueError("min_mhz must not exceed max_mhz")
+        return self
+
+
+class MpsConfig(_Section):
+    """CUDA MPS control daemon: share GPUs among processes with a thread-percentage cap."""
+
+    enabled: bool = False
+    active_thread_percentage: int | None = Field(None, ge=1, le=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _compact(cls, value: Any) -> Any:
+        return {"enabled": value} if isinstance(value, bool) else value
+
+
+class GpuSettings(_Section):
+    """Node GPU settings applied by Ansible and checked by validation."""
+
+    persistence_mode: bool = True
+    power_limit_w: int | None = Field(None, ge=1)
+    compute_mode: ComputeMode = "DEFAULT"
+    clocks: LockedClocks | None = None
+    mig: MigSetting = None
+    mps: MpsConfig = Field(default_factory=MpsConfig)
+
+
+class GpuSettingsOverride(_Section):
+    """Per-pool GPU settings; unset fields inherit the cluster's `gpu` section."""
+
+    persistence_mode: bool | None = None
+    power_limit_w: int | None = Field(None, ge=1)
+    compute_mode: ComputeMode | None = None
+    clocks: LockedClocks | None = None
+    mig: MigSetting = None
+    mps: MpsConfig | None = None
+
+
+class PoolGpu(GpuSettingsOverride):
+    """The GPUs of each node of a pool (model and count) plus optional setting overrides."""
+
+    model: str
+    count: int = Field(1, ge=1, le=16)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _compact(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            model, count = parse_gpu(value)
+            return {"model": model, "count": count}
+        return value
+
+    @field_validator("model")
+    @classmethod
+    def _canonical_model(cls, value: str) -> str:
+        catalog = load_catalog()
+        canonical = catalog.resolve_gpu_name(value)
+        if canonical is None:
+            close = difflib.get_close_matches(value.upper(), list(catalog.gpus), n=3, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            raise ValueError(f"unknown GPU model {value!r}{hint} Known: {', '.join(catalog.gpus)}")
+        return canonical
+
+
+class SoftwareSpec(_Section):
+    """The software stack: each version is auto, exact, a branch/release, or a range."""
+
+    os: OsName = "ubuntu-22.04"
+    kernel: VersionText = "auto"
+    driver: VersionText = "auto"
+    driver_modules: Literal["auto", "open", "proprietary"] = "auto"
+    cuda: VersionText = "auto"
+    cudnn: VersionText = "auto"
+    nccl: VersionText = "auto"
+    container_toolkit: VersionText = "auto"
+    dcgm: VersionText = "auto"
+    repository: Literal["auto", "nvidia", "mirror", "local"] = "auto"
+    repository_url: str | None = None
+
+
+class SoftwareOverride(_Section):
+    """Per-pool software; unset fields inherit the cluster's `software` section."""
+
+    os: OsName | None = None
+    kernel: VersionText | None = None
+    driver: VersionText | None = None
+    driver_modules: Literal["auto", "open", "proprietary"] | None = None
+    cuda: VersionText | None = None
+    cudnn: VersionText | None = None
+    nccl: VersionText | None = None
+    container_toolkit: VersionText | None = None
+    dcgm: VersionText | None = None
+
+
+class Pool(_Section):
+    """A group of identical nodes: GPUs or an instance type, count, market, network, disks."""
+
+    gpu: PoolGpu | None = None
+    instance_type: str | None = None
+    count: int = Field(1, ge=0, le=4096)
+    market: Market = "on-demand"
+    placement_group: bool | None = None
+    target: Target | None = None
+    zone: str | None = None
+    profile: str | None = Field(None, description="local target: simulated hardware profile")
+    network: PoolNetwork = Field(default_factory=PoolNetwork)
+    storage: Storage = Field(default_factory=Storage)
+    software: SoftwareOverride = Field(default_factory=SoftwareOverride)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _gpu_or_instance(self) -> Pool:
+        if self.gpu is None and not self.instance_type:
+            raise ValueError("a pool needs `gpu` (e.g. H100:8) or `instance_type`")
+        return self
+
+
+class RoceSettings(_Section):
+    """RoCE lossless settings: PFC priority, ECN, DSCP marking (NVIDIA defaults)."""
+
+    pfc_priority: int = Field(3, ge=0, le=7)
+    ecn: bool = True
+    dscp: int = Field(26, ge=0, le=63)
+    cnp_priority: int = Field(6, ge=0, le=7)
+
+
+class Fabric(_Section):
+    """The GPU interconnect between nodes."""
+
+    type: Literal["infiniband", "roce", "efa", "ethernet"] = "ethernet"
+    topology: Literal["fat-tree", "rail-optimized", "dragonfly", "flat"] = "fat-tree"
+    switches: int = Field(0, ge=0)
+    port_speed_gbps: float | None = None
+    roce: RoceSettings = Field(default_factory=RoceSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _speed(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "port_speed" in value:
+            value = dict(value)
+            value["port_speed_gbps"] = parse_speed_gbps(value.pop("port_speed"))
+        return value
+
+
+class Validation(_Section):
+    """Readiness checks after configuration."""
+
+    dcgm_level: int = Field(1, ge=0, le=4)
+    nccl: bool = True
+    nccl_min_busbw_gbps: float | None = Field(None, gt=0)
+    skip: list[str] = Field(default_factory=list)
+
+
+class Rollout(_Section):
+    """How changes roll through the fleet: canary first, then batches, with rollback."""
+
+    canary: int = Field(1, ge=0)
+    batch: int | float = Field(0.25, description="nodes per batch (4) or a fraction (25%)")
+    auto_rollback: bool = True
+    max_failures: int = Field(0, ge=0)
+
+    @field_validator("batch", mode="before")
+    @classmethod
+    def _batch(cls, value: Any) -> Any:
+        return parse_batch(value)
+
+
+class Security(_Section):
+    """Network exposure and access."""
+
+    ssh_cidrs: list[str] = Field(default_factory=list)
+    public_ip: bool = False
+    ssh_public_key: str | None = None
+
+    @field_validator("ssh_cidrs")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        normalised = []
+        for cidr in value:
+            try:
+                normalised.append(str(ipaddress.ip_network(str(cidr), strict=False)))
+            except ValueError as error:
+                raise ValueError(f"{cidr!r} is not a CIDR block (e.g. 10.0.0.0/8)") from error
+        return normalised
+
+
+class Monitoring(_Section):
+    """Metrics exporters deployed on every node."""
+
+    enabled: bool = True
+    dcgm_exporter: bool = True
+    node_exporter: bool = True
+
+
+class Cost(_Section):
+    """Cost controls used by `gpuforge cost` and the scheduler."""
+
+    budget_usd_per_hour: float | None = Field(None, gt=0)
+    prefer_cheapest_region: bool = False
+    schedule: dict[str, str] = Field(default_factory=dict)
+
+
+class Checks(_Section):
+    """Finding codes (GF-AREA-NNN) that `gpuforge check` should not report for this spec."""
+
+    skip: list[str] = Field(default_factory=list)
+
+
+class ClusterSpec(_Section):
+    """A whole cluster: where it runs, its pools, its software, and how it is operated."""
+
+    api_version: Literal["gpuforge/v1"] = Field(alias="apiVersion")
+    kind: Literal["Cluster"]
+    name: str
+    target: list[Target]
+    state: StateConfig = Field(default_factory=StateConfig)
+    pools: dict[str, Pool] = Field(min_length=1)
+    fabric: Fabric = Field(default_factory=Fabric)
+    software: SoftwareSpec = Field(default_factory=SoftwareSpec)
+    gpu: GpuSettings = Field(default_factory=GpuSettings)
+    validation: Validation = Field(default_factory=Validation)
+    rollout: Rollout = Field(default_factory=Rollout)
+    security: Security = Field(default_factory=Security)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
+    cost: Cost = Field(default_factory=Cost)
+    checks: Checks = Field(default_factory=Checks)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return check_name(value)
+
+    @field_validator("target", mode="before")
+    @classmethod
+    def _targets(cls, value: Any) -> Any:
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            raise ValueError("give at least one target")
+        return items
+
+    @field_validator("pools")
+    @classmethod
+    def _pool_names(cls, value: dict[str, Pool]) -> dict[str, Pool]:
+        for name in value:
+            check_name(name)
+        return value
+
+    def pool_target(self, pool: Pool) -> TargetRef:
+        """The target a pool runs on: its own, else the cluster's first."""
+        return pool.target or self.target[0]
+
+    def pool_software(self, pool: Pool) -> SoftwareSpec:
+        """The pool's effective software stack (cluster section with pool overrides)."""
+        overrides = pool.software.model_dump(exclude_none=True)
+        return self.software.model_copy(update=overrides)
+
+    def pool_gpu_settings(self, pool: Pool) -> GpuSettings:
+        """The pool's effective GPU settings (cluster `gpu` section with pool overrides)."""
+        if pool.gpu is None:
+            return self.gpu
+        overrides = {
+            key: getattr(pool.gpu, key)
+            for key in GpuSettingsOverride.model_fields
+            if getattr(pool.gpu, key) is not None
+        }
+        return self.gpu.model_copy(update=overrides)
