@@ -1,0 +1,295 @@
+"""Run one playbook through ansible-runner with gpuforge's tuned settings, events and journal."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import ansible_runner
+from ansible_runner.exceptions import AnsibleRunnerException
+
+from gpuforge.configure._engine import StrategyChoice, resolve_strategy
+from gpuforge.configure._events import (
+    ConfigureEvent,
+    EventKind,
+    HostStats,
+    parse_event,
+    parse_stats,
+)
+from gpuforge.configure._journal import Journal
+from gpuforge.configure._result import HostFailure, PlaybookResult, overall_status
+from gpuforge.configure._settings import (
+    STATE_DIR,
+    EngineSettings,
+    ansible_env,
+    ansible_options,
+    collections_root,
+)
+from gpuforge.errors import ConfigureError, InputError, ToolMissingError
+
+__all__ = ["EventCallback", "run_playbook"]
+
+EventCallback = Callable[[ConfigureEvent], None]
+
+COLLECTION = "gpuforge.gpu"
+_ARTIFACTS_KEPT = 10
+_ERROR_LINE = re.compile(r"^(ERROR!|\[ERROR\]:)\s*(.*)")
+
+
+def _ansible_bin(name: str) -> Path:
+    """The Ansible executable next to this Python (a venv), else the one on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return beside
+    found = shutil.which(name)
+    if found is None:
+        raise ToolMissingError(
+            f"{name} is not installed",
+            fix="install ansible-core next to gpuforge: pip install 'ansible-core>=2.18'",
+        )
+    return Path(found)
+
+
+def _playbook_target(deploy_dir: Path, playbook: str | Path) -> tuple[str, str]:
+    """(argument for ansible-playbook, short name) for a file path, a bare name or an FQCN."""
+    text = str(playbook)
+    if isinstance(playbook, Path) or "/" in text or text.endswith((".yml", ".yaml")):
+        path = Path(playbook)
+        path = path if path.is_absolute() else deploy_dir / path
+        if not path.is_file():
+            raise InputError(
+                f"playbook {path} does not exist",
+                fix="render the deployment first (gpuforge render) or pass an existing playbook",
+            )
+        return str(path.resolve()), path.stem
+    fqcn = text if text.count(".") >= 2 else f"{COLLECTION}.{text}"
+    namespace, collection, name = fqcn.rsplit(".", 2)
+    if f"{namespace}.{collection}" == COLLECTION:
+        shipped = collections_root() / "ansible_collections" / namespace / collection
+        if not (shipped / "playbooks" / f"{name}.yml").is_file():
+            raise InputError(
+                f"the {COLLECTION} collection has no playbook named {name!r}",
+                fix="use one of site, upgrade, rollback, validate",
+            )
+    return fqcn, name
+
+
+def _inventory_hosts(env: Mapping[str, str], inventory: Path, limit: str | None) -> list[str]:
+    """The hosts a run targets, as Ansible itself parses the inventory and `--limit`."""
+    cmd = [str(_ansible_bin("ansible-inventory")), "-i", str(inventory), "--list"]
+    if limit:
+        cmd += ["--limit", limit]
+    proc = subprocess.run(cmd, env=dict(env), capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        reason = _ansible_error(proc.stderr) or proc.stderr.strip() or "ansible-inventory failed"
+        raise InputError(
+            f"cannot read inventory {inventory}: {reason}",
+            fix="re-render the deployment folder, or fix the inventory file by hand",
+        )
+    data: dict[str, Any] = json.loads(proc.stdout)
+    hosts: set[str] = set(data.get("_meta", {}).get("hostvars", {}))
+    for name, group in data.items():
+        if name != "_meta" and isinstance(group, dict):
+            hosts.update(group.get("hosts", []))
+    return sorted(hosts)
+
+
+def _ansible_error(text: str) -> str:
+    """The first `ERROR!` message ansible printed, joined with its continuation lines."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        match = _ERROR_LINE.match(line.strip())
+        if match:
+            rest = [match.group(2)]
+            for more in lines[i + 1 :]:
+                if not more.strip():
+                    break
+                rest.append(more.strip())
+            return " ".join(part for part in rest if part)[:800]
+    return ""
+
+
+class _Collector:
+    """Receives ansible-runner events, forwards typed ones, keeps stats and failure reasons."""
+
+    def __init__(self, on_event: EventCallback | None) -> None:
+        self.on_event = on_event
+        self.stats: dict[str, HostStats] | None = None
+        self.failures: dict[str, HostFailure] = {}
+
+    def __call__(self, raw: Mapping[str, Any]) -> bool:
+        event = parse_event(raw)
+        if event is not None:
+            if event.kind is EventKind.STATS:
+                self.stats = parse_stats(raw.get("event_data") or {})
+            elif event.kind in (EventKind.FAILED, EventKind.UNREACHABLE) and not event.ignored:
+                self.failures[event.host] = HostFailure(
+                    host=event.host,
+                    task=event.task,
+                    role=event.role,
+                    message=event.message,
+                    unreachable=event.kind is EventKind.UNREACHABLE,
+                )
+            if self.on_event is not None:
+                self.on_event(event)
+        return False
+
+
+def _build_env(
+    settings: EngineSettings, deploy_dir: Path, host_count: int, choice: StrategyChoice
+) -> dict[str, str]:
+    options = ansible_options(
+        settings,
+        deploy_dir,
+        host_count=host_count,
+        strategy=choice.strategy,
+        strategy_plugins=choice.plugins_dir,
+    )
+    env = dict(os.environ)
+    env.update(ansible_env(options))
+    env["PATH"] = f"{_ansible_bin('ansible-playbook').parent}{os.pathsep}{env.get('PATH', '')}"
+    env["ANSIBLE_NOCOLOR"] = "True"
+    env["ANSIBLE_FORCE_COLOR"] = "False"
+    return env
+
+
+def run_playbook(
+    deploy_dir: Path,
+    playbook: str | Path,
+    inventory: Path,
+    *,
+    limit: str | None = None,
+    tags: str | Sequence[str] | None = None,
+    check: bool = False,
+    diff: bool = False,
+    extra_vars: Mapping[str, Any] | None = None,
+    forks: int | None = None,
+    settings: EngineSettings | None = None,
+    on_event: EventCallback | None = None,
+    journal: Journal | None = None,
+    step: str | None = None,
+) -> PlaybookResult:
+    """Run `playbook` against `inventory` and report per-host results; a failed host is no error.
+
+    `playbook` is a file (relative to `deploy_dir`), a name in gpuforge.gpu (`site`) or an
+    FQCN. Raises ConfigureError only when Ansible could not run the playbook at all.
+    """
+    settings = settings or EngineSettings.tuned()
+    if forks is not None:
+        settings = replace(settings, forks=forks)
+    deploy_dir = deploy_dir.resolve()
+    inventory = inventory if inventory.is_absolute() else deploy_dir / inventory
+    if not inventory.exists():
+        raise InputError(
+            f"inventory {inventory} does not exist",
+            fix="render the deployment first (gpuforge render), or pass the right --inventory",
+        )
+    target, name = _playbook_target(deploy_dir, playbook)
+    choice = resolve_strategy(settings)
+    probe_env = _build_env(settings, deploy_dir, 0, choice)
+    hosts = _inventory_hosts(probe_env, inventory, limit)
+    if not hosts:
+        raise InputError(
+            f"no host in {inventory} matches" + (f" --limit {limit!r}" if limit else ""),
+            fix="check the host pattern given to --limit against the inventory",
+        )
+    env = _build_env(settings, deploy_dir, len(hosts), choice)
+    step = step or f"playbook:{name}" + (":check" if check else "")
+    tag_arg = tags if isinstance(tags, str) or tags is None else ",".join(tags)
+    if journal is not None:
+        journal.record(
+            step,
+            "started",
+            playbook=name,
+            limit=limit,
+            tags=tag_arg,
+            check=check,
+            engine=choice.engine,
+            hosts=len(hosts),
+        )
+    collector = _Collector(on_event)
+    private = deploy_dir / STATE_DIR / "runner"
+    private.mkdir(parents=True, exist_ok=True)
+    ident = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{name}"
+    cmdline = " ".join(flag for flag, on in (("--check", check), ("--diff", diff)) if on)
+    started = time.monotonic()
+    try:
+        runner = ansible_runner.run(
+            private_data_dir=str(private),
+            project_dir=str(deploy_dir),
+            ident=ident,
+            playbook=target,
+            inventory=str(inventory),
+            limit=limit,
+            tags=tag_arg,
+            cmdline=cmdline or None,
+            extravars=dict(extra_vars) if extra_vars else None,
+            envvars=env,
+            quiet=True,
+            suppress_env_files=True,
+            fact_cache_type="none",
+            rotate_artifacts=_ARTIFACTS_KEPT,
+            event_handler=collector,
+        )
+    except KeyboardInterrupt:
+        if journal is not None:
+            journal.record(step, "interrupted", playbook=name)
+        raise
+    except (ValueError, AnsibleRunnerException) as exc:
+        if journal is not None:
+            journal.record(step, "failed", playbook=name, error=str(exc))
+        raise ConfigureError(
+            f"ansible-runner could not start {name}: {exc}",
+            fix=f"check that {private} is a writable directory",
+        ) from exc
+    duration = time.monotonic() - started
+    artifacts = private / "artifacts" / ident
+    # The runner's `command` artifact copies the whole environment; it may hold credentials.
+    (artifacts / "command").unlink(missing_ok=True)
+    if collector.stats is None:
+        stdout = (artifacts / "stdout").read_text(errors="replace") if artifacts.exists() else ""
+        reason = _ansible_error(stdout) or f"ansible-playbook ended with {runner.status}"
+        if journal is not None:
+            journal.record(step, "failed", playbook=name, error=reason, rc=runner.rc)
+        raise ConfigureError(
+            f"Ansible could not run {name}: {reason}",
+            fix=f"see the full output in {artifacts / 'stdout'}",
+        )
+    result = PlaybookResult(
+        playbook=name,
+        status=overall_status(collector.stats),
+        hosts=collector.stats,
+        failures={
+            h: f
+            for h, f in collector.failures.items()
+            if h in collector.stats and collector.stats[h].status != "ok"
+        },
+        duration_s=duration,
+        engine=choice.engine,
+        strategy=choice.strategy,
+        engine_reason=choice.reason,
+        check=check,
+        rc=int(runner.rc or 0),
+        artifacts_dir=artifacts,
+    )
+    if journal is not None:
+        journal.record(
+            step,
+            "done" if result.status == "ok" else "failed",
+            playbook=name,
+            result=result.status,
+            duration_s=round(duration, 3),
+            hosts={h: s.to_dict() for h, s in result.hosts.items()},
+            failures={h: f.to_dict() for h, f in result.failures.items()},
+        )
+    return result
