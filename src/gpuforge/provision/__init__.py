@@ -1,0 +1,66 @@
+"""Provisioning: drive OpenTofu/Terraform offline-capable, and turn its outputs into inventory.
+
+find_binary()            tofu, terraform, or the one scripts/setup-terraform.sh installed
+Engine(workdir)          init / plan -out / show -json / apply / output -json / destroy
+PlanSummary              a saved plan counted per resource type and action
+nodes_from_outputs()     `output -json` -> NodeRecord list (the modules' outputs contract)
+build_inventory()        NodeRecord list -> Ansible YAML inventory structure
+"""
+
+from gpuforge.provision._binary import (
+    TerraformBinary,
+    find_binary,
+    find_tools_dir,
+    mirror_cli_config,
+    probe_binary,
+)
+from gpuforge.provision._deployment import RootModule, deployment_nodes, discover_roots
+from gpuforge.provision._engine import Engine, EventCallback, PlanResult
+from gpuforge.provision._events import Diagnostic, ProgressEvent
+from gpuforge.provision._inventory import (
+    ROOT_GROUP,
+    build_inventory,
+    dynamic_inventory,
+    group_token,
+    host_vars,
+    inventory_yaml,
+)
+from gpuforge.provision._nodes import NODE_FIELDS, NodeRecord, merge_nodes, nodes_from_outputs
+from gpuforge.provision._plan import (
+    Action,
+    ActionCounts,
+    PlanSummary,
+    ResourceChange,
+    parse_plan_json,
+)
+
+__all__ = [
+    "NODE_FIELDS",
+    "ROOT_GROUP",
+    "Action",
+    "ActionCounts",
+    "Diagnostic",
+    "Engine",
+    "EventCallback",
+    "NodeRecord",
+    "PlanResult",
+    "PlanSummary",
+    "ProgressEvent",
+    "ResourceChange",
+    "RootModule",
+    "TerraformBinary",
+    "build_inventory",
+    "deployment_nodes",
+    "discover_roots",
+    "dynamic_inventory",
+    "find_binary",
+    "find_tools_dir",
+    "group_token",
+    "host_vars",
+    "inventory_yaml",
+    "merge_nodes",
+    "mirror_cli_config",
+    "nodes_from_outputs",
+    "parse_plan_json",
+    "probe_binary",
+]

@@ -1,0 +1,259 @@
+"""Run OpenTofu/Terraform in one root module: init, plan, show, apply, output, destroy."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gpuforge.errors import ProvisionError, ToolMissingError
+from gpuforge.provision._binary import (
+    TerraformBinary,
+    find_binary,
+    find_tools_dir,
+    mirror_cli_config,
+)
+from gpuforge.provision._events import (
+    Diagnostic,
+    ProgressEvent,
+    diagnostic_from_json,
+    parse_plain_diagnostics,
+    parse_ui_line,
+)
+from gpuforge.provision._plan import PlanSummary, parse_plan_json
+
+__all__ = ["Engine", "EventCallback", "PlanResult"]
+
+EventCallback = Callable[[ProgressEvent], None]
+
+# Values shorter than this are too likely to appear by chance to be worth masking.
+_MIN_SECRET_LEN = 4
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A saved plan: the file `apply` takes, and whether it changes anything."""
+
+    plan_file: Path
+    has_changes: bool
+
+
+def _ignore(_: ProgressEvent) -> None:
+    """Default callback: progress is optional."""
+
+
+class Engine:
+    """Drives one binary in one working directory (a root module), offline when a mirror exists.
+
+    `env` adds variables (TF_VAR_*, cloud credentials); their values are masked in every event
+    and error so they cannot leak into logs. `on_event` receives each output line as it comes.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        binary: TerraformBinary | None = None,
+        env: Mapping[str, str] | None = None,
+        on_event: EventCallback | None = None,
+        cli_config: Path | None = None,
+    ) -> None:
+        if not workdir.is_dir():
+            raise ProvisionError(
+                f"{workdir} is not a directory",
+                "pass the folder that holds the root module (main.tf)",
+            )
+        self.workdir = workdir
+        self.binary = binary or find_binary()
+        self.on_event = on_event or _ignore
+        extra = dict(env or {})
+        self._secrets = sorted(
+            {
+                value
+                for key, value in {**os.environ, **extra}.items()
+                if (key in extra or key.startswith("TF_VAR_")) and len(value) >= _MIN_SECRET_LEN
+            },
+            key=len,
+            reverse=True,
+        )
+        config = cli_config or mirror_cli_config(find_tools_dir(start=workdir))
+        self._env = {
+            **os.environ,
+            **extra,
+            "TF_IN_AUTOMATION": "1",
+            "TF_INPUT": "0",
+            "CHECKPOINT_DISABLE": "1",
+        }
+        if config is not None:
+            self._env["TF_CLI_CONFIG_FILE"] = str(config)
+
+    # ---- public commands ----
+
+    def init(self, backend_config: Mapping[str, str] | None = None) -> None:
+        """Install providers and modules and configure the backend (`init -input=false`)."""
+        args = ["init", "-input=false", "-no-color"]
+        args += [f"-backend-config={k}={v}" for k, v in sorted((backend_config or {}).items())]
+        self._run_checked(args, "init")
+
+    def plan(
+        self,
+        plan_file: str = "tfplan",
+        *,
+        destroy: bool = False,
+        var_files: Sequence[Path] = (),
+    ) -> PlanResult:
+        """Save a plan (`plan -out`); the detailed exit code tells whether it changes anything."""
+        args = ["plan", "-input=false", "-no-color", "-detailed-exitcode", f"-out={plan_file}"]
+        args += self._json_flag() + (["-destroy"] if destroy else [])
+        args += [f"-var-file={path}" for path in var_files]
+        code, events = self._stream(args)
+        if code not in (0, 2):
+            raise self._failure("plan", events)
+        return PlanResult(plan_file=self.workdir / plan_file, has_changes=code == 2)
+
+    def show_plan(self, plan_file: str = "tfplan") -> PlanSummary:
+        """Parse a saved plan (`show -json`) into counts per resource type and action."""
+        document = self._capture_json(["show", "-json", "-no-color", plan_file], "show")
+        if not isinstance(document, dict):
+            raise ProvisionError(
+                f"`show -json {plan_file}` did not print a JSON object", self._generic_fix("show")
+            )
+        return parse_plan_json(document)
+
+    def apply(self, plan_file: str = "tfplan") -> None:
+        """Apply exactly the saved plan, so nothing changes that was not reviewed."""
+        args = ["apply", "-input=false", "-no-color", *self._json_flag(), plan_file]
+        self._run_checked(args, "apply")
+
+    def outputs(self) -> dict[str, Any]:
+        """The root outputs (`output -json`): name -> {value, type, sensitive}."""
+        document = self._capture_json(["output", "-json", "-no-color"], "output")
+        return document if isinstance(document, dict) else {}
+
+    def validate(self) -> list[Diagnostic]:
+        """Check the configuration (after init); returns every error and warning found."""
+        done = self._capture(["validate", "-json", "-no-color"])
+        try:
+            report = json.loads(done.stdout)
+        except ValueError as error:
+            raise self._failure("validate", self._text_events(done)) from error
+        return [diagnostic_from_json(d) for d in report.get("diagnostics") or []]
+
+    def destroy(self) -> None:
+        """Destroy every resource the state holds (`destroy -auto-approve`)."""
+        args = ["destroy", "-auto-approve", "-input=false", "-no-color", *self._json_flag()]
+        self._run_checked(args, "destroy")
+
+    # ---- running the binary ----
+
+    def _json_flag(self) -> list[str]:
+        return ["-json"] if self.binary.supports_json_ui else []
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _stream(self, args: list[str]) -> tuple[int, list[ProgressEvent]]:
+        """Run, handing each line to the callback as it arrives; returns exit code and events."""
+        events: list[ProgressEvent] = []
+        try:
+            process = subprocess.Popen(
+                [str(self.binary.path), *args],
+                cwd=self.workdir,
+                env=self._env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                bufsize=1,
+            )
+        except OSError as error:
+            raise ToolMissingError(
+                f"cannot run {self.binary.path}: {error}", "run scripts/setup-terraform.sh"
+            ) from error
+        with process:
+            for raw in process.stdout or ():
+                event = parse_ui_line(self._redact(raw))
+                events.append(event)
+                self.on_event(event)
+        return process.returncode, events
+
+    def _run_checked(self, args: list[str], command: str) -> None:
+        code, events = self._stream(args)
+        if code != 0:
+            raise self._failure(command, events)
+
+    def _capture(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+        try:
+            return subprocess.run(
+                [str(self.binary.path), *args],
+                cwd=self.workdir,
+                env=self._env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        except OSError as error:
+            raise ToolMissingError(
+                f"cannot run {self.binary.path}: {error}", "run scripts/setup-terraform.sh"
+            ) from error
+
+    def _text_events(self, done: subprocess.CompletedProcess[str]) -> list[ProgressEvent]:
+        text = self._redact(done.stderr + done.stdout)
+        return [ProgressEvent(kind="line", message=line) for line in text.splitlines()]
+
+    def _capture_json(self, args: list[str], command: str) -> Any:
+        done = self._capture(args)
+        if done.returncode != 0:
+            raise self._failure(command, self._text_events(done))
+        try:
+            return json.loads(done.stdout)
+        except ValueError as error:
+            raise ProvisionError(
+                f"`{command} -json` printed something that is not JSON: {error}",
+                self._generic_fix(command),
+            ) from error
+
+    # ---- errors ----
+
+    def _failure(self, command: str, events: list[ProgressEvent]) -> ProvisionError:
+        """Build the error from the diagnostics: structured ones first, else the plain text."""
+        found = [e.diagnostic for e in events if e.diagnostic is not None]
+        if not found:
+            text = "\n".join(e.message for e in events if e.kind == "line")
+            found = parse_plain_diagnostics(text)
+        errors = [d for d in found if d.severity == "error"]
+        errors.sort(key=lambda d: 0 if d.file else 1)
+        name = self.binary.flavor
+        if not errors:
+            tail = " | ".join(e.message for e in events[-5:] if e.message.strip())
+            return ProvisionError(
+                f"{name} {command} failed in {self.workdir}: {tail}", self._generic_fix(command)
+            )
+        shown = "; ".join(str(d) for d in errors[:3])
+        return ProvisionError(
+            f"{name} {command} failed in {self.workdir}: {shown}", self._fix(command, errors[0])
+        )
+
+    def _fix(self, command: str, first: Diagnostic) -> str:
+        if first.file:
+            path = self.workdir / first.file
+            return f"correct {path} at line {first.line}, then run the command again"
+        if command == "init" and "provider" in (first.summary + first.detail).lower():
+            return (
+                "providers are installed offline: run scripts/setup-terraform.sh to lay out "
+                "the provider mirror, or add the provider to a filesystem mirror"
+            )
+        return self._generic_fix(command)
+
+    def _generic_fix(self, command: str) -> str:
+        return (
+            f"read the message above; to see {self.binary.flavor}'s full output run "
+            f"`{self.binary.path} {command}` in {self.workdir}"
+        )
