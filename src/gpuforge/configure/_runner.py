@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import ansible_runner
+import ansible_runner.interface
 from ansible_runner.exceptions import AnsibleRunnerException
 
 from gpuforge.configure._engine import StrategyChoice, resolve_strategy
@@ -43,6 +45,8 @@ EventCallback = Callable[[ConfigureEvent], None]
 
 COLLECTION = "gpuforge.gpu"
 _ARTIFACTS_KEPT = 10
+# How often (s) ansible-runner looks at the cancel flag while the playbook is quiet.
+_RUNNER_SETTINGS = {"pexpect_timeout": 0.5}
 _ERROR_LINE = re.compile(r"^(ERROR!|\[ERROR\]:)\s*(.*)")
 
 
@@ -126,6 +130,8 @@ class _Collector:
         self.on_event = on_event
         self.stats: dict[str, HostStats] | None = None
         self.failures: dict[str, HostFailure] = {}
+        self.cancel = threading.Event()
+        self.callback_error: Exception | None = None
 
     def __call__(self, raw: Mapping[str, Any]) -> bool:
         event = parse_event(raw)
@@ -140,9 +146,41 @@ class _Collector:
                     message=event.message,
                     unreachable=event.kind is EventKind.UNREACHABLE,
                 )
-            if self.on_event is not None:
-                self.on_event(event)
+            if self.on_event is not None and self.callback_error is None:
+                try:
+                    self.on_event(event)
+                except Exception as exc:  # re-raised by the caller once ansible has stopped
+                    self.callback_error = exc
+                    self.cancel.set()
         return False
+
+
+def _drive(runner: Any, collector: _Collector) -> None:
+    """Run ansible-runner in a worker thread so Ctrl-C or a failing callback stops Ansible cleanly.
+
+    Events reach `on_event` from that worker thread.
+    """
+    crashed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            runner.run()
+        except BaseException as exc:  # handed to the calling thread below
+            crashed.append(exc)
+
+    thread = threading.Thread(target=work, name="gpuforge-ansible-runner", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except KeyboardInterrupt:
+        collector.cancel.set()
+        thread.join()
+        raise
+    if crashed:
+        raise crashed[0]
+    if collector.callback_error is not None:
+        raise collector.callback_error
 
 
 def _build_env(
@@ -219,12 +257,14 @@ def run_playbook(
         )
     collector = _Collector(on_event)
     private = deploy_dir / STATE_DIR / "runner"
-    private.mkdir(parents=True, exist_ok=True)
+    (private / "env").mkdir(parents=True, exist_ok=True)
+    # ansible-runner reads its own settings only from this file; none of them are secret.
+    (private / "env" / "settings").write_text(json.dumps(_RUNNER_SETTINGS))
     ident = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{name}"
     cmdline = " ".join(flag for flag, on in (("--check", check), ("--diff", diff)) if on)
     started = time.monotonic()
     try:
-        runner = ansible_runner.run(
+        runner = ansible_runner.interface.init_runner(
             private_data_dir=str(private),
             project_dir=str(deploy_dir),
             ident=ident,
@@ -240,7 +280,9 @@ def run_playbook(
             fact_cache_type="none",
             rotate_artifacts=_ARTIFACTS_KEPT,
             event_handler=collector,
+            cancel_callback=collector.cancel.is_set,
         )
+        _drive(runner, collector)
     except KeyboardInterrupt:
         if journal is not None:
             journal.record(step, "interrupted", playbook=name)
@@ -249,7 +291,7 @@ def run_playbook(
         if journal is not None:
             journal.record(step, "failed", playbook=name, error=str(exc))
         raise ConfigureError(
-            f"ansible-runner could not start {name}: {exc}",
+            f"ansible-runner could not run {name}: {exc}",
             fix=f"check that {private} is a writable directory",
         ) from exc
     duration = time.monotonic() - started

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -139,3 +143,65 @@ def test_bad_inputs_raise_input_error(deploy: Path) -> None:
         run_playbook(deploy, "play.yml", INVENTORY, limit="node-z")
     with pytest.raises(InputError, match="no playbook named"):
         run_playbook(deploy, "no_such_playbook", INVENTORY)
+
+
+def test_facts_are_cached_in_the_deployment_folder(deploy: Path) -> None:
+    (deploy / "facts.yml").write_text(
+        "- name: Use facts\n  hosts: nodes\n  gather_facts: true\n  tasks: []\n"
+    )
+    first: list[ConfigureEvent] = []
+    run_playbook(deploy, "facts.yml", INVENTORY, on_event=first.append)
+    assert any(e.task == "Gathering Facts" for e in first)
+    assert (deploy / ".ansible" / "facts" / "node-a").is_file()
+    second: list[ConfigureEvent] = []
+    run_playbook(deploy, "facts.yml", INVENTORY, on_event=second.append)
+    assert not any(e.task == "Gathering Facts" for e in second)
+
+
+def test_collection_playbooks_resolve_by_name(deploy: Path) -> None:
+    result = run_playbook(deploy, "site", INVENTORY, tags="gf-matches-no-task", check=True)
+    assert result.playbook == "site"
+    assert sorted(result.hosts) == ["node-a", "node-b"]
+    assert result.status == "ok"
+
+
+SLOW_PLAY = """\
+- name: Slow play
+  hosts: node-a
+  gather_facts: false
+  tasks:
+    - name: Sleep a while
+      ansible.builtin.command: sleep 30
+      changed_when: false
+"""
+
+
+def test_ctrl_c_stops_ansible_and_is_journaled(deploy: Path) -> None:
+    (deploy / "slow.yml").write_text(SLOW_PLAY)
+    journal = Journal(deploy / "journal.jsonl")
+
+    def interrupt_once_sleeping(event: ConfigureEvent) -> None:
+        if event.kind is EventKind.HOST_START:
+            threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_playbook(
+            deploy, "slow.yml", INVENTORY, on_event=interrupt_once_sleeping, journal=journal
+        )
+    assert time.monotonic() - started < 20
+    last = journal.last_failure()
+    assert last is not None and last.status == "interrupted"
+
+
+def test_a_failing_callback_stops_the_run_and_surfaces(deploy: Path) -> None:
+    (deploy / "slow.yml").write_text(SLOW_PLAY)
+
+    def broken_display(event: ConfigureEvent) -> None:
+        if event.kind is EventKind.HOST_START:
+            raise RuntimeError("display crashed")
+
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="display crashed"):
+        run_playbook(deploy, "slow.yml", INVENTORY, on_event=broken_display)
+    assert time.monotonic() - started < 20
