@@ -100,6 +100,7 @@ _HEADER = re.compile(r"^(Error|Warning): (.*)$")
 _LOCATION = re.compile(r"^\s*on (\S+) line (\d+)")
 _SNIPPET = re.compile(r"^\s+(\d+:|\(and \d+ more)")
 _FRAME = re.compile(r"^[\u2577\u2575]\s*$|^\u2502 ?")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _finish(severity: str, summary: str, body: list[str], file: str, line: int) -> Diagnostic:
@@ -108,13 +109,13 @@ def _finish(severity: str, summary: str, body: list[str], file: str, line: int) 
 
 
 def parse_plain_diagnostics(text: str) -> list[Diagnostic]:
-    """Read `Error:`/`Warning:` blocks from human output (with or without the box frame)."""
+    """Read `Error:`/`Warning:` blocks from human output (box frame and colours tolerated)."""
     found: list[Diagnostic] = []
     current: tuple[str, str] | None = None
     body: list[str] = []
     file, line_no = "", 0
     for raw in text.splitlines():
-        line = _FRAME.sub("", raw)
+        line = _FRAME.sub("", _ANSI.sub("", raw))
         header = _HEADER.match(line)
         if header:
             if current:

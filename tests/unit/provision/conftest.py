@@ -88,7 +88,7 @@ def module_copy(tmp_path: Path) -> Callable[..., Path]:
     return copy
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def offline_engine(cli_config: Path) -> EngineFactory:
     """Build engines that reach providers only through the mirror and never the network."""
 
