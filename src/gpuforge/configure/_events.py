@@ -116,6 +116,8 @@ def failure_message(res: Mapping[str, Any]) -> str:
         msg = f"{msg}: {tail}" if msg else tail
     if not msg and res.get("rc") is not None:
         msg = f"exited with status {res['rc']}"
+    # SSH's banners (lines of @) and CRLFs say nothing; keep one readable line.
+    msg = " ".join(line.strip() for line in msg.splitlines() if line.strip(" @\r\t"))
     return msg if len(msg) <= _MESSAGE_MAX else msg[: _MESSAGE_MAX - 3] + "..."
 
 

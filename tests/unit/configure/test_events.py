@@ -41,6 +41,9 @@ def test_failure_message_prefers_msg_and_adds_new_stderr() -> None:
     )
     assert failure_message({"msg": "boom", "stderr": "boom"}) == "boom"
     assert failure_message({"rc": 4}) == "exited with status 4"
+    assert failure_message({"msg": "ssh: @@@@\r\n@ HOST KEY CHANGED @\r\n@@@@\r\nbye"}) == (
+        "ssh: @@@@ @ HOST KEY CHANGED @ bye"
+    )
     assert len(failure_message({"msg": "y" * 5000})) == 600
 
 
