@@ -1,0 +1,233 @@
+"""`gpuforge fleet ...`: bring the local simulated GPU fleet up and down, reach and break nodes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from gpuforge.cli._output import Exit, console, emit_json, run_reporting
+from gpuforge.errors import FleetError, InputError
+from gpuforge.fleet import (
+    STATE_DIR_ENV,
+    Fleet,
+    Node,
+    NodeSpec,
+    fault_names,
+    parse_address,
+    parse_subnet,
+)
+
+fleet_app = typer.Typer(
+    help="The local simulated GPU fleet (target `local`): nodes reached by real SSH.",
+    no_args_is_help=True,
+)
+
+_STATE_DIR = typer.Option(
+    None,
+    "--state-dir",
+    envvar=STATE_DIR_ENV,
+    help="Fleet state folder (default /var/lib/gpuforge/fleet).",
+)
+_JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
+_CLUSTER_FILTER = typer.Option(None, "--cluster", help="Only this cluster.")
+
+
+def _show(nodes: list[Node], as_json: bool, **extra: Any) -> None:
+    if as_json:
+        emit_json({"ok": True, "nodes": [n.to_dict() for n in nodes], **extra})
+        return
+    table = Table("name", "address", "profile", "pool", "cluster", "state", "faults")
+    for node in nodes:
+        table.add_row(
+            node.name,
+            node.address,
+            node.profile,
+            node.pool,
+            node.cluster,
+            node.state.value,
+            ", ".join(node.faults),
+        )
+    console.print(table)
+
+
+def up(
+    profile: str = typer.Option(..., "--profile", help="Hardware profile, e.g. hgx-h100-8."),
+    count: int = typer.Option(1, "--count", help="Number of nodes in the pool."),
+    pool: str = typer.Option("gpu", "--pool", help="Pool name (nodes are <cluster>-<pool>-<i>)."),
+    cluster: str = typer.Option("local", "--cluster", help="Cluster name."),
+    subnet: str | None = typer.Option(None, "--subnet", help="Cluster /24 (default: derived)."),
+    state_dir: Path | None = _STATE_DIR,
+    as_json: bool = _JSON,
+) -> None:
+    """Start N nodes of a profile (idempotent: running nodes are kept as they are)."""
+
+    def action() -> int:
+        net = parse_subnet(subnet) if subnet else None
+        nodes = Fleet(state_dir).up(cluster, pool, profile, count, net)
+        _show(nodes, as_json)
+        return Exit.OK
+
+    run_reporting(as_json, action)
+
+
+def down(
+    cluster: str | None = typer.Option(None, "--cluster", help="Only this cluster."),
+    everything: bool = typer.Option(False, "--all", help="Every cluster (the default)."),
+    state_dir: Path | None = _STATE_DIR,
+    as_json: bool = _JSON,
+) -> None:
+    """Stop and remove nodes, bridges and state; nothing of the fleet is left behind."""
+
+    def action() -> int:
+        if everything and cluster:
+            raise InputError("--all and --cluster exclude each other", fix="pass only one")
+        removed = Fleet(state_dir).down(cluster)
+        if as_json:
+            emit_json({"ok": True, "removed": removed})
+        else:
+            console.print(f"removed {len(removed)} node(s)")
+        return Exit.OK
+
+    run_reporting(as_json, action)
+
+
+def status(
+    cluster: str | None = _CLUSTER_FILTER,
+    state_dir: Path | None = _STATE_DIR,
+    as_json: bool = _JSON,
+) -> None:
+    """List nodes with address, profile, pool and state (running, stopped or dead)."""
+
+    def action() -> int:
+        _show(Fleet(state_dir).status(cluster), as_json)
+        return Exit.OK
+
+    run_reporting(as_json, action)
+
+
+def ssh(
+    node: str = typer.Argument(..., help="Node name."),
+    command: list[str] | None = typer.Argument(None, help="Command to run (after --)."),
+    cluster: str | None = _CLUSTER_FILTER,
+    state_dir: Path | None = _STATE_DIR,
+) -> None:
+    """Open a shell on a node, or run one command and return its output and exit code."""
+
+    def action() -> int:
+        fleet = Fleet(state_dir)
+        target = fleet.find(node, cluster)
+        if not command:
+            argv = [*fleet.ssh_command(target)]
+            os.execvp(argv[0], argv)
+        done = fleet.run(target, command)
+        sys.stdout.write(done.stdout)
+        sys.stderr.write(done.stderr)
+        return done.returncode
+
+    run_reporting(False, action)
+
+
+def inject(
+    node: str = typer.Argument(..., help="Node name."),
+    fault: str = typer.Argument(..., help="Fault, e.g. sshd-killed, powered-off, xid-79."),
+    gpu: int | None = typer.Option(None, "--gpu", help="GPU index the fault hits."),
+    factor: float | None = typer.Option(None, "--factor", help="Degradation factor."),
+    port: int | None = typer.Option(None, "--port", help="HCA port the fault hits."),
+    cluster: str | None = _CLUSTER_FILTER,
+    state_dir: Path | None = _STATE_DIR,
+    as_json: bool = _JSON,
+) -> None:
+    """Break a node on purpose (process or simulated hardware fault); `heal` undoes it."""
+
+    def action() -> int:
+        known = fault_names()
+        if fault not in known:
+            raise InputError(f"unknown fault {fault!r}", fix=f"use one of: {', '.join(known)}")
+        params = {
+            k: v for k, v in (("gpu", gpu), ("factor", factor), ("port", port)) if v is not None
+        }
+        fleet = Fleet(state_dir)
+        fleet.inject(fleet.find(node, cluster), fault, **params)
+        _show([fleet.find(node, cluster)], as_json)
+        return Exit.OK
+
+    run_reporting(as_json, action)
+
+
+def heal(
+    node: str = typer.Argument(..., help="Node name."),
+    cluster: str | None = _CLUSTER_FILTER,
+    state_dir: Path | None = _STATE_DIR,
+    as_json: bool = _JSON,
+) -> None:
+    """Clear every fault of a node: power it on, restart sshd, heal its simulated hardware."""
+
+    def action() -> int:
+        fleet = Fleet(state_dir)
+        _show([fleet.heal(fleet.find(node, cluster))], as_json)
+        return Exit.OK
+
+    run_reporting(as_json, action)
+
+
+def node_up(
+    cluster: str = typer.Option(..., "--cluster", help="Cluster name."),
+    name: str = typer.Option(..., "--name", help="Node name (its hostname)."),
+    address: str = typer.Option(..., "--address", help="Node address inside --subnet."),
+    subnet: str = typer.Option(..., "--subnet", help="The cluster's /24."),
+    profile: str = typer.Option(..., "--profile", help="Hardware profile."),
+    pool: str = typer.Option("gpu", "--pool", help="Pool the node belongs to."),
+    state_dir: Path | None = _STATE_DIR,
+    as_json: bool = _JSON,
+) -> None:
+    """Start one node (used by the `local` Terraform module, one call per resource)."""
+
+    def action() -> int:
+        net = parse_subnet(subnet)
+        spec = NodeSpec(cluster, name, parse_address(address, net), net, profile, pool)
+        fleet = Fleet(state_dir)
+        node = fleet.node_up(spec)
+        _show([node], as_json, ssh_private_key_file=str(fleet.client_key_path(cluster)))
+        return Exit.OK
+
+    run_reporting(as_json, action)
+
+
+def node_down(
+    cluster: str = typer.Option(..., "--cluster", help="Cluster name."),
+    name: str = typer.Option(..., "--name", help="Node name."),
+    state_dir: Path | None = _STATE_DIR,
+    as_json: bool = _JSON,
+) -> None:
+    """Stop and remove one node (a no-op when it does not exist, so destroy is idempotent)."""
+
+    def action() -> int:
+        removed = Fleet(state_dir).node_down(cluster, name)
+        if as_json:
+            emit_json({"ok": True, "removed": [name] if removed else []})
+        else:
+            console.print(f"{name}: {'removed' if removed else 'not present'}")
+        return Exit.OK
+
+    run_reporting(as_json, action)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `fleet` command group to the gpuforge app."""
+    fleet_app.command("up")(up)
+    fleet_app.command("down")(down)
+    fleet_app.command("status")(status)
+    fleet_app.command("ssh")(ssh)
+    fleet_app.command("inject")(inject)
+    fleet_app.command("heal")(heal)
+    fleet_app.command("node-up")(node_up)
+    fleet_app.command("node-down")(node_down)
+    app.add_typer(fleet_app, name="fleet")
+
+
+__all__ = ["FleetError", "register"]

@@ -1,0 +1,66 @@
+"""The seam to the simulated hardware (`gpuforge.fleet.sim`), imported only when needed."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from gpuforge.errors import FleetError
+
+PROCESS_FAULTS = ("sshd-killed", "powered-off")
+
+
+def sim_module() -> ModuleType | None:
+    """The simulated-hardware package, or None when it is not installed alongside."""
+    try:
+        return importlib.import_module("gpuforge.fleet.sim")
+    except ImportError:
+        return None
+
+
+def _require() -> ModuleType:
+    module = sim_module()
+    if module is None:
+        raise FleetError(
+            "the simulated hardware (gpuforge.fleet.sim) is not available",
+            fix="reinstall gpuforge with its fleet simulator (pip install -e .)",
+        )
+    return module
+
+
+def check_profile(name: str) -> None:
+    """Raise InputError (from the simulator) when `name` is not a known hardware profile."""
+    _require().get_profile(name)
+
+
+def seed(upper: Path, profile: str, node_name: str, node_index: int) -> None:
+    """Write a new node's simulated hardware and state files into its upper layer."""
+    sim = _require()
+    sim.seed_node(upper, sim.get_profile(profile), node_name, node_index)
+
+
+def apt_repo(dest: Path) -> Path:
+    """Build (once) the stand-in APT repository shared read-only by every node."""
+    path: Path = _require().ensure_apt_repo(dest)
+    return path
+
+
+def inject_hardware(root: Path, fault: str, params: dict[str, Any]) -> None:
+    """Apply a hardware fault to the node whose visible root is `root`."""
+    _require().inject_fault(root, fault, **params)
+
+
+def heal_hardware(root: Path) -> None:
+    """Clear every hardware fault of the node whose visible root is `root`."""
+    module = sim_module()
+    if module is not None:
+        module.heal(root)
+
+
+def fault_names() -> list[str]:
+    """Every fault `fleet inject` accepts: process faults plus the simulator's hardware faults."""
+    module = sim_module()
+    hardware = list(getattr(module, "fault_names", list)()) if module else []
+    return [*PROCESS_FAULTS, *hardware]

@@ -1,0 +1,162 @@
+"""The fleet's state directory: a lock, one record per cluster and per node, written atomically.
+
+Layout (every path is recorded before the thing it names is created, so a later call can reap it):
+    <state>/lock
+    <state>/clusters/<cluster>/cluster.json
+    <state>/clusters/<cluster>/ssh/{id_ed25519,known_hosts,ssh_config}
+    <state>/clusters/<cluster>/nodes/<node>/{node.json,init.sh,console.log,upper,work,root}
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gpuforge.errors import FleetError
+
+DEFAULT_STATE_DIR = Path("/var/lib/gpuforge/fleet")
+STATE_DIR_ENV = "GPUFORGE_FLEET_DIR"
+
+
+def resolve_state_dir(explicit: Path | None = None) -> Path:
+    """Pick the state directory: the explicit one, else $GPUFORGE_FLEET_DIR, else the default."""
+    if explicit is not None:
+        return explicit.absolute()
+    env = os.environ.get(STATE_DIR_ENV)
+    return Path(env).absolute() if env else DEFAULT_STATE_DIR
+
+
+@dataclass
+class ClusterRecord:
+    """What the fleet knows about one cluster: its subnet and bridge."""
+
+    name: str
+    subnet: str
+    bridge: str
+
+
+@dataclass
+class NodeRecord:
+    """What the fleet knows about one node; `state` is what was asked (starting/running/stopped)."""
+
+    name: str
+    cluster: str
+    pool: str
+    profile: str
+    address: str
+    subnet: str
+    state: str = "starting"
+    launcher_pid: int = 0
+    launcher_start: int = 0
+    owner_pid: int = 0
+    owner_start: int = 0
+    faults: list[str] = field(default_factory=list)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise FleetError(
+            f"cannot read fleet record {path}: {error}",
+            fix=f"remove the broken record ({path}) and run `gpuforge fleet down --all`",
+        ) from error
+    if not isinstance(data, dict):
+        raise FleetError(f"fleet record {path} is not an object", fix=f"remove {path}")
+    return data
+
+
+class StateStore:
+    """Reads and writes the records under one state directory; callers hold `lock()` to edit."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the state directory's exclusive lock, so concurrent CLI calls edit in turn."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle = (self.root / "lock").open("a")
+        except OSError as error:
+            raise FleetError(
+                f"cannot use the fleet state directory {self.root}: {error}",
+                fix="run as root or point --state-dir / GPUFORGE_FLEET_DIR at a writable folder",
+            ) from error
+        with handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def cluster_dir(self, cluster: str) -> Path:
+        """Folder of one cluster's records and key material."""
+        return self.root / "clusters" / cluster
+
+    def node_dir(self, cluster: str, node: str) -> Path:
+        """Folder of one node: record, init script, log and overlay directories."""
+        return self.cluster_dir(cluster) / "nodes" / node
+
+    def apt_dir(self) -> Path:
+        """Folder where the stand-in APT repository is built once and shared by every node."""
+        return self.root / "apt"
+
+    def clusters(self) -> list[ClusterRecord]:
+        """Every recorded cluster, sorted by name."""
+        base = self.root / "clusters"
+        if not base.is_dir():
+            return []
+        found = [self.get_cluster(p.name) for p in sorted(base.iterdir())]
+        return [c for c in found if c is not None]
+
+    def get_cluster(self, cluster: str) -> ClusterRecord | None:
+        """The record of one cluster, or None when it is not recorded."""
+        path = self.cluster_dir(cluster) / "cluster.json"
+        return ClusterRecord(**_read_json(path)) if path.is_file() else None
+
+    def put_cluster(self, record: ClusterRecord) -> None:
+        """Record a cluster (before its bridge is created)."""
+        folder = self.cluster_dir(record.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_json(folder / "cluster.json", asdict(record))
+
+    def nodes(self, cluster: str) -> list[NodeRecord]:
+        """Every recorded node of a cluster, sorted by name."""
+        base = self.cluster_dir(cluster) / "nodes"
+        if not base.is_dir():
+            return []
+        found = [self.get_node(cluster, p.name) for p in sorted(base.iterdir())]
+        return [n for n in found if n is not None]
+
+    def get_node(self, cluster: str, node: str) -> NodeRecord | None:
+        """The record of one node, or None when it is not recorded."""
+        path = self.node_dir(cluster, node) / "node.json"
+        return NodeRecord(**_read_json(path)) if path.is_file() else None
+
+    def put_node(self, record: NodeRecord) -> None:
+        """Record a node (before any of its processes or interfaces exist)."""
+        folder = self.node_dir(record.cluster, record.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_json(folder / "node.json", asdict(record))
+
+    def remove_node(self, cluster: str, node: str) -> None:
+        """Delete a node's folder and record, once nothing of it runs any more."""
+        shutil.rmtree(self.node_dir(cluster, node), ignore_errors=True)
+
+    def remove_cluster(self, cluster: str) -> None:
+        """Delete a cluster's folder, once its bridge and nodes are gone."""
+        shutil.rmtree(self.cluster_dir(cluster), ignore_errors=True)

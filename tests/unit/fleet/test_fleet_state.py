@@ -1,0 +1,66 @@
+"""The fleet state directory: records round-trip, the lock serialises writers, env override."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from gpuforge.errors import FleetError
+from gpuforge.fleet import STATE_DIR_ENV, resolve_state_dir
+from gpuforge.fleet._state import ClusterRecord, NodeRecord, StateStore
+
+
+def test_records_round_trip(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    store.put_cluster(ClusterRecord("demo", "10.251.7.0/24", "gfbabc"))
+    node = NodeRecord("demo-gpu-0", "demo", "gpu", "hgx-h100-8", "10.251.7.11", "10.251.7.0/24")
+    node.faults.append("xid-79")
+    store.put_node(node)
+    assert store.clusters() == [ClusterRecord("demo", "10.251.7.0/24", "gfbabc")]
+    assert store.nodes("demo") == [node]
+    store.remove_node("demo", "demo-gpu-0")
+    assert store.nodes("demo") == []
+    store.remove_cluster("demo")
+    assert store.clusters() == []
+
+
+def test_broken_record_is_reported_with_a_fix(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    folder = store.cluster_dir("demo")
+    folder.mkdir(parents=True)
+    (folder / "cluster.json").write_text("{not json")
+    with pytest.raises(FleetError) as caught:
+        store.clusters()
+    assert "cluster.json" in caught.value.fix
+
+
+def test_lock_serialises_concurrent_writers(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    inside: list[int] = []
+    overlaps: list[int] = []
+
+    def worker(index: int) -> None:
+        with store.lock():
+            if inside:
+                overlaps.append(index)
+            inside.append(index)
+            time.sleep(0.01)
+            inside.remove(index)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert overlaps == []
+
+
+def test_state_dir_resolution_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(STATE_DIR_ENV, raising=False)
+    assert resolve_state_dir() == Path("/var/lib/gpuforge/fleet")
+    monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path / "env"))
+    assert resolve_state_dir() == tmp_path / "env"
+    assert resolve_state_dir(tmp_path / "flag") == tmp_path / "flag"
