@@ -39,7 +39,7 @@ def discover_roots(deployment: Path) -> list[RootModule]:
     roots = [
         RootModule(child.name, child)
         for child in sorted(terraform.iterdir() if terraform.is_dir() else [])
-        if _has_tf(child)
+        if _has_tf(child) and not child.name.startswith(".")
     ]
     if not roots:
         raise InputError(

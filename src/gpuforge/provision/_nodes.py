@@ -113,7 +113,8 @@ def nodes_from_outputs(outputs: Mapping[str, Any], target: str = "") -> list[Nod
         if not isinstance(body, dict) or "value" not in body or body.get("sensitive"):
             continue
         value = body["value"]
-        if not _is_node_output(name, value):
+        # A module switched off outputs null (`try(..., null)`): no nodes, not an error.
+        if value is None or not _is_node_output(name, value):
             continue
         if not isinstance(value, list):
             raise ProvisionError(

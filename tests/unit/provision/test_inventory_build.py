@@ -155,6 +155,10 @@ def test_same_node_in_two_outputs_counts_once() -> None:
     assert len(nodes_from_outputs(outputs)) == 1
 
 
+def test_null_node_output_means_no_nodes() -> None:
+    assert nodes_from_outputs({"nodes": {"value": None}, "nodes_a": {"value": []}}) == []
+
+
 def test_unnamed_list_of_node_objects_is_read() -> None:
     assert [n.name for n in nodes_from_outputs({"gpu_hosts": {"value": [_node()]}})] == ["n0"]
     assert nodes_from_outputs({"ids": {"value": ["a", "b"]}}) == []
