@@ -38,7 +38,12 @@ _CONTROL_NAME_LEN = 40
 
 @dataclass(frozen=True)
 class EngineSettings:
-    """How Ansible runs: parallelism, SSH reuse, fact caching, and which strategy engine."""
+    """How Ansible runs: parallelism, SSH reuse, fact caching, and which strategy engine.
+
+    `known_hosts`: the provisioner's file of exact host keys (checked strictly). Without one,
+    plain SSH trusts keys on first use into DEPLOY/.ansible/known_hosts; mitogen always checks
+    strictly, so it needs the keys known beforehand (the local fleet provides them).
+    """
 
     forks: int | None = None
     pipelining: bool = True
