@@ -20,6 +20,17 @@ from gpuforge.catalog._models import (
     PowerRange,
     RegionPrice,
 )
+from gpuforge.catalog._packages import (
+    PackagePin,
+    container_toolkit_packages,
+    cuda_compat_package,
+    cuda_toolkit_package,
+    cudnn_packages,
+    dcgm_package,
+    driver_packages,
+    fabricmanager_package,
+    nccl_packages,
+)
 from gpuforge.catalog._versions import Clause, Requirement, Version, parse_requirement
 
 __all__ = [
@@ -37,10 +48,19 @@ __all__ = [
     "NcclRelease",
     "NvLink",
     "OsRelease",
+    "PackagePin",
     "PowerRange",
     "RegionPrice",
     "Requirement",
     "Version",
+    "container_toolkit_packages",
+    "cuda_compat_package",
+    "cuda_toolkit_package",
+    "cudnn_packages",
+    "dcgm_package",
+    "driver_packages",
+    "fabricmanager_package",
     "load_catalog",
+    "nccl_packages",
     "parse_requirement",
 ]

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Literal
 
 from ruamel.yaml import YAML
 
@@ -27,7 +27,7 @@ from gpuforge.catalog._models import (
 )
 from gpuforge.catalog._versions import Version
 
-_CLOUDS = ("aws", "azure", "gcp")
+_CLOUDS: tuple[Literal["aws", "azure", "gcp"], ...] = ("aws", "azure", "gcp")
 _ALIAS_KEY = re.compile(r"[\s_]+")
 
 
@@ -101,6 +101,20 @@ class Catalog:
     def instance(self, cloud: str, name: str) -> InstanceType | None:
         """One instance type, or None when the catalog does not know it."""
         return self.instances.get((cloud, name))
+
+    def instances_for(self, cloud: str, gpu: str, count: int, region: str) -> list[InstanceType]:
+        """Instance types with `count` x `gpu` offered in `region`, cheapest on-demand first."""
+        found = [
+            it
+            for (c, _), it in self.instances.items()
+            if c == cloud and it.gpu == gpu and it.gpus == count and region in it.regions
+        ]
+
+        def price(it: InstanceType) -> tuple[float, str]:
+            offer = it.regions[region].on_demand
+            return (offer if offer is not None else float("inf"), it.name)
+
+        return sorted(found, key=price)
 
 
 def _mig_families(raw: dict[str, Any]) -> dict[str, MigFamily]:
@@ -194,6 +208,7 @@ def load_catalog() -> Catalog:
             min_cc=_v(c["min_cc"]),
             max_cc=_v(c["max_cc"]),
             blackwell_min_cuda=_v(c["blackwell_min_cuda"]) if c.get("blackwell_min_cuda") else None,
+            unverified=bool(c.get("unverified", False)),
         )
         for c in libs["cudnn"]["releases"]
     ]
@@ -315,8 +330,11 @@ def _add_gcp_accelerator_prices(
             if row["InstanceType"] != name:
                 continue
             gpu = next(
-                (gpu_prices[(row["AvailabilityZone"], lab)] for lab in labels[::-1]
-                 if (row["AvailabilityZone"], lab) in gpu_prices),
+                (
+                    gpu_prices[(row["AvailabilityZone"], lab)]
+                    for lab in labels[::-1]
+                    if (row["AvailabilityZone"], lab) in gpu_prices
+                ),
                 None,
             )
             if gpu is None:
@@ -359,6 +377,6 @@ def _load_instances() -> dict[tuple[str, str], InstanceType]:
                 nvme_gb=int(spec.get("nvme_gb", 0)),
                 placement=bool(spec.get("placement", True)),
                 regions=regions,
-                sources=tuple(spec.get("sources", ())) + ("SKY",),
+                sources=(*spec.get("sources", ()), "SKY"),
             )
     return result

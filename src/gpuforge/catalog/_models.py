@@ -146,6 +146,7 @@ class CudnnRelease(_Entry):
     min_cc: Version
     max_cc: Version
     blackwell_min_cuda: Version | None = None
+    unverified: bool = False
 
 
 class OsRelease(_Entry):

@@ -192,7 +192,9 @@ def load_spec_text(text: str, file: str = "<spec>") -> SpecDocument:
     try:
         data = _plain(raw, (), positions)
     except RecursionError:
-        raise SpecError([Problem(Location(file), "document nests too deeply", "flatten it")]) from None
+        raise SpecError(
+            [Problem(Location(file), "document nests too deeply", "flatten it")]
+        ) from None
     try:
         spec = ClusterSpec.model_validate(data)
     except ValidationError as error:

@@ -81,7 +81,8 @@ Target = Annotated[
         {
             "type": "string",
             "pattern": r"^(aws|azure|gcp|vsphere)/[A-Za-z0-9_.-]+$|^(onprem|local)$",
-            "description": "aws/<region>, azure/<region>, gcp/<region>, vsphere/<dc>, onprem, local",
+            "description": "aws/<region>, azure/<region>, gcp/<region>, vsphere/<dc>, "
+            "onprem, local",
         }
     ),
 ]

@@ -13,7 +13,7 @@ from typing import Literal
 Provider = Literal["aws", "azure", "gcp", "vsphere", "onprem", "local"]
 PROVIDERS: tuple[Provider, ...] = ("aws", "azure", "gcp", "vsphere", "onprem", "local")
 _LOCATIONLESS = ("onprem", "local")
-_GPU_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9 ._-]*?)\s*(?:[:x×]\s*(\d+))?\s*$")
+_GPU_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9 ._-]*?)\s*(?:[:x*]\s*(\d+))?\s*$")
 _SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([GgTt])?(?:b(?:ps|/s)?|B)?\s*$")
 _NAME_RE = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
 
@@ -48,11 +48,11 @@ def parse_target(text: str) -> TargetRef:
         raise ValueError(f"target {provider!r} takes no location (got {raw!r})")
     if provider not in _LOCATIONLESS and not location:
         raise ValueError(f"target {provider!r} needs a location, e.g. {provider}/<region>")
-    return TargetRef(provider, location)  # type: ignore[arg-type]
+    return TargetRef(provider, location)
 
 
 def parse_gpu(text: str) -> tuple[str, int]:
-    """Parse `H100:8` (also `H100x8`, `H100`) into a model name and a GPU count (default 1)."""
+    """Parse `H100:8` (also `H100x8`, `H100*8`, `H100`) into a model and a GPU count (1)."""
     match = _GPU_RE.match(str(text))
     if not match:
         raise ValueError(f"{text!r} is not a GPU request; write MODEL:COUNT, e.g. H100:8")

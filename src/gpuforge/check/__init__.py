@@ -1,0 +1,69 @@
+"""Spec + catalog -> findings (stable GF-<AREA>-NNN codes), and the stack solver -> lock."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from gpuforge.catalog import load_catalog
+from gpuforge.check import rules as _rules
+from gpuforge.check._context import CheckContext, PoolFacts
+from gpuforge.check._findings import Finding, Severity, sort_findings
+from gpuforge.check._lock import (
+    Lock,
+    LockConflicts,
+    PoolLock,
+    inputs_digest,
+    lock_path,
+    pool_packages,
+    solve_lock,
+)
+from gpuforge.check._mig import placement_problem, resolve_layout
+from gpuforge.check._registry import RULES, Hit, Rule
+from gpuforge.check._stack import Conflict, ResolvedStack, StackResult, StackSolver
+from gpuforge.check.rules.pools import node_names
+from gpuforge.spec import SpecDocument
+
+del _rules
+
+
+def make_context(doc: SpecDocument, as_of: date, lock_text: str | None = None) -> CheckContext:
+    """Build the shared context rules and the solver work from."""
+    return CheckContext(doc=doc, catalog=load_catalog(), as_of=as_of, lock_text=lock_text)
+
+
+def run_checks(ctx: CheckContext, skip: set[str] | None = None) -> list[Finding]:
+    """Run every registered rule not skipped by `--skip` or the spec's `checks.skip`."""
+    skipped = set(skip or ()) | set(ctx.doc.spec.checks.skip)
+    findings: list[Finding] = []
+    for code, registered in RULES.items():
+        if code in skipped:
+            continue
+        findings.extend(registered.run(ctx))
+    return sort_findings(findings)
+
+
+__all__ = [
+    "RULES",
+    "CheckContext",
+    "Conflict",
+    "Finding",
+    "Hit",
+    "Lock",
+    "LockConflicts",
+    "PoolFacts",
+    "PoolLock",
+    "ResolvedStack",
+    "Rule",
+    "Severity",
+    "StackResult",
+    "StackSolver",
+    "inputs_digest",
+    "lock_path",
+    "make_context",
+    "node_names",
+    "placement_problem",
+    "pool_packages",
+    "resolve_layout",
+    "run_checks",
+    "solve_lock",
+]

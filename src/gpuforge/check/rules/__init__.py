@@ -1,0 +1,5 @@
+"""Check rules, one module per area; importing this package registers them all."""
+
+from gpuforge.check.rules import cloud, gpu, lock, mig, network, pools, security, stack
+
+__all__ = ["cloud", "gpu", "lock", "mig", "network", "pools", "security", "stack"]

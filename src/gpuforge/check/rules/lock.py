@@ -1,0 +1,43 @@
+"""GF-LOCK: the lock next to the spec must exist and match it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from gpuforge.check._context import CheckContext
+from gpuforge.check._lock import inputs_digest
+from gpuforge.check._registry import Hit, rule
+
+
+@rule("GF-LOCK-001", "no lock file yet", "info")
+def lock_missing(ctx: CheckContext) -> Iterator[Hit]:
+    """Without a lock, each run may resolve `auto` versions differently."""
+    if ctx.lock_text is None:
+        yield Hit(
+            "no lock file next to the spec: versions are resolved afresh on every run",
+            "run `gpuforge lock` and commit the lock file",
+            (),
+        )
+
+
+@rule("GF-LOCK-002", "lock does not match the spec", "error")
+def lock_stale(ctx: CheckContext) -> Iterator[Hit]:
+    """A spec edited after `gpuforge lock` would deploy versions nobody reviewed."""
+    if ctx.lock_text is None:
+        return
+    try:
+        data = YAML(typ="safe", pure=True).load(ctx.lock_text)
+    except YAMLError:
+        data = None
+    if not isinstance(data, dict) or "inputs_digest" not in data:
+        yield Hit("the lock file is unreadable", "delete it and run `gpuforge lock`", ())
+        return
+    if data["inputs_digest"] != inputs_digest(ctx.doc.spec):
+        yield Hit(
+            "the spec changed since the lock was written (software, GPUs or targets differ)",
+            "run `gpuforge lock` to re-pin the stack, then review the diff",
+            (),
+        )

@@ -1,0 +1,68 @@
+"""GF-POOL: pools must produce nodes with unique, valid hostnames."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from gpuforge.check._context import CheckContext
+from gpuforge.check._registry import Hit, rule
+
+MAX_HOSTNAME = 63
+LOCAL_NODE_WARN = 64
+
+
+def node_names(cluster: str, pool: str, count: int) -> list[str]:
+    """Hostnames of a pool's nodes: `<cluster>-<pool>-<index>`, index from 1."""
+    return [f"{cluster}-{pool}-{index}" for index in range(1, count + 1)]
+
+
+@rule("GF-POOL-001", "pool with no nodes", "warning")
+def empty_pool(ctx: CheckContext) -> Iterator[Hit]:
+    """count: 0 renders the pool but creates nothing: usually a leftover."""
+    for name, pool in ctx.doc.spec.pools.items():
+        if pool.count == 0:
+            yield Hit(
+                f"pool {name} has count 0 and creates no nodes",
+                "remove the pool, or set count to 1 or more",
+                ("pools", name, "count"),
+                name,
+            )
+
+
+@rule("GF-POOL-002", "duplicate or invalid node names", "error")
+def duplicate_names(ctx: CheckContext) -> Iterator[Hit]:
+    """Node hostnames must be unique across pools and at most 63 characters."""
+    spec = ctx.doc.spec
+    seen: dict[str, str] = {}
+    for name, pool in spec.pools.items():
+        for host in node_names(spec.name, name, pool.count):
+            if len(host) > MAX_HOSTNAME:
+                yield Hit(
+                    f"pool {name}: hostname {host!r} is longer than {MAX_HOSTNAME} characters",
+                    "shorten the cluster or pool name",
+                    ("pools", name),
+                    name,
+                )
+                break
+            if host in seen:
+                yield Hit(
+                    f"pools {seen[host]} and {name} both produce the node name {host!r}",
+                    "rename one of the pools",
+                    ("pools", name),
+                    name,
+                )
+                break
+            seen[host] = name
+
+
+@rule("GF-POOL-003", "large simulated fleet", "warning")
+def large_local_fleet(ctx: CheckContext) -> Iterator[Hit]:
+    """The local target runs every node on this machine; beyond 64 nodes it gets slow."""
+    for name, facts in ctx.pools.items():
+        if facts.target.provider == "local" and facts.pool.count > LOCAL_NODE_WARN:
+            yield Hit(
+                f"pool {name}: {facts.pool.count} simulated nodes on one machine",
+                f"use at most {LOCAL_NODE_WARN} nodes per pool on the local target",
+                ("pools", name, "count"),
+                name,
+            )
