@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ EventCallback = Callable[[ProgressEvent], None]
 
 # Values shorter than this are too likely to appear by chance to be worth masking.
 _MIN_SECRET_LEN = 4
+# Variables whose values are masked: every TF_VAR_* and anything named like a credential.
+_SECRET_NAME = re.compile(r"^TF_VAR_|SECRET|TOKEN|PASSW|CREDENTIAL|ACCESS_KEY|PRIVATE|AUTH", re.I)
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,9 @@ def _ignore(_: ProgressEvent) -> None:
 class Engine:
     """Drives one binary in one working directory (a root module), offline when a mirror exists.
 
-    `env` adds variables (TF_VAR_*, cloud credentials); their values are masked in every event
-    and error so they cannot leak into logs. `on_event` receives each output line as it comes.
+    `env` adds variables (TF_VAR_*, cloud credentials); the values of TF_VAR_* and of variables
+    named like credentials are masked in every event and error, so they cannot leak into logs.
+    `on_event` receives each output line as it comes.
     """
 
     def __init__(
@@ -75,7 +79,7 @@ class Engine:
             {
                 value
                 for key, value in {**os.environ, **extra}.items()
-                if (key in extra or key.startswith("TF_VAR_")) and len(value) >= _MIN_SECRET_LEN
+                if _SECRET_NAME.search(key) and len(value) >= _MIN_SECRET_LEN
             },
             key=len,
             reverse=True,

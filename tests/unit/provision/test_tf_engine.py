@@ -233,3 +233,22 @@ def test_failed_apply_streams_apply_errored(
         errored = [e.address for e in events if e.kind == "apply_errored"]
         assert errored == ["null_resource.broken"]
         assert "null_resource.fine" in {e.address for e in events if e.kind == "apply_complete"}
+
+
+def test_only_secret_looking_variables_are_masked(
+    any_binary: TerraformBinary, tmp_path: Path, offline_engine: Callable[..., Any]
+) -> None:
+    (tmp_path / "main.tf").write_text(
+        'variable "x" {}\n'
+        'resource "null_resource" "say" {\n  provisioner "local-exec" {\n'
+        '    command = "echo region=us-west-2 key=abcd1234 x=${var.x}"\n  }\n}\n',
+        encoding="utf-8",
+    )
+    seen: list[ProgressEvent] = []
+    env = {"AWS_REGION": "us-west-2", "AWS_SECRET_ACCESS_KEY": "abcd1234", "TF_VAR_x": "v-123"}
+    engine = offline_engine(tmp_path, any_binary, env=env, on_event=seen.append)
+    engine.init()
+    engine.plan()
+    engine.apply()
+    said = [e.message for e in seen if "region=" in e.message and "(local-exec)" in e.message]
+    assert said and said[-1].endswith("region=us-west-2 key=*** x=***")
