@@ -1,0 +1,95 @@
+# Copyright: gpuforge maintainers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""The read-only fact collectors of gpu_validation: which command writes which raw file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SMI_FIELDS = (
+    "index",
+    "name",
+    "uuid",
+    "pci.bus_id",
+    "driver_version",
+    "memory.total",
+    "persistence_mode",
+    "compute_mode",
+    "power.limit",
+    "power.default_limit",
+    "power.min_limit",
+    "power.max_limit",
+    "ecc.errors.uncorrected.volatile.total",
+    "ecc.errors.corrected.volatile.total",
+    "clocks_throttle_reasons.active",
+    "mig.mode.current",
+    "temperature.gpu",
+)
+PACKAGE_PATTERNS = (
+    "nvidia-*",
+    "libnvidia-*",
+    "cuda-*",
+    "libnccl*",
+    "libcudnn*",
+    "datacenter-gpu-manager",
+    "dcgm-exporter",
+    "nccl-tests",
+    "rdma-core",
+    "infiniband-diags",
+)
+
+
+@dataclass(frozen=True)
+class Collector:
+    """One collector: its name, the file its stdout lands in, and its candidate command lines.
+
+    The first candidate whose program exists runs; later ones are fallbacks (dmesg -> journalctl).
+    """
+
+    name: str
+    filename: str
+    commands: tuple[tuple[str, ...], ...]
+    timeout_s: int = 120
+
+
+def collectors(dcgm_level: int, mig: bool, nccl_gpus: int, fields: tuple[str, ...] = SMI_FIELDS) -> list[Collector]:
+    """Return the collectors to run on a node, in order; NCCL runs only when `nccl_gpus` > 0."""
+    found = [
+        Collector("smi_query", "smi-query.csv", (("nvidia-smi", "--query-gpu=" + ",".join(fields), "--format=csv"),)),
+        Collector("smi_topo", "smi-topo.txt", (("nvidia-smi", "topo", "-m"),)),
+    ]
+    if mig:
+        found.append(Collector("mig_lgi", "mig-lgi.txt", (("nvidia-smi", "mig", "-lgi"),)))
+    if dcgm_level > 0:
+        found.append(
+            Collector("dcgmi_diag", "dcgmi-diag.txt", (("dcgmi", "diag", "-r", str(dcgm_level)),), timeout_s=3600)
+        )
+    found += [
+        Collector("ibstat", "ibstat.txt", (("ibstat",),)),
+        Collector(
+            "kernel_log",
+            "kernel-log.txt",
+            (("dmesg", "--time-format=iso"), ("dmesg",), ("journalctl", "-k", "--no-pager", "-o", "short-iso")),
+        ),
+        Collector(
+            "packages",
+            "packages.txt",
+            (("dpkg-query", "-W", "-f=${Package}\\t${Version}\\t${db:Status-Abbrev}\\n", *PACKAGE_PATTERNS),),
+        ),
+    ]
+    if nccl_gpus > 0:
+        found.append(
+            Collector(
+                "nccl_all_reduce",
+                "nccl-all-reduce.txt",
+                (("all_reduce_perf", "-b", "8M", "-e", "1G", "-f", "2", "-g", str(nccl_gpus)),),
+                timeout_s=900,
+            )
+        )
+    return found
+
+
+def gpu_count(smi_csv: str) -> int:
+    """Count GPU rows in `nvidia-smi --query-gpu=... --format=csv` output (0 when it is not CSV)."""
+    lines = [line for line in smi_csv.splitlines() if line.strip()]
+    return max(len(lines) - 1, 0) if lines and lines[0].startswith("index") else 0

@@ -1,0 +1,124 @@
+#!/usr/bin/python
+# Copyright: gpuforge maintainers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Ansible module: run the read-only GPU node fact collectors and keep their raw outputs."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: gpu_collect
+short_description: Run read-only GPU node collectors and archive their raw outputs
+description:
+  - Runs nvidia-smi (query-gpu CSV, topo -m, mig -lgi), dcgmi diag, ibstat, the kernel log,
+    installed package versions and a single-node all_reduce_perf, each tolerant of a missing tool or
+    a failure, and writes every stdout to O(dest)/NAME, an index C(collectors.json) (command, rc,
+    stderr per collector) and a tar archive O(dest).tar.gz for one fetch.
+  - It never changes GPU settings; it reports C(changed=false).
+options:
+  dest:
+    description: Directory on the node for the raw outputs (recreated on each run).
+    type: path
+    default: /var/lib/gpuforge/validation
+  dcgm_level:
+    description: C(dcgmi diag -r) level; 0 skips DCGM.
+    type: int
+    default: 1
+  mig:
+    description: Also list MIG GPU instances.
+    type: bool
+    default: false
+  nccl:
+    description: Run all_reduce_perf over all GPUs of the node.
+    type: bool
+    default: true
+author: gpuforge maintainers
+"""
+
+EXAMPLES = r"""
+- name: Collect validation facts
+  gpuforge.gpu.gpu_collect:
+    dcgm_level: 1
+"""
+
+RETURN = r"""
+collectors:
+  description: Per collector name, the command run, rc, file and stderr.
+  returned: always
+  type: dict
+archive:
+  description: Path of the tar archive on the node.
+  returned: always
+  type: str
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gpuforge.gpu.plugins.module_utils.collect import collectors, gpu_count
+
+
+def _run(module, collector):
+    for argv in collector.commands:
+        program = module.get_bin_path(argv[0])
+        if program is None:
+            continue
+        try:
+            done = subprocess.run(
+                [program, *argv[1:]], capture_output=True, text=True, timeout=collector.timeout_s, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            return list(argv), 124, exc.stdout or "", "timed out after %ds" % collector.timeout_s
+        if done.returncode == 0 or argv is collector.commands[-1]:
+            return list(argv), done.returncode, done.stdout, done.stderr
+    return list(collector.commands[0]), 127, "", "%s: command not found" % collector.commands[0][0]
+
+
+def main():
+    """Run every collector, write the raw files and the archive."""
+    module = AnsibleModule(
+        argument_spec=dict(
+            dest=dict(type="path", default="/var/lib/gpuforge/validation"),
+            dcgm_level=dict(type="int", default=1),
+            mig=dict(type="bool", default=False),
+            nccl=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    dest = params["dest"]
+    if os.path.isdir(dest):
+        shutil.rmtree(dest)
+    os.makedirs(dest, mode=0o755)
+    index = {}
+    gpus = 0
+    for collector in collectors(params["dcgm_level"], params["mig"], 0):
+        index[collector.name] = _store(module, dest, collector)
+        if collector.name == "smi_query":
+            with open(os.path.join(dest, collector.filename)) as handle:
+                gpus = gpu_count(handle.read())
+    if params["nccl"] and gpus:
+        nccl = collectors(0, False, gpus)[-1]
+        index[nccl.name] = _store(module, dest, nccl)
+    with open(os.path.join(dest, "collectors.json"), "w") as handle:
+        json.dump(index, handle, indent=2, sort_keys=True)
+    archive = dest.rstrip("/") + ".tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name in sorted(os.listdir(dest)):
+            tar.add(os.path.join(dest, name), arcname=name)
+    module.exit_json(changed=False, collectors=index, archive=archive)
+
+
+def _store(module, dest, collector):
+    argv, rc, out, err = _run(module, collector)
+    with open(os.path.join(dest, collector.filename), "w") as handle:
+        handle.write(out)
+    return {"command": argv, "rc": rc, "file": collector.filename, "stderr": err[-4000:]}
+
+
+if __name__ == "__main__":
+    main()
