@@ -1,0 +1,4 @@
+output "nodes" {
+  description = "The two hosts, in the gpuforge nodes contract."
+  value       = module.onprem.nodes
+}
