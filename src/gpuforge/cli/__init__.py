@@ -15,9 +15,7 @@ app = typer.Typer(
 )
 
 # Each module registers its commands on `app` with a `register(app)` function.
-_COMMAND_MODULES = (
-    "gpuforge.cli.spec_cmds",
-)
+_COMMAND_MODULES = ("gpuforge.cli.spec_cmds",)
 
 
 def _register_all() -> None:

@@ -7,6 +7,7 @@ column and field path with a "To fix:" hint; all problems are reported at once (
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,17 @@ from gpuforge.spec._models import ClusterSpec
 
 PathKey = tuple[str | int, ...]
 MAX_SPEC_BYTES = 4 * 1024 * 1024
+_VALUE_KINDS = {
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "a string",
+}
+_DUPLICATE_KEY = re.compile(r'found duplicate key "(.*?)"')
 
 
 class SpecDocument:
@@ -80,6 +92,38 @@ def _plain(node: Any, path: PathKey, positions: dict[PathKey, tuple[int, int]]) 
     return str(node)
 
 
+def _map_at(node: Any, path: PathKey, line: int, column: int) -> PathKey | None:
+    """The path of the mapping that starts at (line, column), 0-based as ruamel counts."""
+    if isinstance(node, CommentedMap):
+        if (node.lc.line, node.lc.col) == (line, column):
+            return path
+        children: list[tuple[str | int, Any]] = [(str(k), v) for k, v in node.items()]
+    elif isinstance(node, CommentedSeq):
+        children = list(enumerate(node))
+    else:
+        return None
+    for key, child in children:
+        found = _map_at(child, (*path, key), line, column)
+        if found is not None:
+            return found
+    return None
+
+
+def _duplicate_path(text: str, error: DuplicateKeyError) -> PathKey:
+    """The field path of a duplicated key: reload allowing duplicates, find its mapping."""
+    match = _DUPLICATE_KEY.search(error.problem or "")
+    mark = error.context_mark
+    if match is None or mark is None:
+        return ()
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = True
+    try:
+        parent = _map_at(yaml.load(text), (), mark.line, mark.column)
+    except (YAMLError, ValueError, TypeError, RecursionError, AttributeError):
+        return ()
+    return () if parent is None else (*parent, match.group(1))
+
+
 def _fields_of(path: PathKey) -> list[str]:
     """Names a user may write at `path` (for did-you-mean hints on unknown fields)."""
     annotation: Any = ClusterSpec
@@ -130,8 +174,8 @@ def _fix_for(error: ErrorDetails, path: PathKey) -> str:
     if kind.startswith("literal_error"):
         expected = error.get("ctx", {}).get("expected", "")
         return f"use one of {expected}"
-    if kind in ("int_parsing", "int_type", "float_parsing", "float_type", "bool_parsing"):
-        return f"write a {kind.split('_')[0]} value for `{field}`"
+    if kind in _VALUE_KINDS:
+        return f"write {_VALUE_KINDS[kind]} for `{field}`"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return f"change `{field}` to a value within the allowed range"
     if kind == "too_short":
@@ -165,7 +209,10 @@ def load_spec_text(text: str, file: str = "<spec>") -> SpecDocument:
         raw = yaml.load(text)
     except DuplicateKeyError as error:
         mark = error.problem_mark
-        where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file)
+        shown = _path_text(_duplicate_path(text, error))
+        where = (
+            Location(file, mark.line + 1, mark.column + 1, shown) if mark else Location(file)
+        )
         raise SpecError(
             [Problem(where, "duplicate key: " + (error.problem or "").strip(), "keep one of them")]
         ) from None

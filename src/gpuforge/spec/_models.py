@@ -264,6 +264,20 @@ class SoftwareOverride(_Section):
     dcgm: VersionText | None = None
 
 
+class Host(_Section):
+    """An existing machine of an `onprem` pool, reached over SSH (or locally on this machine)."""
+
+    name: str
+    address: str
+    connection: Literal["ssh", "local"] = "ssh"
+    user: str = "root"
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return check_name(value)
+
+
 class Pool(_Section):
     """A group of identical nodes: GPUs or an instance type, count, market, network, disks."""
 
@@ -279,11 +293,21 @@ class Pool(_Section):
     storage: Storage = Field(default_factory=Storage)
     software: SoftwareOverride = Field(default_factory=SoftwareOverride)
     labels: dict[str, str] = Field(default_factory=dict)
+    hosts: list[Host] = Field(default_factory=list, description="onprem: the existing machines")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_from_hosts(cls, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("hosts") and "count" not in value:
+            return {**value, "count": len(value["hosts"])}
+        return value
 
     @model_validator(mode="after")
     def _gpu_or_instance(self) -> Pool:
         if self.gpu is None and not self.instance_type:
             raise ValueError("a pool needs `gpu` (e.g. H100:8) or `instance_type`")
+        if self.hosts and len(self.hosts) != self.count:
+            raise ValueError(f"count is {self.count} but {len(self.hosts)} hosts are listed")
         return self
 
 

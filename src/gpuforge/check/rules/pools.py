@@ -12,8 +12,10 @@ LOCAL_NODE_WARN = 64
 
 
 def node_names(cluster: str, pool: str, count: int) -> list[str]:
-    """Hostnames of a pool's nodes: `<cluster>-<pool>-<index>`, index from 1."""
-    return [f"{cluster}-{pool}-{index}" for index in range(1, count + 1)]
+    """Hostnames of a pool's nodes as every Terraform module names them: `<pool>-<index>`,
+    index from 0; the fleet and clouds qualify them with the cluster name."""
+    del cluster  # names are unique within a cluster; the cluster qualifies them outside
+    return [f"{pool}-{index}" for index in range(count)]
 
 
 @rule("GF-POOL-001", "pool with no nodes", "warning")
@@ -36,9 +38,10 @@ def duplicate_names(ctx: CheckContext) -> Iterator[Hit]:
     seen: dict[str, str] = {}
     for name, pool in spec.pools.items():
         for host in node_names(spec.name, name, pool.count):
-            if len(host) > MAX_HOSTNAME:
+            if len(f"{spec.name}-{host}") > MAX_HOSTNAME:
                 yield Hit(
-                    f"pool {name}: hostname {host!r} is longer than {MAX_HOSTNAME} characters",
+                    f"pool {name}: hostname {spec.name}-{host!r} is longer than {MAX_HOSTNAME} "
+                    "characters",
                     "shorten the cluster or pool name",
                     ("pools", name),
                     name,
@@ -53,6 +56,19 @@ def duplicate_names(ctx: CheckContext) -> Iterator[Hit]:
                 )
                 break
             seen[host] = name
+
+
+@rule("GF-POOL-004", "on-premises pool without hosts", "error")
+def onprem_hosts(ctx: CheckContext) -> Iterator[Hit]:
+    """An onprem pool provisions nothing: it must list the machines it is made of."""
+    for name, facts in ctx.pools.items():
+        if facts.target.provider == "onprem" and not facts.pool.hosts and facts.pool.count:
+            yield Hit(
+                f"pool {name}: an onprem pool needs its machines listed under `hosts`",
+                "add hosts: [{name: gpu01, address: 10.1.0.11}, ...]",
+                ("pools", name),
+                name,
+            )
 
 
 @rule("GF-POOL-003", "large simulated fleet", "warning")

@@ -1,0 +1,39 @@
+"""Spec + lock -> deployment folder: Terraform root modules and Ansible group_vars."""
+
+from gpuforge.render._ansible import cluster_vars, pool_vars, render_group_vars
+from gpuforge.render._deployment import (
+    GROUP_VARS_DIR,
+    INVENTORY_FILE,
+    MANIFEST,
+    RenderResult,
+    build_files,
+    render_deployment,
+    terraform_root_dir,
+)
+from gpuforge.render._hcl import Block, Expr, literal, render_file
+from gpuforge.render._naming import all_targets, group_token, local_subnet, target_pools
+from gpuforge.render._terraform import MODULE_FOR, local_profile, render_root
+
+__all__ = [
+    "GROUP_VARS_DIR",
+    "INVENTORY_FILE",
+    "MANIFEST",
+    "MODULE_FOR",
+    "Block",
+    "Expr",
+    "RenderResult",
+    "all_targets",
+    "build_files",
+    "cluster_vars",
+    "group_token",
+    "literal",
+    "local_profile",
+    "local_subnet",
+    "pool_vars",
+    "render_deployment",
+    "render_file",
+    "render_group_vars",
+    "render_root",
+    "target_pools",
+    "terraform_root_dir",
+]
