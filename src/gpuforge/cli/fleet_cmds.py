@@ -136,8 +136,12 @@ def inject(
     node: str = typer.Argument(..., help="Node name."),
     fault: str = typer.Argument(..., help="Fault, e.g. sshd-killed, powered-off, xid-79."),
     gpu: int | None = typer.Option(None, "--gpu", help="GPU index the fault hits."),
-    factor: float | None = typer.Option(None, "--factor", help="Degradation factor."),
-    port: int | None = typer.Option(None, "--port", help="HCA port the fault hits."),
+    factor: float | None = typer.Option(None, "--factor", help="Bandwidth factor (nccl-slow)."),
+    code: int | None = typer.Option(None, "--code", help="Xid code (xid), e.g. 79, 48, 63."),
+    count: int | None = typer.Option(None, "--count", help="Error count (ecc-uncorrectable)."),
+    hca: str | None = typer.Option(None, "--hca", help="HCA, e.g. mlx5_0 or all (ib-*)."),
+    rate: int | None = typer.Option(None, "--rate", help="Degraded port rate in Gb/s."),
+    package: str | None = typer.Option(None, "--package", help="Package (package-fail)."),
     cluster: str | None = _CLUSTER_FILTER,
     state_dir: Path | None = _STATE_DIR,
     as_json: bool = _JSON,
@@ -148,9 +152,9 @@ def inject(
         known = fault_names()
         if fault not in known:
             raise InputError(f"unknown fault {fault!r}", fix=f"use one of: {', '.join(known)}")
-        params = {
-            k: v for k, v in (("gpu", gpu), ("factor", factor), ("port", port)) if v is not None
-        }
+        given = {"gpu": gpu, "factor": factor, "code": code, "count": count, "hca": hca}
+        given |= {"rate": rate, "name": package}
+        params = {key: value for key, value in given.items() if value is not None}
         fleet = Fleet(state_dir)
         fleet.inject(fleet.find(node, cluster), fault, **params)
         _show([fleet.find(node, cluster)], as_json)

@@ -44,6 +44,7 @@ class Fleet:
         self.store = StateStore(self.state_dir)
         self.seed_hardware = seed_hardware
         self._me = (os.getpid(), start_time(os.getpid()))
+        self._apt: Path | None = None
 
     # ---- public lifecycle -------------------------------------------------------------
 
@@ -212,6 +213,12 @@ class Fleet:
 
     # ---- internals --------------------------------------------------------------------
 
+    def _apt_repo(self) -> Path | None:
+        """The stand-in APT repository, built (or found current) once per Fleet object."""
+        if self._apt is None and self.seed_hardware:
+            self._apt = _simlink.apt_repo(self.store.apt_dir())
+        return self._apt
+
     def _ssh_dir(self, cluster: str) -> Path:
         return self.store.cluster_dir(cluster) / "ssh"
 
@@ -343,8 +350,7 @@ class Fleet:
                 index = host_number(IPv4Address(record.address), subnet)
                 _simlink.seed(upper, record.profile, record.name, index)
         self._write_known_hosts(record.cluster)
-        apt = _simlink.apt_repo(self.store.apt_dir()) if self.seed_hardware else None
-        script = _launch.write_init_script(node_dir, record.name, self.state_dir, apt)
+        script = _launch.write_init_script(node_dir, record.name, self.state_dir, self._apt_repo())
         record.state = _STARTING
         record.launcher_pid, record.launcher_start = 0, 0
         record.owner_pid, record.owner_start = self._me

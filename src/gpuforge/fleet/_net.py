@@ -5,6 +5,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 from pathlib import Path
 
+from gpuforge.errors import FleetError
 from gpuforge.fleet._proc import run_host
 
 
@@ -26,8 +27,13 @@ def ensure_bridge(name: str, subnet: IPv4Network) -> None:
 
 def delete_link(name: str) -> None:
     """Delete a bridge or veth if it exists (deleting one end of a veth deletes both)."""
-    if link_exists(name):
+    if not link_exists(name):
+        return
+    try:
         run_host(["ip", "link", "del", name], what=f"deleting interface {name}")
+    except FleetError:
+        if link_exists(name):
+            raise
 
 
 def create_veth(host_side: str, node_side: str, bridge: str) -> None:

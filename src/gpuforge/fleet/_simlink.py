@@ -15,9 +15,10 @@ PROCESS_FAULTS = ("sshd-killed", "powered-off")
 def sim_module() -> ModuleType | None:
     """The simulated-hardware package, or None when it is not installed alongside."""
     try:
-        return importlib.import_module("gpuforge.fleet.sim")
+        module = importlib.import_module("gpuforge.fleet.sim")
     except ImportError:
         return None
+    return module if hasattr(module, "seed_node") else None
 
 
 def _require() -> ModuleType:
@@ -43,7 +44,13 @@ def seed(upper: Path, profile: str, node_name: str, node_index: int) -> None:
 
 def apt_repo(dest: Path) -> Path:
     """Build (once) the stand-in APT repository shared read-only by every node."""
+    dest.mkdir(parents=True, exist_ok=True)
     path: Path = _require().ensure_apt_repo(dest)
+    if not path.is_dir():
+        raise FleetError(
+            f"the stand-in APT repository was not built at {path}",
+            fix="remove the folder and try again; report a bug if it persists",
+        )
     return path
 
 
@@ -62,5 +69,5 @@ def heal_hardware(root: Path) -> None:
 def fault_names() -> list[str]:
     """Every fault `fleet inject` accepts: process faults plus the simulator's hardware faults."""
     module = sim_module()
-    hardware = list(getattr(module, "fault_names", list)()) if module else []
+    hardware = sorted(module.FAULTS) if module is not None else []
     return [*PROCESS_FAULTS, *hardware]

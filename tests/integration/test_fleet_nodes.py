@@ -1,0 +1,173 @@
+"""Two real fleet nodes: SSH, isolation, namespaces, stand-ins, packages, process faults."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gpuforge.fleet import Fleet, Node, NodeState, sim_module
+
+pytestmark = [
+    pytest.mark.fleet,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the fleet needs root (namespaces, mounts)"),
+]
+SIM = sim_module()
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    state = tmp_path_factory.mktemp("fleet-nodes")
+    fleet = Fleet(state, seed_hardware=SIM is not None)
+    yield fleet
+    fleet.down()
+
+
+@pytest.fixture(scope="module")
+def nodes(fleet: Fleet) -> list[Node]:
+    return fleet.up("fnodes", "gpu", "hgx-h100-8", 2)
+
+
+def _sh(fleet: Fleet, node: Node, script: str) -> subprocess.CompletedProcess[str]:
+    return fleet.run(node, ["sh", "-c", script])
+
+
+def test_nodes_answer_over_real_ssh_with_their_own_hostname(
+    fleet: Fleet, nodes: list[Node]
+) -> None:
+    for node in nodes:
+        assert node.state is NodeState.RUNNING
+        done = _sh(fleet, node, "hostname; id -u; ip -4 -o addr show eth0")
+        assert done.returncode == 0, done.stderr
+        hostname, uid, addr = done.stdout.splitlines()
+        assert (hostname, uid) == (node.name, "0")
+        assert f"{node.address}/24" in addr
+    plain = subprocess.run(
+        ["ssh", "-F", str(fleet.ssh_config_path("fnodes")), nodes[0].address, "true"],
+        capture_output=True, text=True, check=False, timeout=30,
+    )  # fmt: skip
+    assert plain.returncode == 0, plain.stderr
+
+
+def test_a_file_written_in_one_node_is_absent_on_the_host_and_the_other(
+    fleet: Fleet, nodes: list[Node]
+) -> None:
+    marker = "/root/gpuforge-isolation-marker"
+    etc_marker = "/etc/gpuforge-isolation-marker"
+    done = _sh(
+        fleet, nodes[0], f"echo one > {marker} && echo one > {etc_marker} && rm -f /etc/motd"
+    )
+    assert done.returncode == 0, done.stderr
+    assert _sh(fleet, nodes[0], f"cat {marker}").stdout == "one\n"
+    assert not Path(marker).exists()
+    assert not Path(etc_marker).exists()
+    other = _sh(fleet, nodes[1], f"test -e {marker} || test -e {etc_marker} || echo absent")
+    assert other.stdout == "absent\n"
+    assert Path("/etc/motd").exists() == (_sh(fleet, nodes[1], "test -e /etc/motd").returncode == 0)
+
+
+def test_nodes_have_stock_dotfiles_and_cannot_see_the_fleet_state(
+    fleet: Fleet, nodes: list[Node]
+) -> None:
+    done = _sh(fleet, nodes[1], f"ls -A /root; ls -A {fleet.state_dir} | wc -l")
+    assert done.returncode == 0, done.stderr
+    *home, state_entries = done.stdout.split()
+    skel = sorted(p.name for p in Path("/etc/skel").iterdir())
+    assert sorted(home) == skel
+    assert state_entries == "0"
+
+
+def test_nodes_are_confined(fleet: Fleet, nodes: list[Node]) -> None:
+    script = (
+        "grep CapBnd /proc/self/status | cut -f2; "
+        "echo 1 > /proc/sys/net/ipv4/ip_forward 2>/dev/null && echo writable || echo readonly; "
+        "ip route | wc -l; "
+        "ps -e --no-headers | wc -l; "
+        "test -c /dev/null && test -c /dev/pts/ptmx && echo devs"
+    )
+    done = _sh(fleet, nodes[0], script)
+    assert done.returncode == 0, done.stderr
+    bounding, proc_sys, routes, processes, devs = done.stdout.split()
+    caps = int(bounding, 16)
+    assert not caps & (1 << 16)  # CAP_SYS_MODULE
+    assert not caps & (1 << 22)  # CAP_SYS_BOOT
+    assert proc_sys == "readonly"
+    assert routes == "1"  # only the cluster subnet: no default route out
+    assert int(processes) < 10  # own PID namespace: init, sshd and this session
+    assert devs == "devs"
+    host_ip_forward = Path("/proc/sys/net/ipv4/ip_forward").read_text()
+    assert host_ip_forward == "0\n"
+
+
+def test_nodes_reach_each_other_but_nothing_outside_the_subnet(
+    fleet: Fleet, nodes: list[Node]
+) -> None:
+    probe = f"(echo > /dev/tcp/{nodes[1].address}/22) 2>/dev/null && echo ok"
+    peer = fleet.run(nodes[0], ["bash", "-c", probe])
+    assert peer.stdout == "ok\n"
+    out = _sh(fleet, nodes[0], "ip route get 192.0.2.1 2>&1 || true")
+    assert "unreachable" in out.stdout
+
+
+def test_kernel_stand_ins_record_instead_of_acting(fleet: Fleet, nodes: list[Node]) -> None:
+    script = (
+        "modprobe nvidia-peermem && cat /var/log/gpuforge-sim/modprobe.log; "
+        "sysctl -w net.core.rmem_max=4194311 >/dev/null && sysctl -n net.core.rmem_max; "
+        "printf 'vm.swappiness = 7\\n' > /etc/sysctl.d/90-t.conf && "
+        "sysctl -p /etc/sysctl.d/90-t.conf"
+    )
+    done = _sh(fleet, nodes[0], script)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].endswith("modprobe nvidia-peermem")
+    assert lines[1:] == ["4194311", "vm.swappiness = 7"]
+    assert not Path("/var/log/gpuforge-sim").exists()
+    assert Path("/proc/sys/net/core/rmem_max").read_text() != "4194311\n"
+
+
+def test_systemctl_stand_in_starts_and_enables_services(fleet: Fleet, nodes: list[Node]) -> None:
+    unit = (
+        "[Unit]\nDescription=demo\n[Service]\nExecStart=/bin/sleep 1000\n"
+        "[Install]\nWantedBy=multi-user.target\n"
+    )
+    script = (
+        f"printf '{unit}' > /etc/systemd/system/gf-demo.service && "
+        "systemctl daemon-reload && systemctl enable --now gf-demo && "
+        "systemctl is-active gf-demo && systemctl is-enabled gf-demo"
+    )
+    done = _sh(fleet, nodes[0], script.replace("\n", "\\n"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.split()[-2:] == ["active", "enabled"]
+    assert not Path("/etc/systemd/system/gf-demo.service").exists()
+
+
+@pytest.mark.skipif(
+    SIM is None, reason="gpuforge.fleet.sim (simulated hardware) not importable yet"
+)
+def test_nodes_carry_their_simulated_hardware(fleet: Fleet, nodes: list[Node]) -> None:
+    done = _sh(fleet, nodes[0], "cat /var/lib/gpuforge-sim/hardware.json")
+    assert done.returncode == 0, done.stderr
+    assert nodes[0].name in done.stdout
+    assert not Path("/var/lib/gpuforge-sim").exists()
+
+
+@pytest.mark.skipif(
+    SIM is None, reason="gpuforge.fleet.sim (stand-in APT repository) not importable yet"
+)
+def test_apt_install_in_a_node_leaves_the_host_alone(fleet: Fleet, nodes: list[Node]) -> None:
+    sources = "deb [trusted=yes] file:/srv/gpuforge-apt ./"
+    script = (
+        f"echo '{sources}' > /etc/apt/sources.list.d/gpuforge.list && "
+        "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnccl2 "
+        ">/dev/null && dpkg-query -W -f='${Status}' libnccl2"
+    )
+    done = _sh(fleet, nodes[0], script)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout == "install ok installed"
+    host = subprocess.run(["dpkg-query", "-W", "libnccl2"], capture_output=True, check=False)
+    assert host.returncode != 0
+    other = _sh(fleet, nodes[1], "dpkg-query -W libnccl2")
+    assert other.returncode != 0
