@@ -238,3 +238,11 @@ def test_gpu_count_reads_the_query_output() -> None:
         == 0
     )
     assert collect.gpu_count("") == 0
+
+
+def test_collector_files_follow_the_layout_gpuforge_validate_reads() -> None:
+    layout = importlib.import_module("gpuforge.validate._layout")
+    ours = collect.collectors(dcgm_level=1, mig=True, nccl_gpus=8)
+    assert sorted(c.filename for c in ours) == sorted(c.file for c in layout.COLLECTORS)
+    assert {c.stem for c in ours} == {c.stem for c in layout.COLLECTORS}
+    assert collect.SMI_FIELDS == layout.QUERY_GPU_FIELDS

@@ -1,6 +1,10 @@
 # Copyright: gpuforge maintainers
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""The read-only fact collectors of gpu_validation: which command writes which raw file."""
+"""The read-only fact collectors of gpu_validation: which command writes which raw file.
+
+The file names follow gpuforge.validate._layout: per collector the raw stdout in its file,
+`<stem>.rc` with the exit status (127 when the tool is missing) and `<stem>.err` with stderr.
+"""
 
 from __future__ import annotations
 
@@ -25,18 +29,6 @@ SMI_FIELDS = (
     "mig.mode.current",
     "temperature.gpu",
 )
-PACKAGE_PATTERNS = (
-    "nvidia-*",
-    "libnvidia-*",
-    "cuda-*",
-    "libnccl*",
-    "libcudnn*",
-    "datacenter-gpu-manager",
-    "dcgm-exporter",
-    "nccl-tests",
-    "rdma-core",
-    "infiniband-diags",
-)
 
 
 @dataclass(frozen=True)
@@ -51,12 +43,17 @@ class Collector:
     commands: tuple[tuple[str, ...], ...]
     timeout_s: int = 120
 
+    @property
+    def stem(self) -> str:
+        """The file name without its extension; `<stem>.rc` and `<stem>.err` sit next to it."""
+        return self.filename.rsplit(".", 1)[0]
+
 
 def collectors(dcgm_level: int, mig: bool, nccl_gpus: int, fields: tuple[str, ...] = SMI_FIELDS) -> list[Collector]:
     """Return the collectors to run on a node, in order; NCCL runs only when `nccl_gpus` > 0."""
     found = [
-        Collector("smi_query", "smi-query.csv", (("nvidia-smi", "--query-gpu=" + ",".join(fields), "--format=csv"),)),
-        Collector("smi_topo", "smi-topo.txt", (("nvidia-smi", "topo", "-m"),)),
+        Collector("smi_query", "query-gpu.csv", (("nvidia-smi", "--query-gpu=" + ",".join(fields), "--format=csv"),)),
+        Collector("smi_topo", "topo.txt", (("nvidia-smi", "topo", "-m"),)),
     ]
     if mig:
         found.append(Collector("mig_lgi", "mig-lgi.txt", (("nvidia-smi", "mig", "-lgi"),)))
@@ -68,20 +65,20 @@ def collectors(dcgm_level: int, mig: bool, nccl_gpus: int, fields: tuple[str, ..
         Collector("ibstat", "ibstat.txt", (("ibstat",),)),
         Collector(
             "kernel_log",
-            "kernel-log.txt",
+            "kernel.log",
             (("dmesg", "--time-format=iso"), ("dmesg",), ("journalctl", "-k", "--no-pager", "-o", "short-iso")),
         ),
         Collector(
             "packages",
             "packages.txt",
-            (("dpkg-query", "-W", "-f=${Package}\\t${Version}\\t${db:Status-Abbrev}\\n", *PACKAGE_PATTERNS),),
+            (("dpkg-query", "-W", "-f=${Package}\\t${Version}\\n"),),
         ),
     ]
     if nccl_gpus > 0:
         found.append(
             Collector(
                 "nccl_all_reduce",
-                "nccl-all-reduce.txt",
+                "all_reduce_perf.txt",
                 (("all_reduce_perf", "-b", "8M", "-e", "1G", "-f", "2", "-g", str(nccl_gpus)),),
                 timeout_s=900,
             )

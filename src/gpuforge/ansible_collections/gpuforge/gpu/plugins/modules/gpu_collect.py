@@ -12,8 +12,9 @@ short_description: Run read-only GPU node collectors and archive their raw outpu
 description:
   - Runs nvidia-smi (query-gpu CSV, topo -m, mig -lgi), dcgmi diag, ibstat, the kernel log,
     installed package versions and a single-node all_reduce_perf, each tolerant of a missing tool or
-    a failure, and writes every stdout to O(dest)/NAME, an index C(collectors.json) (command, rc,
-    stderr per collector) and a tar archive O(dest).tar.gz for one fetch.
+    a failure, and writes to O(dest) per collector its stdout, C(STEM.rc) (exit status, 127 when
+    the tool is missing) and C(STEM.err) (stderr), an index C(collectors.json) (command, rc, stderr
+    per collector) and a tar archive O(dest).tar.gz for one fetch.
   - It never changes GPU settings; it reports C(changed=false).
 options:
   dest:
@@ -115,8 +116,9 @@ def main():
 
 def _store(module, dest, collector):
     argv, rc, out, err = _run(module, collector)
-    with open(os.path.join(dest, collector.filename), "w") as handle:
-        handle.write(out)
+    for name, text in ((collector.filename, out), (collector.stem + ".rc", "%d\n" % rc), (collector.stem + ".err", err)):
+        with open(os.path.join(dest, name), "w") as handle:
+            handle.write(text)
     return {"command": argv, "rc": rc, "file": collector.filename, "stderr": err[-4000:]}
 
 
