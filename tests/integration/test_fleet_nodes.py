@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
+from gpuforge.cli import fleet_cmds
 from gpuforge.fleet import Fleet, Node, NodeState, sim_module
 
 pytestmark = [
@@ -171,3 +175,16 @@ def test_apt_install_in_a_node_leaves_the_host_alone(fleet: Fleet, nodes: list[N
     assert host.returncode != 0
     other = _sh(fleet, nodes[1], "dpkg-query -W libnccl2")
     assert other.returncode != 0
+
+
+def test_cli_ssh_runs_one_command_and_returns_its_code(fleet: Fleet, nodes: list[Node]) -> None:
+    app = typer.Typer()
+    fleet_cmds.register(app)
+    state = ["--state-dir", str(fleet.state_dir)]
+    ok = CliRunner().invoke(app, ["fleet", "ssh", nodes[1].name, *state, "--", "hostname"])
+    assert (ok.exit_code, ok.stdout) == (0, f"{nodes[1].name}\n")
+    failing = ["fleet", "ssh", nodes[1].name, *state, "--", "sh", "-c", "exit 7"]
+    assert CliRunner().invoke(app, failing).exit_code == 7
+    status = CliRunner().invoke(app, ["fleet", "status", *state, "--json"])
+    listed = {n["name"]: n["state"] for n in json.loads(status.stdout)["nodes"]}
+    assert listed == {n.name: "running" for n in nodes}

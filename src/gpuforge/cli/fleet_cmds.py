@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from gpuforge.cli._output import Exit, console, emit_json, run_reporting
-from gpuforge.errors import FleetError, InputError
+from gpuforge.errors import InputError
 from gpuforge.fleet import (
     STATE_DIR_ENV,
     Fleet,
@@ -20,11 +20,6 @@ from gpuforge.fleet import (
     fault_names,
     parse_address,
     parse_subnet,
-)
-
-fleet_app = typer.Typer(
-    help="The local simulated GPU fleet (target `local`): nodes reached by real SSH.",
-    no_args_is_help=True,
 )
 
 _STATE_DIR = typer.Option(
@@ -223,6 +218,10 @@ def node_down(
 
 def register(app: typer.Typer) -> None:
     """Add the `fleet` command group to the gpuforge app."""
+    fleet_app = typer.Typer(
+        help="The local simulated GPU fleet (target `local`): nodes reached by real SSH.",
+        no_args_is_help=True,
+    )
     fleet_app.command("up")(up)
     fleet_app.command("down")(down)
     fleet_app.command("status")(status)
@@ -232,6 +231,3 @@ def register(app: typer.Typer) -> None:
     fleet_app.command("node-up")(node_up)
     fleet_app.command("node-down")(node_down)
     app.add_typer(fleet_app, name="fleet")
-
-
-__all__ = ["FleetError", "register"]
