@@ -183,12 +183,31 @@ def _fix_for(error: ErrorDetails, path: PathKey) -> str:
     return f"correct `{field}` as the message says"
 
 
+def _user_path(data: Any, loc: tuple[str | int, ...]) -> PathKey:
+    """The part of a pydantic error location the user wrote: keys found in the data are kept
+    (even `a[b]`), validator tags such as `function-before[...]` are dropped."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        written = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        if written:
+            node = node[part]
+        elif isinstance(part, str) and "[" in part:
+            continue
+        else:
+            node = None
+        path.append(part)
+    return tuple(path)
+
+
 def _problems(
-    error: ValidationError, file: str, positions: dict[PathKey, tuple[int, int]]
+    error: ValidationError, data: Any, file: str, positions: dict[PathKey, tuple[int, int]]
 ) -> list[Problem]:
     problems = []
     for item in error.errors(include_url=False):
-        path = tuple(p for p in item["loc"] if not (isinstance(p, str) and "[" in p))
+        path = _user_path(data, item["loc"])
         message = item["msg"].removeprefix("Value error, ")
         fix = _fix_for(item, path)
         if item["type"] == "extra_forbidden":
@@ -210,9 +229,7 @@ def load_spec_text(text: str, file: str = "<spec>") -> SpecDocument:
     except DuplicateKeyError as error:
         mark = error.problem_mark
         shown = _path_text(_duplicate_path(text, error))
-        where = (
-            Location(file, mark.line + 1, mark.column + 1, shown) if mark else Location(file)
-        )
+        where = Location(file, mark.line + 1, mark.column + 1, shown) if mark else Location(file)
         raise SpecError(
             [Problem(where, "duplicate key: " + (error.problem or "").strip(), "keep one of them")]
         ) from None
@@ -245,7 +262,7 @@ def load_spec_text(text: str, file: str = "<spec>") -> SpecDocument:
     try:
         spec = ClusterSpec.model_validate(data)
     except ValidationError as error:
-        raise SpecError(_problems(error, file, positions)) from None
+        raise SpecError(_problems(error, data, file, positions)) from None
     return SpecDocument(spec, file, positions)
 
 
