@@ -1,0 +1,140 @@
+"""Build the local stand-in APT repository (flat layout) that fleet nodes install from.
+
+Used inside nodes as `deb [trusted=yes] file:/srv/gpuforge-apt ./`. Built once per input set:
+`.stamp` holds a hash of the package list and the tool scripts; a matching stamp skips the build.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import hashlib
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from gpuforge.catalog import load_catalog
+from gpuforge.errors import FleetError, ToolMissingError
+from gpuforge.fleet.sim._packages import Package, all_packages
+from gpuforge.fleet.sim._seed import TOOLS_DIR
+
+_FORMAT = "3"  # bump when the repository layout or package build changes
+
+
+def _inputs_hash(packages: list[Package]) -> str:
+    digest = hashlib.sha256(_FORMAT.encode())
+    for pkg in packages:
+        digest.update(repr(pkg).encode())
+    for tool in sorted(TOOLS_DIR.glob("*.py")):
+        digest.update(tool.name.encode() + tool.read_bytes())
+    return digest.hexdigest()
+
+
+def deb_filename(pkg: Package) -> str:
+    """The pool file name of a package (epoch dropped, as Debian archives do)."""
+    return f"{pkg.name}_{pkg.version.split(':', 1)[-1]}_amd64.deb"
+
+
+def _stage(pkg: Package, into: Path) -> None:
+    debian = into / "DEBIAN"
+    debian.mkdir(parents=True)
+    (debian / "control").write_text(pkg.control())
+    for name, text in (("postinst", pkg.postinst()), ("postrm", pkg.postrm())):
+        script = debian / name
+        script.write_text(text)
+        script.chmod(0o755)
+    for dest, tool in pkg.tools.items():
+        target = into / dest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(TOOLS_DIR / tool, target)
+        target.chmod(0o755)
+    for dest, text in pkg.texts.items():
+        target = into / dest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        target.chmod(0o755 if "/bin/" in f"/{dest}" else 0o644)
+
+
+def _build_deb(pkg: Package, out: Path, scratch: Path) -> None:
+    stage = scratch / pkg.name / pkg.version.replace(":", "_")
+    _stage(pkg, stage)
+    cmd = ["dpkg-deb", "--root-owner-group", "-Zgzip", "-z1", "--build", str(stage), str(out)]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise FleetError(
+            f"dpkg-deb failed for {pkg.name} {pkg.version}: {result.stderr.strip()}",
+            fix="check that dpkg-deb works (apt-get install dpkg-dev) and the disk has space",
+        )
+
+
+def _stanza(pkg: Package, deb: Path) -> str:
+    data = deb.read_bytes()
+    fields = pkg.control().rstrip("\n").split("\n")
+    description = fields.pop()
+    fields += [
+        f"Filename: ./{deb.name}",
+        f"Size: {len(data)}",
+        f"MD5sum: {hashlib.md5(data).hexdigest()}",
+        f"SHA256: {hashlib.sha256(data).hexdigest()}",
+        description,
+    ]
+    return "\n".join(fields) + "\n"
+
+
+def _release(dest: Path) -> str:
+    files = [dest / "Packages", dest / "Packages.gz"]
+    lines = [
+        "Origin: gpuforge",
+        "Label: gpuforge simulated NVIDIA stack",
+        "Architectures: amd64",
+        time.strftime("Date: %a, %d %b %Y %H:%M:%S UTC", time.gmtime()),
+        "MD5Sum:",
+    ]
+    lines += [
+        f" {hashlib.md5(f.read_bytes()).hexdigest()} {f.stat().st_size} {f.name}" for f in files
+    ]
+    lines.append("SHA256:")
+    lines += [
+        f" {hashlib.sha256(f.read_bytes()).hexdigest()} {f.stat().st_size} {f.name}" for f in files
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def ensure_apt_repo(dest: Path) -> Path:
+    """Build the stand-in repository into `dest` unless it is already current; return `dest`."""
+    if shutil.which("dpkg-deb") is None:
+        raise ToolMissingError(
+            "dpkg-deb is needed to build the simulated APT repository",
+            fix="install it: apt-get install dpkg-dev",
+        )
+    packages = all_packages(load_catalog())
+    stamp = _inputs_hash(packages)
+    dest.mkdir(parents=True, exist_ok=True)
+    with (dest / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp_file = dest / ".stamp"
+        if stamp_file.is_file() and stamp_file.read_text().strip() == stamp:
+            return dest
+        stamp_file.unlink(missing_ok=True)
+        stanzas = []
+        wanted = set()
+        with tempfile.TemporaryDirectory(prefix="gpuforge-apt-") as tmp:
+            for pkg in packages:
+                deb = dest / deb_filename(pkg)
+                _build_deb(pkg, deb, Path(tmp))
+                wanted.add(deb.name)
+                stanzas.append(_stanza(pkg, deb))
+        for old in dest.glob("*.deb"):
+            if old.name not in wanted:
+                old.unlink()
+        index = "\n".join(stanzas)
+        (dest / "Packages.tmp").write_text(index)
+        (dest / "Packages.tmp").replace(dest / "Packages")
+        with gzip.open(dest / "Packages.gz.tmp", "wt", compresslevel=6) as gz:
+            gz.write(index)
+        (dest / "Packages.gz.tmp").replace(dest / "Packages.gz")
+        (dest / "Release").write_text(_release(dest))
+        stamp_file.write_text(stamp + "\n")
+    return dest

@@ -1,0 +1,366 @@
+"""The stand-in packages: names and versions per docs/PACKAGES.md for every catalog release.
+
+Each package installs the simulated tools that come with the real one and, in its maintainer
+scripts, records what it installed in the node's state (tools/simpkg.py), so install, upgrade,
+downgrade and removal change what the simulated hardware reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gpuforge.catalog import Catalog, Version
+
+# Versions the catalog does not carry (source: the projects' release pages, 2026-11):
+# dcgm-exporter tags pair a DCGM version with the exporter's own; Debian 12's rdma-core is 44.0-2.
+DCGM_EXPORTER_VERSIONS = ("3.3.8-3.6.0", "3.3.9-3.6.1")
+RDMA_VERSION = "44.0-2"
+SIMPKG = '"${GPUFORGE_SIM_ROOT:-}/usr/lib/gpuforge-sim/simpkg.py"'
+
+
+@dataclass(frozen=True)
+class Package:
+    """One .deb: control fields, files (node path -> tool script name or literal text), state."""
+
+    name: str
+    version: str
+    description: str
+    depends: tuple[str, ...] = ()
+    provides: tuple[str, ...] = ()
+    tools: dict[str, str] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    component: str = ""
+    extra: tuple[str, ...] = ()
+    setup: str = ""
+
+    @property
+    def upstream(self) -> str:
+        """The version without epoch and Debian revision, as simpkg records it."""
+        bare = self.version.split(":", 1)[-1]
+        return bare.split("-", 1)[0] if self.name != "dcgm-exporter" else bare
+
+    def control(self) -> str:
+        """The DEBIAN/control file."""
+        lines = [
+            f"Package: {self.name}",
+            f"Version: {self.version}",
+            "Architecture: amd64",
+            "Maintainer: gpuforge simulator <gpuforge@localhost>",
+            "Section: misc",
+            "Priority: optional",
+        ]
+        if self.depends:
+            lines.append(f"Depends: {', '.join(self.depends)}")
+        if self.provides:
+            joined = ", ".join(self.provides)
+            lines += [f"Provides: {joined}", f"Conflicts: {joined}", f"Replaces: {joined}"]
+        lines.append(f"Description: {self.description} (gpuforge simulated stand-in)")
+        return "\n".join(lines) + "\n"
+
+    def postinst(self) -> str:
+        """Record the component on configure; fails when a `package-fail` fault names us."""
+        extra = " ".join(self.extra)
+        record = ""
+        if self.component:
+            record = (
+                f"  /usr/bin/python3 -S {SIMPKG} configure {self.name} {self.component} "
+                f"{self.upstream} {extra}\n"
+            )
+        return f'#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n{record}{self.setup}fi\nexit 0\n'
+
+    def postrm(self) -> str:
+        """Forget the component on remove/purge (an upgrade's new postinst records the new one)."""
+        body = ""
+        if self.component:
+            body = (
+                f"  if [ -f {SIMPKG} ]; then /usr/bin/python3 -S {SIMPKG} remove {self.name} "
+                f"{self.component} {self.upstream}; fi\n"
+            )
+        return f'#!/bin/sh\nset -e\ncase "$1" in remove|purge)\n{body}  ;;\nesac\nexit 0\n'
+
+
+def _unit(description: str, exec_start: str) -> str:
+    return (
+        f"[Unit]\nDescription={description}\n\n[Service]\nType=simple\n"
+        f"ExecStart={exec_start}\nRestart=on-failure\n\n[Install]\nWantedBy=multi-user.target\n"
+    )
+
+
+def _driver_cuda(cat: Catalog, driver: Version) -> str:
+    """The CUDA version nvidia-smi reports for a driver: the newest toolkit it fully supports."""
+    best = "11.0"
+    for cuda in cat.cuda:
+        if cuda.min_driver <= driver:
+            best = cuda.minor
+    return best
+
+
+def _driver_packages(cat: Catalog) -> list[Package]:
+    out = []
+    for release in cat.drivers:
+        ver, branch = str(release.version), release.branch
+        deb = f"{ver}-0ubuntu1"
+        cuda = _driver_cuda(cat, release.version)
+        utils = f"nvidia-utils-{branch}-server"
+        common = f"nvidia-kernel-common-{branch}-server"
+        out.append(
+            Package(
+                utils,
+                deb,
+                f"NVIDIA driver support binaries ({branch})",
+                provides=("nvidia-utils",),
+                tools={
+                    "usr/bin/nvidia-smi": "nvidia_smi.py",
+                    "usr/bin/nvidia-persistenced": "daemon.py",
+                },
+                texts={
+                    "lib/systemd/system/nvidia-persistenced.service": _unit(
+                        "NVIDIA Persistence Daemon", "/usr/bin/nvidia-persistenced --verbose"
+                    )
+                },
+            )
+        )
+        out.append(
+            Package(
+                common,
+                deb,
+                f"Shared files used by the NVIDIA driver ({branch})",
+                provides=("nvidia-kernel-common",),
+            )
+        )
+        flavors = [("", "proprietary")]
+        if int(branch) >= cat.open_modules_first_branch:
+            flavors.append(("-open", "open"))
+        for suffix, flavor in flavors:
+            out.append(
+                Package(
+                    f"nvidia-driver-{branch}-server{suffix}",
+                    deb,
+                    f"NVIDIA driver metapackage, {flavor} kernel modules ({branch})",
+                    depends=(f"{utils} (= {deb})", f"{common} (= {deb})"),
+                    provides=("nvidia-driver-binary",),
+                    component="driver",
+                    extra=(f"flavor={flavor}", f"branch={branch}", f"cuda={cuda}"),
+                )
+            )
+        out.append(
+            Package(
+                f"nvidia-fabricmanager-{branch}",
+                f"{ver}-1",
+                f"Fabric Manager for NVSwitch based systems ({branch})",
+                provides=("nvidia-fabricmanager",),
+                tools={"usr/bin/nv-fabricmanager": "daemon.py"},
+                texts={
+                    "lib/systemd/system/nvidia-fabricmanager.service": _unit(
+                        "NVIDIA fabric manager service", "/usr/bin/nv-fabricmanager"
+                    )
+                },
+                component="fabricmanager",
+            )
+        )
+    return out
+
+
+def _nvcc(cuda: str, full: str) -> str:
+    return (
+        "#!/bin/sh\necho 'nvcc: NVIDIA (R) Cuda compiler driver'\n"
+        "echo 'Copyright (c) 2005-2024 NVIDIA Corporation'\n"
+        f"echo 'Cuda compilation tools, release {cuda}, V{full}'\n"
+        f"echo 'Build cuda_{cuda}.r{cuda}/compiler.00000000_0'\n"
+    )
+
+
+def _cuda_packages(cat: Catalog) -> list[Package]:
+    out = []
+    for release in cat.cuda:
+        cuda, full = release.minor, str(release.version)
+        dashed = cuda.replace(".", "-")
+        prefix = f"usr/local/cuda-{cuda}"
+        alternatives = (
+            '  if [ -z "${GPUFORGE_SIM_ROOT:-}" ]; then update-alternatives --quiet --install '
+            f"/usr/local/cuda cuda /usr/local/cuda-{cuda} {dashed.replace('-', '')}; fi\n"
+        )
+        out.append(
+            Package(
+                f"cuda-toolkit-{dashed}",
+                f"{full}-1",
+                f"CUDA Toolkit {cuda}",
+                texts={
+                    f"{prefix}/bin/nvcc": _nvcc(cuda, full),
+                    f"{prefix}/version.json": f'{{"cuda": {{"version": "{full}"}}}}\n',
+                },
+                component=f"cuda-{cuda}",
+                setup=alternatives,
+            )
+        )
+        out.append(
+            Package(
+                f"cuda-compat-{dashed}",
+                f"{release.min_driver}-1",
+                f"CUDA {cuda} forward compatibility libraries",
+                texts={f"{prefix}/compat/README": f"forward compatibility for CUDA {cuda}\n"},
+                component=f"cuda-compat-{cuda}",
+            )
+        )
+    return out
+
+
+def _library_packages(cat: Catalog) -> list[Package]:
+    out = []
+    for nccl in cat.nccl:
+        for cuda in nccl.cuda:
+            deb = f"{nccl.version}-1+cuda{cuda}"
+            out.append(
+                Package(
+                    "libnccl2",
+                    deb,
+                    "NVIDIA Collective Communication Library (NCCL) Runtime",
+                    texts={"usr/lib/x86_64-linux-gnu/libnccl.so.2": f"NCCL {nccl.version}\n"},
+                    component="nccl",
+                    extra=(f"cuda={cuda}",),
+                )
+            )
+            out.append(
+                Package(
+                    "libnccl-dev",
+                    deb,
+                    "NCCL development files",
+                    depends=(f"libnccl2 (= {deb})",),
+                    texts={"usr/include/nccl.h": f"/* NCCL {nccl.version} */\n"},
+                )
+            )
+    for cudnn in cat.cudnn:
+        major = cudnn.cuda_major
+        deb = f"{cudnn.version}-1"
+        out.append(
+            Package(
+                f"libcudnn9-cuda-{major}",
+                deb,
+                f"cuDNN runtime libraries for CUDA {major}",
+                component="cudnn",
+                extra=(f"cuda_major={major}",),
+            )
+        )
+        out.append(
+            Package(
+                f"libcudnn9-dev-cuda-{major}",
+                deb,
+                f"cuDNN development files for CUDA {major}",
+                depends=(f"libcudnn9-cuda-{major} (= {deb})",),
+            )
+        )
+    for ctk in cat.container_toolkit:
+        deb = f"{ctk}-1"
+        parts = (
+            "nvidia-container-toolkit-base",
+            "libnvidia-container-tools",
+            "libnvidia-container1",
+        )
+        for part in parts:
+            out.append(Package(part, deb, f"NVIDIA container runtime piece {part}"))
+        ctk_cli = (
+            '#!/bin/sh\ncase "$1" in --version|-v) '
+            f"echo 'NVIDIA Container Toolkit CLI version {ctk}' ;;\n"
+            "runtime) echo 'INFO[0000] Config file does not exist; using empty config'; "
+            "echo 'INFO[0000] Wrote updated config' ;;\n"
+            '*) echo "nvidia-ctk: unsupported in the simulator: $*" >&2; exit 1 ;;\nesac\n'
+        )
+        out.append(
+            Package(
+                "nvidia-container-toolkit",
+                deb,
+                "NVIDIA Container toolkit",
+                depends=tuple(f"{p} (= {deb})" for p in parts),
+                texts={"usr/bin/nvidia-ctk": ctk_cli},
+                component="container-toolkit",
+            )
+        )
+    return out
+
+
+def _ops_packages(cat: Catalog) -> list[Package]:
+    out = []
+    for dcgm in cat.dcgm:
+        out.append(
+            Package(
+                "datacenter-gpu-manager",
+                f"1:{dcgm}",
+                "NVIDIA Data Center GPU Manager (DCGM)",
+                tools={"usr/bin/dcgmi": "dcgmi.py", "usr/bin/nv-hostengine": "daemon.py"},
+                texts={
+                    "lib/systemd/system/nvidia-dcgm.service": _unit(
+                        "NVIDIA DCGM service",
+                        "/usr/bin/nv-hostengine -n --service-account nvidia-dcgm",
+                    )
+                },
+                component="dcgm",
+            )
+        )
+    for version in DCGM_EXPORTER_VERSIONS:
+        out.append(
+            Package(
+                "dcgm-exporter",
+                version,
+                "NVIDIA DCGM exporter for Prometheus",
+                tools={"usr/bin/dcgm-exporter": "exporter.py"},
+                texts={
+                    "lib/systemd/system/dcgm-exporter.service": _unit(
+                        "NVIDIA DCGM exporter", "/usr/bin/dcgm-exporter dcgm"
+                    )
+                },
+                component="dcgm-exporter",
+            )
+        )
+    for node_exporter in cat.other_packages.get("node_exporter", []):
+        out.append(
+            Package(
+                "prometheus-node-exporter",
+                str(node_exporter),
+                "Prometheus exporter for machine metrics",
+                tools={"usr/bin/prometheus-node-exporter": "exporter.py"},
+                texts={
+                    "lib/systemd/system/prometheus-node-exporter.service": _unit(
+                        "Prometheus exporter for machine metrics",
+                        "/usr/bin/prometheus-node-exporter node",
+                    )
+                },
+                component="node-exporter",
+            )
+        )
+    for nccl_tests in cat.other_packages.get("nccl_tests", []):
+        out.append(
+            Package(
+                "nccl-tests",
+                str(nccl_tests),
+                "NCCL performance tests",
+                depends=("libnccl2",),
+                tools={"usr/bin/all_reduce_perf": "all_reduce_perf.py"},
+                component="nccl-tests",
+            )
+        )
+    rdma = [
+        Package("rdma-core", RDMA_VERSION, "RDMA core userspace infrastructure"),
+        Package(
+            "ibverbs-utils",
+            RDMA_VERSION,
+            "Examples for the libibverbs library",
+            depends=("rdma-core",),
+            tools={"usr/bin/ibv_devinfo": "ibv_devinfo.py"},
+        ),
+        Package(
+            "infiniband-diags",
+            RDMA_VERSION,
+            "InfiniBand diagnostic programs",
+            depends=("rdma-core",),
+            tools={"usr/sbin/ibstat": "ibstat.py"},
+        ),
+        Package(
+            "perftest", "4.5-0.20-1", "InfiniBand verbs performance tests", depends=("rdma-core",)
+        ),
+    ]
+    return out + rdma
+
+
+def all_packages(cat: Catalog) -> list[Package]:
+    """Every stand-in package for the releases the catalog knows."""
+    return _driver_packages(cat) + _cuda_packages(cat) + _library_packages(cat) + _ops_packages(cat)

@@ -1,0 +1,98 @@
+"""Seed a node's root with its simulated hardware, power-on state and pre-installed tools."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from gpuforge.fleet.sim._hardware import HardwareProfile
+
+TOOLS_DIR = Path(__file__).parent / "tools"
+STATE_DIR = Path("var/lib/gpuforge-sim")
+LIB_DIR = Path("usr/lib/gpuforge-sim")
+# Tools every machine has before any NVIDIA package: the kernel log reader (the host's dmesg
+# would show the shared host kernel) and the simulated power cycle.
+BASE_TOOLS = {"usr/bin/dmesg": "dmesg.py", "usr/sbin/gpuforge-sim-reboot": "sim_reboot.py"}
+
+
+def power_on_gpu_state(profile: HardwareProfile) -> list[dict[str, Any]]:
+    """Per-GPU settings right after boot: persistence off, Default mode, default limit, no MIG."""
+    return [
+        {
+            "persistence": False,
+            "compute_mode": "Default",
+            "power_limit_w": profile.gpu.power_default_w,
+            "locked_clocks": None,
+            "app_clocks": None,
+            "mig": False,
+            "mig_pending": False,
+            "gis": [],
+        }
+        for _ in range(profile.gpu_count)
+    ]
+
+
+def _install(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".gpuforge-tmp")
+    shutil.copyfile(src, tmp)
+    tmp.chmod(0o755)
+    tmp.replace(dest)
+
+
+def install_tool_library(root: Path) -> None:
+    """Copy the stdlib-only tool modules to /usr/lib/gpuforge-sim, where tool scripts find them."""
+    for src in sorted(TOOLS_DIR.glob("*.py")):
+        _install(src, root / LIB_DIR / src.name)
+
+
+def _empty_apt_sources(root: Path) -> None:
+    apt = root / "etc/apt"
+    (apt / "sources.list.d").mkdir(parents=True, exist_ok=True)
+    (apt / "sources.list").write_text("")
+    host_lists = Path("/etc/apt/sources.list.d")
+    names = {p.name for p in host_lists.iterdir()} if host_lists.is_dir() else set()
+    names |= {p.name for p in (apt / "sources.list.d").iterdir()}
+    for name in sorted(names):
+        target = apt / "sources.list.d" / name
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        target.write_text("")
+
+
+def seed_node(root: Path, profile: HardwareProfile, node_name: str, node_index: int) -> None:
+    """Write a node's hardware.json, power-on state.json, kernel log, tools; empty APT sources.
+
+    `root` is the node's overlay upper dir (or its root seen from the host): `root/x` is `/x`.
+    """
+    state_dir = root / STATE_DIR
+    state_dir.mkdir(parents=True, exist_ok=True)
+    hardware = profile.hardware_json(node_name, node_index)
+    (state_dir / "hardware.json").write_text(json.dumps(hardware, indent=1, sort_keys=True))
+    now = time.time()
+    state: dict[str, Any] = {
+        "boot_time": now,
+        "boot_count": 1,
+        "driver": None,
+        "software": {},
+        "gpus": power_on_gpu_state(profile),
+        "faults": [],
+    }
+    (state_dir / "state.json").write_text(json.dumps(state, indent=1, sort_keys=True))
+    boot = [
+        f"{now:.6f}\tLinux version 6.1.0-gpuforge-sim (gpuforge simulated node {node_name})",
+        f"{now + 0.2:.6f}\tpci 0000:00:00.0: [8086:09a2] type 00 class 0x088000",
+    ]
+    boot += [
+        f"{now + 0.3:.6f}\tpci {g['bus_id'][4:].lower()}: [10de:{g['pci_device_id'][2:6].lower()}] "
+        "type 00 class 0x030200"
+        for g in hardware["gpus"]
+    ]
+    (state_dir / "kmsg.log").write_text("\n".join(boot) + "\n")
+    install_tool_library(root)
+    for dest, name in BASE_TOOLS.items():
+        _install(TOOLS_DIR / name, root / dest)
+    _empty_apt_sources(root)
