@@ -15,6 +15,7 @@ from gpuforge.check._lock import (
     inputs_digest,
     lock_path,
     pool_packages,
+    read_lock,
     solve_lock,
 )
 from gpuforge.check._mig import placement_problem, resolve_layout
@@ -63,6 +64,7 @@ __all__ = [
     "node_names",
     "placement_problem",
     "pool_packages",
+    "read_lock",
     "resolve_layout",
     "run_checks",
     "solve_lock",

@@ -28,6 +28,7 @@ from gpuforge.catalog import (
 )
 from gpuforge.check._context import CheckContext
 from gpuforge.check._stack import Conflict, ResolvedStack
+from gpuforge.errors import InputError
 from gpuforge.spec import ClusterSpec
 
 LOCK_HEADER = (
@@ -115,6 +116,42 @@ class Lock:
         buffer = io.StringIO()
         yaml.dump(self.to_data(), buffer)
         return LOCK_HEADER + buffer.getvalue()
+
+
+def read_lock(path: Path) -> Lock:
+    """Read a lock file back into a Lock; InputError when it is missing or malformed."""
+    try:
+        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+        lock = Lock(str(data["cluster"]), str(data["inputs_digest"]))
+        for name, entry in data["pools"].items():
+            stack = ResolvedStack(
+                os=str(entry["os"]),
+                driver=str(entry["driver"]),
+                driver_branch=str(entry["driver_branch"]),
+                driver_modules=str(entry["driver_modules"]),
+                cuda=str(entry["cuda"]),
+                cudnn=None if entry["cudnn"] is None else str(entry["cudnn"]),
+                nccl=str(entry["nccl"]),
+                container_toolkit=str(entry["container_toolkit"]),
+                dcgm=str(entry["dcgm"]),
+                reasons={str(k): str(v) for k, v in entry["reasons"].items()},
+                minor_version_compat=bool(entry["minor_version_compat"]),
+            )
+            packages = [PackagePin(*str(p).split("=", 1)) for p in entry["packages"]]
+            lock.pools[str(name)] = PoolLock(
+                gpu=str(entry["gpu"]),
+                gpus_per_node=int(entry["gpus_per_node"]),
+                stack=stack,
+                fabricmanager=bool(entry["fabricmanager"]),
+                packages=packages,
+            )
+    except FileNotFoundError:
+        raise InputError(f"{path}: no lock file", "run `gpuforge lock` first") from None
+    except (OSError, KeyError, TypeError, ValueError, AttributeError) as error:
+        raise InputError(
+            f"{path}: not a valid lock file ({error})", "delete it and run `gpuforge lock`"
+        ) from None
+    return lock
 
 
 class LockConflicts(Exception):

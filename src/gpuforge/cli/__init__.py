@@ -15,7 +15,12 @@ app = typer.Typer(
 )
 
 # Each module registers its commands on `app` with a `register(app)` function.
-_COMMAND_MODULES = ("gpuforge.cli.spec_cmds",)
+_COMMAND_MODULES = (
+    "gpuforge.cli.spec_cmds",
+    "gpuforge.cli.up_cmds",
+    "gpuforge.cli.provision_cmds",
+    "gpuforge.cli.fleet_cmds",
+)
 
 
 def _register_all() -> None:

@@ -1,0 +1,300 @@
+"""`gpuforge up`, `destroy`, `render` and `plan`: the commands that act on a deployment."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from gpuforge.check import (
+    Lock,
+    LockConflicts,
+    inputs_digest,
+    lock_path,
+    make_context,
+    read_lock,
+    solve_lock,
+)
+from gpuforge.cli._output import Exit, console, emit_json, handled
+from gpuforge.cli._progress import RichReporter
+from gpuforge.cli.spec_cmds import AsOfOpt, JsonOpt, SpecArg, parse_as_of
+from gpuforge.configure import EngineSettings, ansible_cfg
+from gpuforge.errors import GpuforgeError, InputError, ToolMissingError
+from gpuforge.ops import Deployment, Pipeline, SilentReporter, UpResult
+from gpuforge.provision import Engine, PlanSummary, discover_roots, find_binary
+from gpuforge.render import render_deployment
+from gpuforge.spec import SpecDocument, load_spec
+
+DeployOpt = Annotated[
+    Path | None,
+    typer.Option("--deploy-dir", help="Deployment folder; default .deploy/<cluster> by the spec."),
+]
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", help="Ansible connection engine: auto (mitogen if it loads), ssh."),
+]
+
+
+def _settings(engine: str) -> EngineSettings | None:
+    if engine not in ("auto", "ssh", "mitogen"):
+        raise InputError(f"--engine {engine!r} is not known", "use auto, mitogen or ssh")
+    return None if engine == "auto" else EngineSettings.tuned(engine=engine)
+
+
+def _plan_table(plans: dict[str, PlanSummary]) -> Table:
+    table = Table(title="Terraform plan", title_justify="left")
+    for column in ("target", "resource type", "create", "update", "replace", "destroy"):
+        table.add_column(column)
+    for target, plan in plans.items():
+        for rtype, counts in sorted(plan.by_type.items()):
+            table.add_row(
+                target,
+                rtype,
+                str(counts.create),
+                str(counts.update),
+                str(counts.replace),
+                str(counts.delete),
+            )
+    return table
+
+
+def _up_json(result: UpResult) -> dict[str, Any]:
+    hosts: dict[str, Any] = {}
+    if result.configure is not None:
+        for host, stats in result.configure.hosts.items():
+            hosts[host] = {
+                "ok": stats.ok,
+                "changed": stats.changed,
+                "failed": stats.failed,
+                "unreachable": stats.unreachable,
+                "skipped": stats.skipped,
+            }
+    verdicts = {}
+    if result.report is not None:
+        verdicts = {n.host: n.ready for n in result.report.nodes}
+    nodes = [
+        {
+            "name": node.name,
+            "pool": node.pool,
+            "address": node.private_ip,
+            "ready": verdicts.get(node.name),
+            **hosts.get(node.name, {}),
+        }
+        for node in result.nodes
+    ]
+    return {
+        "ok": result.exit_code == 0,
+        "exit_code": result.exit_code,
+        "cluster": result.cluster,
+        "deployment": str(result.deployment),
+        "skipped_steps": result.skipped,
+        "plans": {target: plan.to_dict() for target, plan in result.plans.items()},
+        "nodes": nodes,
+        "report": result.report.to_dict() if result.report else None,
+        "findings": [f.to_dict() for f in result.findings],
+    }
+
+
+def up_cmd(
+    spec: SpecArg,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue an interrupted or failed run.")
+    ] = False,
+    deploy_dir: DeployOpt = None,
+    engine: EngineOpt = "auto",
+    skip: Annotated[
+        list[str] | None, typer.Option("--skip", help="Check code to leave out (repeatable).")
+    ] = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check, lock, render, provision, configure and validate: spec to a cluster proven ready."""
+    with handled(as_json):
+        doc = load_spec(spec)
+        reporter = SilentReporter() if as_json else RichReporter(console)
+        pipeline = Pipeline(
+            doc,
+            spec,
+            reporter,
+            deploy_dir=deploy_dir,
+            as_of=parse_as_of(as_of),
+            settings=_settings(engine),
+            skip=set(skip or ()),
+        )
+        if isinstance(reporter, RichReporter):
+            with reporter:
+                result = pipeline.up(resume=resume)
+        else:
+            result = pipeline.up(resume=resume)
+    if as_json:
+        emit_json(_up_json(result))
+        raise typer.Exit(result.exit_code)
+    if result.plans:
+        console.print(_plan_table(result.plans))
+    if result.configure is not None:
+        recap = Table(title="Ansible recap", title_justify="left")
+        for column in ("node", "ok", "changed", "failed", "unreachable", "skipped"):
+            recap.add_column(column)
+        for host, stats in sorted(result.configure.hosts.items()):
+            recap.add_row(
+                host,
+                str(stats.ok),
+                str(stats.changed),
+                str(stats.failed),
+                str(stats.unreachable),
+                str(stats.skipped),
+            )
+        console.print(recap)
+        for host, failure in sorted(result.configure.failures.items()):
+            console.print(f"[red]{host}[/] failed at {failure.task}: {failure.message}")
+    if result.report is not None:
+        console.print(result.report.rich_table())
+        if result.report.findings:
+            console.print(result.report.findings_table())
+        console.print(f"report: {Deployment(result.deployment).report_html}")
+    verdict = {0: "[bold green]ready[/]", 1: "[bold red]not ready[/]", 3: "[bold yellow]partial[/]"}
+    console.print(f"{result.cluster}: {verdict.get(result.exit_code, result.exit_code)}")
+    raise typer.Exit(result.exit_code)
+
+
+def destroy_cmd(
+    spec: SpecArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    deploy_dir: DeployOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Destroy everything `up` created for this spec (asks first unless --yes)."""
+    with handled(as_json):
+        doc = load_spec(spec)
+        if not yes:
+            if not sys.stdin.isatty():
+                raise InputError(
+                    "destroy needs confirmation and no terminal is attached", "pass --yes"
+                )
+            if not typer.confirm(f"Destroy every node of cluster {doc.spec.name}?"):
+                raise typer.Exit(Exit.OK)
+        reporter = SilentReporter() if as_json else RichReporter(console)
+        pipeline = Pipeline(doc, spec, reporter, deploy_dir=deploy_dir)
+        if isinstance(reporter, RichReporter):
+            with reporter:
+                destroyed = pipeline.destroy()
+        else:
+            destroyed = pipeline.destroy()
+    if as_json:
+        emit_json({"ok": True, "destroyed": destroyed})
+    else:
+        console.print(f"destroyed: {', '.join(destroyed) or 'nothing'}")
+
+
+def _lock_for(spec: Path, as_of: str | None) -> tuple[SpecDocument, Lock]:
+    """The spec and its lock; solves and writes the lock when it is missing or stale."""
+    doc = load_spec(spec)
+    path = lock_path(spec)
+    if path.exists():
+        lock = read_lock(path)
+        if lock.digest == inputs_digest(doc.spec):
+            return doc, lock
+    try:
+        lock = solve_lock(make_context(doc, parse_as_of(as_of)))
+    except LockConflicts as error:
+        pools = ", ".join(error.conflicts)
+        raise InputError(
+            f"no compatible stack for pool(s) {pools}", "run `gpuforge lock` to see why"
+        ) from None
+    path.write_text(lock.dump(), encoding="utf-8")
+    return doc, lock
+
+
+def render_cmd(
+    spec: SpecArg,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Deployment folder.")] = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Render the deployment folder: Terraform roots, Ansible group_vars and ansible.cfg."""
+    with handled(as_json):
+        doc, lock = _lock_for(spec, as_of)
+        deployment = Deployment.for_spec(spec, doc.spec.name, out)
+        result = render_deployment(doc.spec, lock, deployment.root)
+        deployment.ansible_cfg.parent.mkdir(parents=True, exist_ok=True)
+        deployment.ansible_cfg.write_text(
+            ansible_cfg(EngineSettings.tuned(), deployment.root), encoding="utf-8"
+        )
+    if as_json:
+        emit_json(
+            {
+                "ok": True,
+                "deployment": str(result.root),
+                "files": result.files,
+                "changed": result.changed,
+                "removed": result.removed,
+                "roots": result.roots,
+            }
+        )
+        return
+    console.print(
+        f"rendered {len(result.files)} files into {result.root} "
+        f"({len(result.changed)} changed, {len(result.removed)} removed)"
+    )
+    for target, folder in result.roots.items():
+        console.print(f"  {target}: {folder}")
+
+
+def plan_cmd(
+    spec: SpecArg,
+    deploy_dir: DeployOpt = None,
+    as_of: AsOfOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Render, then show what would change: a Terraform plan per target, or the rendered diff."""
+    with handled(as_json):
+        doc, lock = _lock_for(spec, as_of)
+        deployment = Deployment.for_spec(spec, doc.spec.name, deploy_dir)
+        result = render_deployment(doc.spec, lock, deployment.root)
+        try:
+            find_binary()
+            have_binary = True
+        except ToolMissingError:
+            have_binary = False
+        plans: dict[str, PlanSummary] = {}
+        errors: dict[str, str] = {}
+        if have_binary:
+            for root in discover_roots(deployment.root / "terraform"):
+                engine = Engine(root.path)
+                name = root.target or root.path.name
+                try:
+                    engine.init()
+                    planned = engine.plan()
+                    plans[name] = engine.show_plan(planned.plan_file.name)
+                except GpuforgeError as error:
+                    errors[name] = error.message
+    if as_json:
+        emit_json(
+            {
+                "ok": not errors,
+                "binary": have_binary,
+                "plans": {t: p.to_dict() for t, p in plans.items()},
+                "errors": errors,
+                "diff": result.diff,
+            }
+        )
+        raise typer.Exit(Exit.FINDINGS if errors else Exit.OK)
+    if not have_binary:
+        console.print("[yellow]no tofu or terraform on PATH: showing the rendered diff[/]")
+        console.print(result.diff or "no change since the previous render", markup=False)
+    if plans:
+        console.print(_plan_table(plans))
+    for target, message in errors.items():
+        console.print(f"[red]{target}[/]: {message}", markup=False)
+    raise typer.Exit(Exit.FINDINGS if errors else Exit.OK)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the deployment commands to the main app."""
+    app.command("up")(up_cmd)
+    app.command("destroy")(destroy_cmd)
+    app.command("render")(render_cmd)
+    app.command("plan")(plan_cmd)

@@ -1,0 +1,17 @@
+"""Operating a cluster: the `up` pipeline (with journal and resume) and teardown."""
+
+from gpuforge.ops._deploy import Deployment, gpuforge_command
+from gpuforge.ops._expect import pool_expectation
+from gpuforge.ops._reporter import Reporter, SilentReporter
+from gpuforge.ops._up import STEPS, Pipeline, UpResult
+
+__all__ = [
+    "STEPS",
+    "Deployment",
+    "Pipeline",
+    "Reporter",
+    "SilentReporter",
+    "UpResult",
+    "gpuforge_command",
+    "pool_expectation",
+]

@@ -1,0 +1,60 @@
+"""The deployment folder of a spec and the paths inside it."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from gpuforge.render import INVENTORY_FILE
+
+DEPLOY_ENV = "GPUFORGE_DEPLOY_DIR"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where one cluster's rendered files, state, journal, collected facts and reports live."""
+
+    root: Path
+
+    @classmethod
+    def for_spec(cls, spec_path: Path, cluster: str, override: Path | None = None) -> Deployment:
+        """The folder for a spec: `--deploy-dir`, else `.deploy/<cluster>` next to the spec."""
+        if override is not None:
+            return cls(override.resolve())
+        return cls(spec_path.resolve().parent / ".deploy" / cluster)
+
+    @property
+    def inventory(self) -> Path:
+        """The Ansible inventory written from Terraform's outputs."""
+        return self.root / INVENTORY_FILE
+
+    @property
+    def journal(self) -> Path:
+        """The append-only run journal (`up --resume` reads it)."""
+        return self.root / "journal.jsonl"
+
+    @property
+    def collect_dir(self) -> Path:
+        """Raw validation outputs fetched from the nodes, one folder per host."""
+        return self.root / "validation" / "collected"
+
+    @property
+    def report_json(self) -> Path:
+        """The readiness report as JSON."""
+        return self.root / "validation" / "report.json"
+
+    @property
+    def report_html(self) -> Path:
+        """The readiness report as a self-contained HTML page."""
+        return self.root / "validation" / "report.html"
+
+    @property
+    def ansible_cfg(self) -> Path:
+        """ansible.cfg for running the collection by hand against this deployment."""
+        return self.root / "ansible" / "ansible.cfg"
+
+
+def gpuforge_command() -> str:
+    """How Terraform's local-exec provisioners call back into this gpuforge installation."""
+    return f"{sys.executable} -m gpuforge"

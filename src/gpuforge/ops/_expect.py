@@ -1,0 +1,58 @@
+"""What validation should find on each node, from the spec, the lock and the hardware declared."""
+
+from __future__ import annotations
+
+from gpuforge.catalog import load_catalog
+from gpuforge.check import Lock, resolve_layout
+from gpuforge.fleet.sim import get_profile
+from gpuforge.render import local_profile
+from gpuforge.spec import ClusterSpec
+from gpuforge.validate import NodeExpectation
+
+_LINK_LAYER = {"infiniband": "InfiniBand", "roce": "Ethernet"}
+
+
+def pool_expectation(spec: ClusterSpec, lock: Lock, pool_name: str) -> NodeExpectation:
+    """The expectation every node of a pool is judged against."""
+    catalog = load_catalog()
+    pool = spec.pools[pool_name]
+    entry = lock.pools[pool_name]
+    gpu = catalog.gpus[entry.gpu]
+    settings = spec.pool_gpu_settings(pool)
+    target = spec.pool_target(pool)
+    mig = None
+    if settings.mig is not None:
+        counts = resolve_layout(catalog, gpu, settings.mig.layout, settings.mig.devices)
+        mig = counts if isinstance(counts, dict) else None
+    hca_count, rate, layer = 0, spec.fabric.port_speed_gbps, _LINK_LAYER.get(spec.fabric.type)
+    if target.provider == "local":
+        profile = get_profile(
+            local_profile(pool, entry.gpu, entry.gpus_per_node, spec.fabric.type == "efa")
+        )
+        rdma = [h for h in profile.hcas if h.kind == "mlx5"]
+        if spec.fabric.type in ("infiniband", "roce") and rdma:
+            hca_count = len(rdma)
+            rate = rate or float(rdma[0].rate)
+    nvlink = (
+        gpu.nvlink.label
+        if gpu.nvlink and gpu.nvlink.switched and entry.gpus_per_node > 1 and mig is None
+        else None
+    )
+    return NodeExpectation(
+        pool=pool_name,
+        gpu_model_smi_names=(gpu.smi_name,),
+        gpu_count=entry.gpus_per_node,
+        driver_version=entry.stack.driver,
+        cuda_version=entry.stack.cuda,
+        nccl_version=entry.stack.nccl.partition("+")[0],
+        persistence_mode=settings.persistence_mode,
+        power_limit_w=float(settings.power_limit_w) if settings.power_limit_w else None,
+        compute_mode=settings.compute_mode,
+        mig_config=mig,
+        nvlink=nvlink,
+        hca_count=hca_count,
+        hca_rate_gbps=rate if hca_count else None,
+        hca_link_layer=layer if hca_count else None,
+        dcgm_level=spec.validation.dcgm_level,
+        nccl_min_busbw_gbps=spec.validation.nccl_min_busbw_gbps if mig is None else None,
+    )

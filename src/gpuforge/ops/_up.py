@@ -1,0 +1,346 @@
+"""`up`: check -> lock -> render -> provision -> inventory -> configure -> validate -> report.
+
+Each step is recorded in the deployment's journal. `resume=True` skips the steps the journal
+shows done for the same spec inputs, so an interrupted or failed run continues where it
+stopped; a fresh run repeats every step, which is idempotent (Terraform and Ansible change
+nothing that is already right).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from gpuforge.check import (
+    Finding,
+    Lock,
+    LockConflicts,
+    inputs_digest,
+    lock_path,
+    make_context,
+    read_lock,
+    run_checks,
+    solve_lock,
+)
+from gpuforge.configure import EngineSettings, Journal, PlaybookResult, ansible_cfg, run_playbook
+from gpuforge.errors import ConfigureError, InputError, Problem, SpecError
+from gpuforge.fleet import Fleet, resolve_state_dir
+from gpuforge.ops._deploy import Deployment, gpuforge_command
+from gpuforge.ops._expect import pool_expectation
+from gpuforge.ops._reporter import Reporter
+from gpuforge.provision import (
+    Engine,
+    NodeRecord,
+    PlanSummary,
+    build_inventory,
+    discover_roots,
+    inventory_yaml,
+    merge_nodes,
+    nodes_from_outputs,
+)
+from gpuforge.render import render_deployment
+from gpuforge.spec import ClusterSpec, SpecDocument
+from gpuforge.validate import ReadinessReport, validate_collected
+
+STEPS = ("check", "lock", "render", "provision", "inventory", "configure", "validate")
+
+
+@dataclass
+class UpResult:
+    """Everything `up` learned, for the CLI's table and `--json`."""
+
+    cluster: str
+    deployment: Path
+    findings: list[Finding] = field(default_factory=list)
+    plans: dict[str, PlanSummary] = field(default_factory=dict)
+    nodes: list[NodeRecord] = field(default_factory=list)
+    configure: PlaybookResult | None = None
+    report: ReadinessReport | None = None
+    skipped: list[str] = field(default_factory=list)
+    exit_code: int = 0
+
+
+class Pipeline:
+    """One cluster's pipeline over its deployment folder; steps are methods, in STEPS order."""
+
+    def __init__(
+        self,
+        doc: SpecDocument,
+        spec_path: Path,
+        reporter: Reporter,
+        *,
+        deploy_dir: Path | None = None,
+        as_of: date | None = None,
+        settings: EngineSettings | None = None,
+        skip: set[str] | None = None,
+    ) -> None:
+        self.doc = doc
+        self.spec: ClusterSpec = doc.spec
+        self.spec_path = spec_path
+        self.reporter = reporter
+        self.deployment = Deployment.for_spec(spec_path, doc.spec.name, deploy_dir)
+        self.as_of = as_of or date.today()
+        self.settings = settings
+        self.skip = skip or set()
+        self.lock: Lock | None = None
+        self.digest = inputs_digest(doc.spec)
+        self.deployment.root.mkdir(parents=True, exist_ok=True)
+        self.journal = Journal(self.deployment.journal)
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _env(self) -> dict[str, str]:
+        return {
+            "TF_VAR_gpuforge_bin": gpuforge_command(),
+            "TF_VAR_fleet_state_dir": str(resolve_state_dir(None)),
+        }
+
+    def _engine(self, root: Path) -> Engine:
+        return Engine(root, env=self._env(), on_event=self.reporter.terraform_event)
+
+    def _run_step(
+        self, name: str, action: Callable[[], dict[str, Any]], done: set[str], result: UpResult
+    ) -> None:
+        if name in done:
+            result.skipped.append(name)
+            self.reporter.step_finished(name, "skipped", "done in the interrupted run")
+            return
+        self.reporter.step_started(name)
+        self.journal.record(f"up:{name}", "started", digest=self.digest)
+        try:
+            data = action()
+        except BaseException as error:
+            if isinstance(error, KeyboardInterrupt):
+                self.journal.record(f"up:{name}", "interrupted", digest=self.digest)
+            else:
+                self.journal.record(f"up:{name}", "failed", error=str(error), digest=self.digest)
+            self.reporter.step_finished(name, "failed", str(error))
+            raise
+        self.journal.record(f"up:{name}", "done", digest=self.digest, **data)
+        self.reporter.step_finished(name, "done", str(data.get("summary", "")))
+
+    def completed(self) -> set[str]:
+        """Steps the journal's current run finished for these same spec inputs."""
+        latest = {e.step[3:]: e for e in self.journal.current_run() if e.step.startswith("up:")}
+        return {
+            step
+            for step, entry in latest.items()
+            if step in STEPS and entry.status == "done" and entry.data.get("digest") == self.digest
+        }
+
+    # ---- steps ---------------------------------------------------------------------------
+
+    def step_check(self, result: UpResult) -> dict[str, Any]:
+        """Run the rules; errors stop the pipeline before anything is created."""
+        lock_file = lock_path(self.spec_path)
+        lock_text = lock_file.read_text(encoding="utf-8") if lock_file.exists() else None
+        ctx = make_context(self.doc, self.as_of, lock_text)
+        skip = {"GF-LOCK-002"} | self.skip
+        result.findings = run_checks(ctx, skip)
+        errors = [f for f in result.findings if f.severity == "error"]
+        if errors:
+            raise SpecError([Problem(f.location, f"{f.code}: {f.message}", f.fix) for f in errors])
+        return {"summary": f"{len(result.findings)} finding(s), no errors"}
+
+    def step_lock(self, result: UpResult) -> dict[str, Any]:
+        """Use the committed lock when it matches the spec; otherwise solve and write it."""
+        del result
+        path = lock_path(self.spec_path)
+        if path.exists():
+            lock = read_lock(path)
+            if lock.digest == self.digest:
+                self.lock = lock
+                return {"summary": f"using {path.name}"}
+        try:
+            lock = solve_lock(make_context(self.doc, self.as_of))
+        except LockConflicts as error:
+            raise SpecError(
+                [
+                    Problem(self.doc.locate("pools", pool), f"{c.code}: {c.message}", c.fix)
+                    for pool, items in error.conflicts.items()
+                    for c in items
+                ]
+            ) from None
+        path.write_text(lock.dump(), encoding="utf-8")
+        self.lock = lock
+        return {"summary": f"wrote {path.name}"}
+
+    def _ensure_lock(self) -> Lock:
+        if self.lock is None:
+            self.lock = read_lock(lock_path(self.spec_path))
+        return self.lock
+
+    def step_render(self, result: UpResult) -> dict[str, Any]:
+        """Write the deployment folder (Terraform roots, group_vars, ansible.cfg)."""
+        del result
+        rendered = render_deployment(self.spec, self._ensure_lock(), self.deployment.root)
+        settings = self.settings or EngineSettings.tuned(known_hosts=self._known_hosts())
+        self.deployment.ansible_cfg.parent.mkdir(parents=True, exist_ok=True)
+        self.deployment.ansible_cfg.write_text(
+            ansible_cfg(settings, self.deployment.root), encoding="utf-8"
+        )
+        return {"summary": f"{len(rendered.changed)} file(s) changed", "files": len(rendered.files)}
+
+    def step_provision(self, result: UpResult) -> dict[str, Any]:
+        """init, plan, apply every root; record the plan summaries."""
+        for root in discover_roots(self.deployment.root / "terraform"):
+            engine = self._engine(root.path)
+            engine.init()
+            plan = engine.plan()
+            summary = engine.show_plan(plan.plan_file.name)
+            result.plans[root.target or root.path.name] = summary
+            if plan.has_changes:
+                engine.apply(plan.plan_file.name)
+        totals = {target: plan.totals.to_dict() for target, plan in result.plans.items()}
+        return {"summary": f"{len(result.plans)} root(s) applied", "plans": totals}
+
+    def _known_hosts(self) -> Path | None:
+        if all(self.spec.pool_target(p).provider != "local" for p in self.spec.pools.values()):
+            return None
+        return Fleet(resolve_state_dir(None)).known_hosts_path(self.spec.name)
+
+    def step_inventory(self, result: UpResult) -> dict[str, Any]:
+        """Terraform outputs -> Ansible inventory (with SSH settings for the local fleet)."""
+        roots = discover_roots(self.deployment.root / "terraform")
+        nodes = merge_nodes(
+            nodes_from_outputs(self._engine(root.path).outputs(), target=root.target)
+            for root in roots
+        )
+        extra: dict[str, dict[str, Any]] = {}
+        fleet = Fleet(resolve_state_dir(None))
+        for node in nodes:
+            pool = self.spec.pools.get(node.pool)
+            if pool is None:
+                continue
+            provider = self.spec.pool_target(pool).provider
+            if provider == "local":
+                extra[node.name] = {
+                    "ansible_user": "root",
+                    "ansible_ssh_private_key_file": str(fleet.client_key_path(self.spec.name)),
+                }
+            for host in pool.hosts:
+                if host.name == node.name:
+                    extra[node.name] = {"ansible_user": host.user}
+                    if host.connection == "local":
+                        extra[node.name]["ansible_connection"] = "local"
+        inventory = build_inventory(nodes, extra)
+        self.deployment.inventory.parent.mkdir(parents=True, exist_ok=True)
+        self.deployment.inventory.write_text(inventory_yaml(inventory), encoding="utf-8")
+        result.nodes = nodes
+        return {"summary": f"{len(nodes)} node(s)", "nodes": [n.name for n in nodes]}
+
+    def _settings(self) -> EngineSettings:
+        return self.settings or EngineSettings.tuned(known_hosts=self._known_hosts())
+
+    def step_configure(self, result: UpResult) -> dict[str, Any]:
+        """Run site.yml on every node; failed nodes are reported, the others still finish."""
+        outcome = run_playbook(
+            self.deployment.root,
+            "site",
+            self.deployment.inventory,
+            settings=self._settings(),
+            on_event=self.reporter.ansible_event,
+            journal=self.journal,
+        )
+        result.configure = outcome
+        if outcome.status == "failed" and not outcome.hosts:
+            raise ConfigureError("Ansible could not configure any node", "see the output above")
+        return {
+            "summary": f"changed={outcome.changed} failed={len(outcome.failed_hosts)}",
+            "failed_hosts": outcome.failed_hosts,
+        }
+
+    def step_validate(self, result: UpResult) -> dict[str, Any]:
+        """Collect facts with validate.yml, judge them, write the JSON and HTML reports."""
+        started = datetime.now(UTC)
+        collect = self.deployment.collect_dir
+        collect.mkdir(parents=True, exist_ok=True)
+        run_playbook(
+            self.deployment.root,
+            "validate",
+            self.deployment.inventory,
+            settings=self._settings(),
+            extra_vars={"gpu_validation_collect_dir": str(collect)},
+            on_event=self.reporter.ansible_event,
+            journal=self.journal,
+        )
+        lock = self._ensure_lock()
+        nodes = result.nodes or self._inventory_nodes()
+        expectations = {
+            node.name: pool_expectation(self.spec, lock, node.pool)
+            for node in nodes
+            if node.pool in lock.pools
+        }
+        report = validate_collected(
+            collect,
+            expectations,
+            cluster=self.spec.name,
+            started_at=started,
+            finished_at=datetime.now(UTC),
+        )
+        self.deployment.report_json.write_text(report.to_json(), encoding="utf-8")
+        self.deployment.report_html.write_text(report.to_html(), encoding="utf-8")
+        result.report = report
+        return {"summary": "ready" if report.ready else "not ready", "ready": report.ready}
+
+    def _inventory_nodes(self) -> list[NodeRecord]:
+        roots = discover_roots(self.deployment.root / "terraform")
+        return merge_nodes(
+            nodes_from_outputs(self._engine(root.path).outputs(), target=root.target)
+            for root in roots
+        )
+
+    # ---- the whole run -------------------------------------------------------------------
+
+    def up(self, resume: bool = False) -> UpResult:
+        """Run every step (skipping those already done when resuming); returns the result."""
+        result = UpResult(self.spec.name, self.deployment.root)
+        done = self.completed() if resume else set()
+        if not resume:
+            self.journal.start_run()
+        steps: dict[str, Callable[[UpResult], dict[str, Any]]] = {
+            "check": self.step_check,
+            "lock": self.step_lock,
+            "render": self.step_render,
+            "provision": self.step_provision,
+            "inventory": self.step_inventory,
+            "configure": self.step_configure,
+            "validate": self.step_validate,
+        }
+        for name in STEPS:
+            self._run_step(name, functools.partial(steps[name], result), done, result)
+        result.exit_code = _exit_code(result)
+        return result
+
+    def destroy(self) -> list[str]:
+        """Destroy every root of the deployment; returns the targets destroyed."""
+        destroyed = []
+        terraform_dir = self.deployment.root / "terraform"
+        if not terraform_dir.exists():
+            raise InputError(
+                f"nothing to destroy: {terraform_dir} does not exist",
+                "run `gpuforge up` first, or pass --deploy-dir",
+            )
+        for root in discover_roots(terraform_dir):
+            self.reporter.step_started("destroy", root.target or root.path.name)
+            engine = self._engine(root.path)
+            engine.init()
+            engine.destroy()
+            destroyed.append(root.target or root.path.name)
+            self.reporter.step_finished("destroy", "done", root.target or root.path.name)
+        self.journal.record("destroy", "done", targets=destroyed)
+        return destroyed
+
+
+def _exit_code(result: UpResult) -> int:
+    configure_failed = bool(result.configure and result.configure.failed_hosts)
+    if result.report is not None and not result.report.ready:
+        ready_nodes = [n for n in result.report.nodes if n.ready]
+        if configure_failed and ready_nodes:
+            return 3
+        return 1
+    return 3 if configure_failed else 0
