@@ -66,7 +66,7 @@ class Package:
                 f"  /usr/bin/python3 -S {SIMPKG} configure {self.name} {self.component} "
                 f"{self.upstream} {extra}\n"
             )
-        return f'#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n{record}{self.setup}fi\nexit 0\n'
+        return f'#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n{record}{self.setup}  :\nfi\nexit 0\n'
 
     def postrm(self) -> str:
         """Forget the component on remove/purge (an upgrade's new postinst records the new one)."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-
 from typing import TYPE_CHECKING
 
 sys.path[:0] = [
@@ -26,14 +25,52 @@ else:
     import rdma
     import simlib
 
-TYPES = {"int8": 1, "uint8": 1, "int32": 4, "uint32": 4, "int64": 8, "uint64": 8,
-         "half": 2, "float": 4, "double": 8, "bfloat16": 2}
-OPTS = {"-b": "b", "--minbytes": "b", "-e": "e", "--maxbytes": "e", "-f": "f",
-        "--stepfactor": "f", "-i": "i", "--stepbytes": "i", "-g": "g", "--ngpus": "g",
-        "-t": "t", "--nthreads": "t", "-n": "n", "--iters": "n", "-w": "w",
-        "--warmup_iters": "w", "-c": "c", "--check": "c", "-d": "d", "--datatype": "d",
-        "-o": "o", "--op": "o", "-a": "a", "-m": "m", "-p": "p", "-z": "z", "-G": "G",
-        "-C": "C", "-r": "r", "--root": "r", "-N": "N", "--run_cycles": "N"}
+TYPES = {
+    "int8": 1,
+    "uint8": 1,
+    "int32": 4,
+    "uint32": 4,
+    "int64": 8,
+    "uint64": 8,
+    "half": 2,
+    "float": 4,
+    "double": 8,
+    "bfloat16": 2,
+}
+OPTS = {
+    "-b": "b",
+    "--minbytes": "b",
+    "-e": "e",
+    "--maxbytes": "e",
+    "-f": "f",
+    "--stepfactor": "f",
+    "-i": "i",
+    "--stepbytes": "i",
+    "-g": "g",
+    "--ngpus": "g",
+    "-t": "t",
+    "--nthreads": "t",
+    "-n": "n",
+    "--iters": "n",
+    "-w": "w",
+    "--warmup_iters": "w",
+    "-c": "c",
+    "--check": "c",
+    "-d": "d",
+    "--datatype": "d",
+    "-o": "o",
+    "--op": "o",
+    "-a": "a",
+    "-m": "m",
+    "-p": "p",
+    "-z": "z",
+    "-G": "G",
+    "-C": "C",
+    "-r": "r",
+    "--root": "r",
+    "-N": "N",
+    "--run_cycles": "N",
+}
 NO_NCCL = (
     "all_reduce_perf: error while loading shared libraries: libnccl.so.2: cannot open shared "
     "object file: No such file or directory"
@@ -64,8 +101,9 @@ def parse(argv: list[str]) -> dict[str, str]:
     return opts
 
 
-def peak_busbw(hw: dict[str, object], state: dict[str, object], gpus: list[dict[str, object]],
-               nodes: int) -> float:
+def peak_busbw(
+    hw: dict[str, object], state: dict[str, object], gpus: list[dict[str, object]], nodes: int
+) -> float:
     """Large-message bus bandwidth in GB/s for this topology, node count and fault set."""
     per_node = len(gpus)
     nccl = hw["nccl"]

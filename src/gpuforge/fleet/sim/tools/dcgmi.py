@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-
 from typing import TYPE_CHECKING
 
 sys.path[:0] = [
@@ -220,7 +219,10 @@ def discovery() -> str:
     gpus = [g for g in simlib.present_gpus(hw, state) if not simlib.gpu_lost(state, g["phys"])]
     line = "+--------+----------------------------------------------------------------------+"
     out = [f"{len(gpus)} GPU{'s' if len(gpus) != 1 else ''} found.", line]
-    out += ["| GPU ID | Device Information                                                   |", line]
+    out += [
+        "| GPU ID | Device Information                                                   |",
+        line,
+    ]
     for g in gpus:
         out += [
             f"| {g['index']:<6} | {'Name: ' + g['smi_name']:<68} |",
@@ -228,7 +230,13 @@ def discovery() -> str:
             f"|        | {'Device UUID: ' + g['uuid']:<68} |",
             line,
         ]
-    out += ["0 NvSwitches found.", "+-----------+", "| Switch ID |", "+-----------+", "+-----------+"]
+    out += [
+        "0 NvSwitches found.",
+        "+-----------+",
+        "| Switch ID |",
+        "+-----------+",
+        "+-----------+",
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -252,7 +260,9 @@ def main(argv: list[str]) -> None:
                 int(val) if val.isdigit() else 0
             )
     if level not in (1, 2, 3, 4):
-        simlib.die("Error: Invalid parameter for run option: must be 1, 2, 3 or 4.", 255, sys.stderr)
+        simlib.die(
+            "Error: Invalid parameter for run option: must be 1, 2, 3 or 4.", 255, sys.stderr
+        )
     diag = Diag(level)
     sys.stdout.write(diag.report())
     raise SystemExit(226 if diag.failed else 0)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-
 from typing import TYPE_CHECKING
 
 sys.path[:0] = [
@@ -54,7 +53,11 @@ def main(argv: list[str]) -> None:
         elif arg.startswith("--level="):
             continue
         else:
-            simlib.die(f"dmesg: unrecognized option '{arg}'\nTry 'dmesg --help' for more information.", 1, sys.stderr)
+            simlib.die(
+                f"dmesg: unrecognized option '{arg}'\nTry 'dmesg --help' for more information.",
+                1,
+                sys.stderr,
+            )
     state = simlib.load_state()
     sys.stdout.write(render(simlib.read_klog(), float(state["boot_time"]), style))
 

@@ -7,10 +7,9 @@ Metrics are computed from the node's simulated state on every scrape of /metrics
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 import sys
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
-
 from typing import TYPE_CHECKING, Any
 
 sys.path[:0] = [
@@ -85,7 +84,7 @@ class Handler(BaseHTTPRequestHandler):
 
     kind = "dcgm"
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         """Answer /metrics with fresh values; 404 elsewhere."""
         if self.path.split("?")[0] != "/metrics":
             self.send_error(404)
@@ -97,7 +96,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         """Stay quiet, as the real exporters do per request."""
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-
 from typing import TYPE_CHECKING
 
 sys.path[:0] = [
@@ -68,7 +67,9 @@ def main(argv: list[str]) -> None:
     if names:
         chosen = [h for h in hcas if h["name"] == names[0]]
         if not chosen:
-            simlib.die(f"ibpanic: [{pid}] main: '{names[0]}' IB device can't be found", 255, sys.stderr)
+            simlib.die(
+                f"ibpanic: [{pid}] main: '{names[0]}' IB device can't be found", 255, sys.stderr
+            )
         hcas = chosen
     sys.stdout.write("".join(block(h) for h in hcas))
 

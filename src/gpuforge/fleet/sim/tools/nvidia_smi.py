@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-
 from typing import TYPE_CHECKING, Any
 
 sys.path[:0] = [
@@ -27,26 +26,69 @@ else:
 
 Json = dict[str, Any]
 VALUED = {
-    "-i": "id", "--id": "id", "-d": "display", "--display": "display",
-    "-pm": "pm", "--persistence-mode": "pm", "-pl": "pl", "--power-limit": "pl",
-    "-c": "c", "--compute-mode": "c", "-lgc": "lgc", "--lock-gpu-clocks": "lgc",
-    "-ac": "ac", "--applications-clocks": "ac", "-mig": "mig", "--multi-instance-gpu": "mig",
-    "--query-gpu": "query_gpu", "--query-compute-apps": "query_apps", "--format": "format",
-    "-f": "file", "--filename": "file", "-l": "loop", "--loop": "loop",
-    "-cgi": "cgi", "--create-gpu-instance": "cgi", "-cci": "cci",
-    "--create-compute-instance": "cci", "-gi": "gi", "--gpu-instance-id": "gi",
-    "-ci": "ci", "--compute-instance-id": "ci",
+    "-i": "id",
+    "--id": "id",
+    "-d": "display",
+    "--display": "display",
+    "-pm": "pm",
+    "--persistence-mode": "pm",
+    "-pl": "pl",
+    "--power-limit": "pl",
+    "-c": "c",
+    "--compute-mode": "c",
+    "-lgc": "lgc",
+    "--lock-gpu-clocks": "lgc",
+    "-ac": "ac",
+    "--applications-clocks": "ac",
+    "-mig": "mig",
+    "--multi-instance-gpu": "mig",
+    "--query-gpu": "query_gpu",
+    "--query-compute-apps": "query_apps",
+    "--format": "format",
+    "-f": "file",
+    "--filename": "file",
+    "-l": "loop",
+    "--loop": "loop",
+    "-cgi": "cgi",
+    "--create-gpu-instance": "cgi",
+    "-cci": "cci",
+    "--create-compute-instance": "cci",
+    "-gi": "gi",
+    "--gpu-instance-id": "gi",
+    "-ci": "ci",
+    "--compute-instance-id": "ci",
 }
 FLAGS = {
-    "-L": "list", "--list-gpus": "list", "-q": "query", "--query": "query", "-a": "query",
-    "-rgc": "rgc", "--reset-gpu-clocks": "rgc", "-rac": "rac",
-    "--reset-applications-clocks": "rac", "-r": "reset", "--gpu-reset": "reset",
-    "-h": "help", "--help": "help", "-m": "matrix", "--matrix": "matrix", "-C": "with_ci",
-    "-lgip": "lgip", "--list-gpu-instance-profiles": "lgip", "-lgipp": "lgipp",
-    "--list-gpu-instance-possible-placements": "lgipp", "-lgi": "lgi",
-    "--list-gpu-instances": "lgi", "-lci": "lci", "--list-compute-instances": "lci",
-    "-dgi": "dgi", "--destroy-gpu-instance": "dgi", "-dci": "dci",
-    "--destroy-compute-instance": "dci", "-x": "xml", "--xml-format": "xml",
+    "-L": "list",
+    "--list-gpus": "list",
+    "-q": "query",
+    "--query": "query",
+    "-a": "query",
+    "-rgc": "rgc",
+    "--reset-gpu-clocks": "rgc",
+    "-rac": "rac",
+    "--reset-applications-clocks": "rac",
+    "-r": "reset",
+    "--gpu-reset": "reset",
+    "-h": "help",
+    "--help": "help",
+    "-m": "matrix",
+    "--matrix": "matrix",
+    "-C": "with_ci",
+    "-lgip": "lgip",
+    "--list-gpu-instance-profiles": "lgip",
+    "-lgipp": "lgipp",
+    "--list-gpu-instance-possible-placements": "lgipp",
+    "-lgi": "lgi",
+    "--list-gpu-instances": "lgi",
+    "-lci": "lci",
+    "--list-compute-instances": "lci",
+    "-dgi": "dgi",
+    "--destroy-gpu-instance": "dgi",
+    "-dci": "dci",
+    "--destroy-compute-instance": "dci",
+    "-x": "xml",
+    "--xml-format": "xml",
 }
 BAD_ARGS = "Invalid combination of input arguments. Please run 'nvidia-smi -h' for help.\n"
 NO_DRIVER = (
@@ -54,8 +96,12 @@ NO_DRIVER = (
     "Make sure that the latest NVIDIA driver is installed and running.\n"
 )
 COMPUTE = {
-    "0": "Default", "DEFAULT": "Default", "1": "Exclusive_Process",
-    "EXCLUSIVE_PROCESS": "Exclusive_Process", "2": "Prohibited", "PROHIBITED": "Prohibited",
+    "0": "Default",
+    "DEFAULT": "Default",
+    "1": "Exclusive_Process",
+    "EXCLUSIVE_PROCESS": "Exclusive_Process",
+    "2": "Prohibited",
+    "PROHIBITED": "Prohibited",
     "3": "Exclusive_Process",
 }
 
@@ -250,9 +296,7 @@ def _power_limit(gpu: Json, gs: Json, raw: str, out: list[str]) -> int:
         return 2
     old = float(str(gs["power_limit_w"]))
     gs["power_limit_w"] = watts
-    out.append(
-        f"Power limit for GPU {gpu['bus_id']} was set to {watts:.2f} W from {old:.2f} W."
-    )
+    out.append(f"Power limit for GPU {gpu['bus_id']} was set to {watts:.2f} W from {old:.2f} W.")
     return 0
 
 
@@ -343,7 +387,9 @@ def mig(smi: Smi) -> None:
         simlib.die("No MIG-enabled devices found.", 6)
     profiles = smi.hw.get("mig_profiles", [])
     if "lgip" in opts:
-        rows = [(g["index"], p, smi.state["gpus"][g["phys"]]["gis"]) for g in gpus for p in profiles]
+        rows = [
+            (g["index"], p, smi.state["gpus"][g["phys"]]["gis"]) for g in gpus for p in profiles
+        ]
         sys.stdout.write(smi_mig.lgip(rows))
     elif "lgipp" in opts:
         sys.stdout.write(smi_mig.lgipp([(g["index"], p) for g in gpus for p in profiles]))

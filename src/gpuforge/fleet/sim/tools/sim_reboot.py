@@ -12,7 +12,6 @@ import os
 import signal
 import sys
 import time
-
 from typing import TYPE_CHECKING
 
 sys.path[:0] = [

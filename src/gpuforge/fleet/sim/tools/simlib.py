@@ -134,7 +134,11 @@ def run_daemon(name: str) -> None:
 
 def module_line(driver: Json) -> str:
     """The kernel log line the NVIDIA module prints when it loads."""
-    kind = "Open Kernel Module for x86_64" if driver.get("flavor") == "open" else "x86_64 Kernel Module"
+    kind = (
+        "Open Kernel Module for x86_64"
+        if driver.get("flavor") == "open"
+        else "x86_64 Kernel Module"
+    )
     return (
         f"NVRM: loading NVIDIA UNIX {kind}  {driver['version']}  Release Build  "
         "(dvs-builder@U22-I3-B10-02-5)"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gpuforge.fleet.sim.tools import simlib
@@ -29,7 +29,11 @@ EVENT_BITS = {
     "hw_power_brake_slowdown": 0x80,
 }
 
-COMPUTE_MODES = {"Default": "Default", "Exclusive_Process": "E. Process", "Prohibited": "Prohibited"}
+COMPUTE_MODES = {
+    "Default": "Default",
+    "Exclusive_Process": "E. Process",
+    "Prohibited": "Prohibited",
+}
 
 
 def event_reasons(ctx: Ctx) -> int:
@@ -122,7 +126,11 @@ def _app_clock(ctx: Ctx, which: int, key: str) -> int:
 
 def _bus_parts(bus_id: str) -> tuple[str, str, str]:
     domain, bus, devfn = bus_id.split(":")
-    return (f"0x{int(domain, 16):04X}", f"0x{int(bus, 16):02X}", f"0x{int(devfn.split('.')[0], 16):02X}")
+    return (
+        f"0x{int(domain, 16):04X}",
+        f"0x{int(bus, 16):02X}",
+        f"0x{int(devfn.split('.')[0], 16):02X}",
+    )
 
 
 Getter = Callable[[Ctx], tuple[str, str]]
@@ -234,7 +242,9 @@ FIELDS: dict[str, tuple[str, Getter]] = {
     "mig.mode.pending": ("", lambda c: _plain(_on(bool(c["gs"]["mig_pending"])))),
     "fabric.state": (
         "",
-        lambda c: _plain(("Completed" if c["fabric_up"] else "In Progress") if c["nvswitch"] else NA),
+        lambda c: _plain(
+            ("Completed" if c["fabric_up"] else "In Progress") if c["nvswitch"] else NA
+        ),
     ),
     "fabric.status": (
         "",

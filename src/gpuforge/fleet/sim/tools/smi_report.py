@@ -6,7 +6,7 @@ Layouts follow driver R550+ (89-column table) as captured in shared/reference/re
 from __future__ import annotations
 
 import time
-from typing import Any, TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gpuforge.fleet.sim.tools import smi_fields
@@ -50,10 +50,15 @@ def table(head: Json, ctxs: list[Ctx]) -> str:
         cap = int(float(gs["power_limit_w"]))
         mode = smi_fields.COMPUTE_MODES.get(gs["compute_mode"], gs["compute_mode"])
         out += [
-            "|" + _fit(f"{gpu['index']:>4}  {gpu['smi_name']}", f"{pm}  ", 41)
+            "|"
+            + _fit(f"{gpu['index']:>4}  {gpu['smi_name']}", f"{pm}  ", 41)
             + f"|   {gpu['bus_id']} Off |{ecc:>21} |",
-            "|" + _fit(f" {fan:>3}{smi_fields.temperature(ctx):>5}C    P0", f"{draw}W / {cap:>4}W ", 41)
-            + "|" + f"{used:>8}MiB / {total:>6}MiB " + "|" + f"{util:>8}{mode:>13} |",
+            "|"
+            + _fit(f" {fan:>3}{smi_fields.temperature(ctx):>5}C    P0", f"{draw}W / {cap:>4}W ", 41)
+            + "|"
+            + f"{used:>8}MiB / {total:>6}MiB "
+            + "|"
+            + f"{util:>8}{mode:>13} |",
             "|" + " " * 41 + "|" + " " * 24 + "|" + f"{'Enabled' if mig else 'Disabled':>21} |",
             SEP,
         ]
@@ -246,7 +251,12 @@ def _utilization(ctx: Ctx, filtered: bool) -> list[str]:
 def _ecc(ctx: Ctx, filtered: bool) -> list[str]:
     on = "Enabled" if ctx["gpu"]["ecc"] else "Disabled"
     unc = smi_fields.ecc_uncorrected(ctx)
-    rows = [_sec(1, "ECC Mode"), _kv(2, "Current", on), _kv(2, "Pending", on), _sec(1, "ECC Errors")]
+    rows = [
+        _sec(1, "ECC Mode"),
+        _kv(2, "Current", on),
+        _kv(2, "Pending", on),
+        _sec(1, "ECC Errors"),
+    ]
     for scope in ("Volatile", "Aggregate"):
         rows += [
             _sec(2, scope),
