@@ -318,7 +318,9 @@ def _add_gcp_accelerator_prices(
     """GCP prices the GPUs of a2/a3/g2 machines in separate rows: add them per zone."""
     specs = _data("instances.yaml")["gcp"]
     names = _data("instances.yaml")["price_accelerator_names"]
-    by_canonical = {v: k for k, v in names.items()}
+    by_canonical: dict[str, str] = {}
+    for label, canonical in names.items():
+        by_canonical.setdefault(canonical, label)  # H100, not H100-MEGA, for plain a3 machines
     for name, offer in offers.items():
         spec = specs.get(name)
         if not spec:
