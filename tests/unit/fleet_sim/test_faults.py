@@ -218,3 +218,25 @@ def test_package_fail_makes_postinst_fail(node: Path, run: Run) -> None:
     assert out.returncode == 1
     assert "Bad return status for module build" in out.stderr
     assert run("simpkg.py", "configure", "libnccl2", "nccl", "2.18.5").returncode == 0
+
+
+def test_mig_mode_stays_pending_while_dcgm_holds_the_gpu(run: Run, daemons: None) -> None:
+    out = run("nvidia_smi.py", "-i", "0", "-mig", "1")
+    assert "MIG mode is in pending enable state for GPU 00000000:19:00.0" in out.stdout
+    fields = ["--query-gpu=mig.mode.current,mig.mode.pending", "--format=csv,noheader", "-i", "0"]
+    assert run("nvidia_smi.py", *fields).stdout.strip() == "Disabled, Enabled"
+    assert "was successfully reset" in run("nvidia_smi.py", "-i", "0", "-r").stdout
+    assert run("nvidia_smi.py", *fields).stdout.strip() == "Enabled, Enabled"
+
+
+def test_dcgm_exporter_metrics_follow_the_state(node: Path, run: Run) -> None:
+    inject_fault(node, "xid", gpu=5, code=48)
+    code = "import exporter; print(exporter.dcgm_metrics())"
+    env = dict(os.environ, GPUFORGE_SIM_ROOT=str(node), PYTHONPATH=str(TOOLS))
+    text = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    xid_lines = [line for line in text.splitlines() if line.startswith("DCGM_FI_DEV_XID_ERRORS{")]
+    assert len(xid_lines) == 8
+    assert [line.rsplit(" ", 1)[1] for line in xid_lines].count("48") == 1
+    assert 'gpu="5"' in next(line for line in xid_lines if line.endswith(" 48"))
