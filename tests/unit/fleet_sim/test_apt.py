@@ -148,3 +148,16 @@ def test_package_ships_the_tool(repo: Path, tmp_path: Path, run: Run) -> None:
         check=True,
     ).stdout
     assert "./usr/bin/nvidia-smi" in listing and "nvidia-persistenced.service" in listing
+
+
+def test_every_maintainer_script_is_valid_shell(tmp_path: Path) -> None:
+    from gpuforge.catalog import load_catalog
+    from gpuforge.fleet.sim._packages import all_packages
+
+    scripts = {p.postinst() for p in all_packages(load_catalog())}
+    scripts |= {p.postrm() for p in all_packages(load_catalog())}
+    for i, text in enumerate(sorted(scripts)):
+        path = tmp_path / f"s{i}"
+        path.write_text(text)
+        check = subprocess.run(["sh", "-n", str(path)], capture_output=True, text=True)
+        assert check.returncode == 0, text + check.stderr

@@ -56,7 +56,7 @@ def test_p5_has_efa_not_mlx5() -> None:
 
 
 def test_mig_profiles_only_where_supported() -> None:
-    assert [m.name for m in get_profile("hgx-a100-40-8").gpu.mig][0] == "1g.5gb"
+    assert next(m.name for m in get_profile("hgx-a100-40-8").gpu.mig) == "1g.5gb"
     assert get_profile("l40s-4").gpu.mig == ()
 
 

@@ -66,7 +66,9 @@ class Package:
                 f"  /usr/bin/python3 -S {SIMPKG} configure {self.name} {self.component} "
                 f"{self.upstream} {extra}\n"
             )
-        return f'#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n{record}{self.setup}  :\nfi\nexit 0\n'
+        # `:` keeps the `then` branch non-empty for packages that record nothing
+        body = f"{record}{self.setup}  :\n"
+        return f'#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n{body}fi\nexit 0\n'
 
     def postrm(self) -> str:
         """Forget the component on remove/purge (an upgrade's new postinst records the new one)."""
@@ -263,6 +265,12 @@ def _library_packages(cat: Catalog) -> list[Package]:
             f"echo 'NVIDIA Container Toolkit CLI version {ctk}' ;;\n"
             "runtime) echo 'INFO[0000] Config file does not exist; using empty config'; "
             "echo 'INFO[0000] Wrote updated config' ;;\n"
+            # `cdi generate` prints a CDI spec with one device per GPU nvidia-smi lists.
+            "cdi) n=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU'); "
+            "printf -- '---\\ncdiVersion: 0.5.0\\nkind: nvidia.com/gpu\\ndevices:\\n'; i=0; "
+            "while [ $i -lt $n ]; do printf -- '- name: \"%s\"\\n  containerEdits:\\n"
+            "    deviceNodes:\\n    - path: /dev/nvidia%s\\n' $i $i; i=$((i+1)); done; "
+            "printf -- 'containerEdits:\\n  deviceNodes:\\n  - path: /dev/nvidiactl\\n' ;;\n"
             '*) echo "nvidia-ctk: unsupported in the simulator: $*" >&2; exit 1 ;;\nesac\n'
         )
         out.append(
