@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from gpuforge.fleet import Fleet, NodeState, sim_module
+from gpuforge.fleet._naming import bridge_name, veth_names
 
 pytestmark = [
     pytest.mark.fleet,
@@ -59,8 +60,13 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def _assert_nothing_left(state: Path, pids: list[int], links_before: set[str]) -> None:
-    assert _links() == links_before
+def _our_links(cluster: str, names: list[str]) -> set[str]:
+    wanted = {bridge_name(cluster)} | {n for name in names for n in veth_names(cluster, name)}
+    return wanted & _links()
+
+
+def _assert_nothing_left(state: Path, pids: list[int], cluster: str, names: list[str]) -> None:
+    assert _our_links(cluster, names) == set()
     assert str(state) not in Path("/proc/mounts").read_text()
     assert [p for p in pids if _alive(p)] == []
     assert _live_pids_mentioning(str(state)) == []
@@ -90,7 +96,6 @@ def test_up_is_idempotent_and_grows_a_pool(fleet: Fleet) -> None:
 
 
 def test_node_up_and_down_run_concurrently_from_the_cli(state: Path) -> None:
-    links_before = _links()
     names = [f"tf-{i}" for i in range(6)]
     ups = [
         _cli(state, "node-up", "--cluster", "conc", "--name", name, "--address",
@@ -118,7 +123,7 @@ def test_node_up_and_down_run_concurrently_from_the_cli(state: Path) -> None:
     for proc in downs:
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err + out
-    _assert_nothing_left(state, pids, links_before)
+    _assert_nothing_left(state, pids, "conc", names)
 
 
 def test_node_up_refuses_to_change_a_node_in_place(fleet: Fleet, state: Path) -> None:
@@ -166,12 +171,12 @@ def test_hardware_faults_are_delegated_to_the_simulator(fleet: Fleet) -> None:
 
 
 def test_down_leaves_nothing_behind(fleet: Fleet, state: Path) -> None:
-    links_before = _links()
     nodes = fleet.up("gone", "gpu", PROFILE, 3)
-    assert len(_links() - links_before) == 4  # bridge + one veth per node
+    names = [n.name for n in nodes]
+    assert len(_our_links("gone", names)) == 4  # bridge + the host side of each node's veth
     pid_namespaces = {os.readlink(f"/proc/{n.pid}/ns/pid") for n in nodes}
     assert sorted(fleet.down("gone")) == ["gone-gpu-0", "gone-gpu-1", "gone-gpu-2"]
-    _assert_nothing_left(state, [n.pid for n in nodes], links_before)
+    _assert_nothing_left(state, [n.pid for n in nodes], "gone", names)
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and _alive(int(entry.name)):
             try:
@@ -182,7 +187,6 @@ def test_down_leaves_nothing_behind(fleet: Fleet, state: Path) -> None:
 
 
 def test_a_killed_up_is_reaped_by_the_next_call(state: Path) -> None:
-    links_before = _links()
     proc = _cli(state, "up", "--cluster", "reap", "--profile", PROFILE, "--count", "4")
     nodes_dir = state / "clusters" / "reap" / "nodes"
     deadline = time.monotonic() + 60
@@ -202,4 +206,4 @@ def test_a_killed_up_is_reaped_by_the_next_call(state: Path) -> None:
             assert node.pid == 0
     started = [json.loads(p.read_text())["launcher_pid"] for p in nodes_dir.glob("*/node.json")]
     fleet.down()
-    _assert_nothing_left(state, started, links_before)
+    _assert_nothing_left(state, started, "reap", [f"reap-gpu-{i}" for i in range(4)])

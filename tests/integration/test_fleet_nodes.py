@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -188,3 +189,21 @@ def test_cli_ssh_runs_one_command_and_returns_its_code(fleet: Fleet, nodes: list
     status = CliRunner().invoke(app, ["fleet", "status", *state, "--json"])
     listed = {n["name"]: n["state"] for n in json.loads(status.stdout)["nodes"]}
     assert listed == {n.name: "running" for n in nodes}
+
+
+def test_ansible_reaches_nodes_with_the_cluster_key(
+    fleet: Fleet, nodes: list[Node], tmp_path: Path
+) -> None:
+    ansible = Path(sys.executable).with_name("ansible")
+    env = {**os.environ, "ANSIBLE_HOME": str(tmp_path), "ANSIBLE_LOCAL_TEMP": str(tmp_path)}
+    env["ANSIBLE_PYTHON_INTERPRETER"] = "/usr/bin/python3"
+    done = subprocess.run(
+        [str(ansible), "all", "-i", ",".join(n.address for n in nodes) + ",", "-u", "root",
+         "--private-key", str(fleet.client_key_path("fnodes")),
+         "--ssh-common-args", f"-F {fleet.ssh_config_path('fnodes')}",
+         "-m", "ansible.builtin.command", "-a", "hostname"],
+        capture_output=True, text=True, check=False, timeout=120, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    for node in nodes:
+        assert f"{node.address} | CHANGED | rc=0 >>\n{node.name}" in done.stdout

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.table import Table
 
 from gpuforge.cli._output import Exit, console, emit_json, run_reporting
-from gpuforge.errors import InputError
+from gpuforge.errors import FleetError, InputError
 from gpuforge.fleet import (
     STATE_DIR_ENV,
     Fleet,
@@ -30,6 +31,29 @@ _STATE_DIR = typer.Option(
 )
 _JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
 _CLUSTER_FILTER = typer.Option(None, "--cluster", help="Only this cluster.")
+
+
+def _reporting(as_json: bool, action: Callable[[], int]) -> NoReturn:
+    """Run a fleet action; Ctrl-C becomes a clean error (started nodes are recorded, reaped)."""
+
+    def guarded() -> int:
+        try:
+            return action()
+        except KeyboardInterrupt as interrupt:
+            raise FleetError(
+                "interrupted; nodes started so far are recorded",
+                fix="run the same command again, or `gpuforge fleet down` to remove them",
+            ) from interrupt
+
+    run_reporting(as_json, guarded)
+
+
+def _ssh_files(fleet: Fleet, cluster: str) -> dict[str, str]:
+    return {
+        "ssh_private_key_file": str(fleet.client_key_path(cluster)),
+        "ssh_config": str(fleet.ssh_config_path(cluster)),
+        "known_hosts": str(fleet.known_hosts_path(cluster)),
+    }
 
 
 def _show(nodes: list[Node], as_json: bool, **extra: Any) -> None:
@@ -63,11 +87,12 @@ def up(
 
     def action() -> int:
         net = parse_subnet(subnet) if subnet else None
-        nodes = Fleet(state_dir).up(cluster, pool, profile, count, net)
-        _show(nodes, as_json)
+        fleet = Fleet(state_dir)
+        nodes = fleet.up(cluster, pool, profile, count, net)
+        _show(nodes, as_json, **_ssh_files(fleet, cluster))
         return Exit.OK
 
-    run_reporting(as_json, action)
+    _reporting(as_json, action)
 
 
 def down(
@@ -88,7 +113,7 @@ def down(
             console.print(f"removed {len(removed)} node(s)")
         return Exit.OK
 
-    run_reporting(as_json, action)
+    _reporting(as_json, action)
 
 
 def status(
@@ -102,7 +127,7 @@ def status(
         _show(Fleet(state_dir).status(cluster), as_json)
         return Exit.OK
 
-    run_reporting(as_json, action)
+    _reporting(as_json, action)
 
 
 def ssh(
@@ -124,7 +149,7 @@ def ssh(
         sys.stderr.write(done.stderr)
         return done.returncode
 
-    run_reporting(False, action)
+    _reporting(False, action)
 
 
 def inject(
@@ -155,7 +180,7 @@ def inject(
         _show([fleet.find(node, cluster)], as_json)
         return Exit.OK
 
-    run_reporting(as_json, action)
+    _reporting(as_json, action)
 
 
 def heal(
@@ -171,7 +196,7 @@ def heal(
         _show([fleet.heal(fleet.find(node, cluster))], as_json)
         return Exit.OK
 
-    run_reporting(as_json, action)
+    _reporting(as_json, action)
 
 
 def node_up(
@@ -191,10 +216,10 @@ def node_up(
         spec = NodeSpec(cluster, name, parse_address(address, net), net, profile, pool)
         fleet = Fleet(state_dir)
         node = fleet.node_up(spec)
-        _show([node], as_json, ssh_private_key_file=str(fleet.client_key_path(cluster)))
+        _show([node], as_json, **_ssh_files(fleet, cluster))
         return Exit.OK
 
-    run_reporting(as_json, action)
+    _reporting(as_json, action)
 
 
 def node_down(
@@ -213,7 +238,7 @@ def node_down(
             console.print(f"{name}: {'removed' if removed else 'not present'}")
         return Exit.OK
 
-    run_reporting(as_json, action)
+    _reporting(as_json, action)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,7 +2,7 @@
 
 A node runs as `setpriv (drop caps) unshare --net --mount --uts --pid --ipc --fork --kill-child
 sh init.sh`. init.sh mounts the overlay and fresh /proc, /dev, /tmp, /run, pivots into it,
-starts sshd and becomes `sleep infinity` ignoring SIGCHLD, so it reaps orphans and outlives sshd.
+starts sshd and stays as PID 1 waiting on a sleeper, which reaps orphans and outlives sshd.
 """
 
 from __future__ import annotations
@@ -67,8 +67,7 @@ cd /
 umount -l /.gpuforge-oldroot
 rmdir /.gpuforge-oldroot
 /usr/sbin/sshd -D -e -f {sshd_config} &
-trap '' CHLD
-exec sleep infinity
+while :; do sleep 86400 & wait; done
 """
 
 _APT_MOUNT = (
