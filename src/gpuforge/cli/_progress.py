@@ -4,6 +4,7 @@ Ansible runs, and the Terraform resource being created."""
 from __future__ import annotations
 
 from rich.console import Console
+from rich.table import Column
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -26,11 +27,11 @@ class RichReporter:
     def __init__(self, console: Console) -> None:
         self.progress = Progress(
             SpinnerColumn(),
-            TextColumn("[bold]{task.fields[step]:<10}[/]"),
+            TextColumn("[bold]{task.fields[step]}[/]", table_column=Column(min_width=12)),
             BarColumn(bar_width=24),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
-            TextColumn("{task.description}", markup=False),
+            TextColumn("{task.description}", markup=False, table_column=Column(ratio=1)),
             console=console,
             transient=False,
         )

@@ -262,7 +262,7 @@ def plan_cmd(
         plans: dict[str, PlanSummary] = {}
         errors: dict[str, str] = {}
         if have_binary:
-            for root in discover_roots(deployment.root / "terraform"):
+            for root in discover_roots(deployment.root):
                 engine = Engine(root.path)
                 name = root.target or root.path.name
                 try:

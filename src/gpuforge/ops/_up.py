@@ -187,7 +187,7 @@ class Pipeline:
 
     def step_provision(self, result: UpResult) -> dict[str, Any]:
         """init, plan, apply every root; record the plan summaries."""
-        for root in discover_roots(self.deployment.root / "terraform"):
+        for root in discover_roots(self.deployment.root):
             engine = self._engine(root.path)
             engine.init()
             plan = engine.plan()
@@ -205,7 +205,7 @@ class Pipeline:
 
     def step_inventory(self, result: UpResult) -> dict[str, Any]:
         """Terraform outputs -> Ansible inventory (with SSH settings for the local fleet)."""
-        roots = discover_roots(self.deployment.root / "terraform")
+        roots = discover_roots(self.deployment.root)
         nodes = merge_nodes(
             nodes_from_outputs(self._engine(root.path).outputs(), target=root.target)
             for root in roots
@@ -288,7 +288,7 @@ class Pipeline:
         return {"summary": "ready" if report.ready else "not ready", "ready": report.ready}
 
     def _inventory_nodes(self) -> list[NodeRecord]:
-        roots = discover_roots(self.deployment.root / "terraform")
+        roots = discover_roots(self.deployment.root)
         return merge_nodes(
             nodes_from_outputs(self._engine(root.path).outputs(), target=root.target)
             for root in roots
@@ -325,7 +325,7 @@ class Pipeline:
                 f"nothing to destroy: {terraform_dir} does not exist",
                 "run `gpuforge up` first, or pass --deploy-dir",
             )
-        for root in discover_roots(terraform_dir):
+        for root in discover_roots(self.deployment.root):
             self.reporter.step_started("destroy", root.target or root.path.name)
             engine = self._engine(root.path)
             engine.init()

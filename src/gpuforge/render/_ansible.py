@@ -100,6 +100,9 @@ def pool_vars(spec: ClusterSpec, lock: Lock, name: str) -> dict[str, Any]:
         "gpu_tuning_locked_clocks": (
             {"min": clocks.min_mhz, "max": clocks.max_mhz} if clocks else None
         ),
+        "gpuforge_enable_mig": mig_config is not None,
+        "gpuforge_enable_mps": settings.mps.enabled,
+        "gpuforge_enable_hardening": spec.pool_target(pool).provider != "local",
         "mig_enabled": mig_config is not None,
         "mig_config": mig_config or {},
         "mps_enabled": settings.mps.enabled,
