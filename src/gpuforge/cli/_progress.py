@@ -4,7 +4,6 @@ Ansible runs, and the Terraform resource being created."""
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Column
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -14,6 +13,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Column
 
 from gpuforge.configure import ConfigureEvent, EventKind
 from gpuforge.provision import ProgressEvent

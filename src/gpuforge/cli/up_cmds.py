@@ -160,6 +160,34 @@ def up_cmd(
     raise typer.Exit(result.exit_code)
 
 
+def validate_cmd(
+    spec: SpecArg,
+    deploy_dir: DeployOpt = None,
+    engine: EngineOpt = "auto",
+    as_json: JsonOpt = False,
+) -> None:
+    """Prove an existing cluster ready: collect facts on every node, judge them, report."""
+    with handled(as_json):
+        doc = load_spec(spec)
+        reporter = SilentReporter() if as_json else RichReporter(console)
+        pipeline = Pipeline(doc, spec, reporter, deploy_dir=deploy_dir, settings=_settings(engine))
+        if isinstance(reporter, RichReporter):
+            with reporter:
+                result = pipeline.validate()
+        else:
+            result = pipeline.validate()
+    report = result.report
+    if as_json:
+        emit_json({"ok": result.exit_code == 0, **(report.to_dict() if report else {})})
+        raise typer.Exit(result.exit_code)
+    if report is not None:
+        console.print(report.rich_table())
+        if report.findings:
+            console.print(report.findings_table())
+        console.print(f"report: {Deployment(result.deployment).report_html}")
+    raise typer.Exit(result.exit_code)
+
+
 def destroy_cmd(
     spec: SpecArg,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
@@ -295,6 +323,7 @@ def plan_cmd(
 def register(app: typer.Typer) -> None:
     """Add the deployment commands to the main app."""
     app.command("up")(up_cmd)
+    app.command("validate")(validate_cmd)
     app.command("destroy")(destroy_cmd)
     app.command("render")(render_cmd)
     app.command("plan")(plan_cmd)

@@ -287,6 +287,18 @@ class Pipeline:
         result.report = report
         return {"summary": "ready" if report.ready else "not ready", "ready": report.ready}
 
+    def validate(self) -> UpResult:
+        """Collect and judge the nodes of an existing deployment (the `validate` command)."""
+        if not self.deployment.inventory.exists():
+            raise InputError(
+                f"no inventory at {self.deployment.inventory}",
+                "run `gpuforge up` first, or pass the --deploy-dir it used",
+            )
+        result = UpResult(self.spec.name, self.deployment.root)
+        self._run_step("validate", functools.partial(self.step_validate, result), set(), result)
+        result.exit_code = _exit_code(result)
+        return result
+
     def _inventory_nodes(self) -> list[NodeRecord]:
         roots = discover_roots(self.deployment.root)
         return merge_nodes(

