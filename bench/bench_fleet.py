@@ -89,7 +89,7 @@ def main() -> None:
     print(f"| `fleet up --count {args.count}` (new nodes, APT repo built) | {up_s:.2f} s |")
     print(f"| `fleet up` again (idempotent, nothing to do) | {idem_s:.2f} s |")
     print(f"| `fleet down` | {down_s:.2f} s |")
-    print(f"| processes per idle node (launcher, init, sshd) | {procs:.0f} |")
+    print(f"| processes per idle node (launcher, init, sleeper, sshd) | {procs:.0f} |")
     print(f"| PSS per idle node, mean / max | {statistics.mean(pss):.1f} / {max(pss):.1f} MB |")
     print(f"| RSS per idle node, mean / max | {statistics.mean(rss):.1f} / {max(rss):.1f} MB |")
 

@@ -3,7 +3,7 @@
 `Fleet` is the API the provisioner and the CLI use; `gpuforge.fleet.sim` simulates the hardware.
 """
 
-from gpuforge.fleet._fleet import Fleet
+from gpuforge.fleet._fleet import Fleet, PartialStartError
 from gpuforge.fleet._model import Node, NodeSpec, NodeState
 from gpuforge.fleet._naming import default_subnet, parse_address, parse_subnet
 from gpuforge.fleet._simlink import PROCESS_FAULTS, fault_names, sim_module
@@ -17,6 +17,7 @@ __all__ = [
     "Node",
     "NodeSpec",
     "NodeState",
+    "PartialStartError",
     "default_subnet",
     "fault_names",
     "parse_address",

@@ -36,6 +36,16 @@ from gpuforge.fleet._state import ClusterRecord, NodeRecord, StateStore, resolve
 _STARTING, _RUNNING, _STOPPED, _FAILED = "starting", "running", "stopped", "failed"
 
 
+class PartialStartError(FleetError):
+    """Some nodes of a start failed while others run (exit 3, the CLI's partial failure)."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, fix: str, nodes: list[Node]) -> None:
+        super().__init__(message, fix)
+        self.nodes = nodes
+
+
 class Fleet:
     """The local simulated fleet kept in one state directory (default /var/lib/gpuforge/fleet)."""
 
@@ -56,6 +66,7 @@ class Fleet:
         check_name("pool", spec.pool)
         if self.seed_hardware:
             _simlink.check_profile(spec.profile)
+        self._apt_repo()
         with self.store.lock():
             self._reap_locked()
             record = self._begin(spec)
@@ -79,6 +90,7 @@ class Fleet:
             raise InputError(f"--count must be at least 1, not {count}", fix="pass --count 1")
         if self.seed_hardware:
             _simlink.check_profile(profile)
+        self._apt_repo()
         with self.store.lock():
             self._reap_locked()
             net = self._cluster_subnet(cluster, subnet)
@@ -214,7 +226,8 @@ class Fleet:
     # ---- internals --------------------------------------------------------------------
 
     def _apt_repo(self) -> Path | None:
-        """The stand-in APT repository, built (or found current) once per Fleet object."""
+        """The stand-in APT repository, built (or found current) once per Fleet object; called
+        before the state lock, as the simulator locks its own build."""
         if self._apt is None and self.seed_hardware:
             self._apt = _simlink.apt_repo(self.store.apt_dir())
         return self._apt
@@ -382,7 +395,10 @@ class Fleet:
             first = next(e for _, e in outcomes if e is not None)
             assert first is not None
             names = ", ".join(r.name for r in failed)
-            raise FleetError(f"nodes failed to start ({names}): {first.message}", fix=first.fix)
+            message = f"nodes failed to start ({names}): {first.message}"
+            if len(failed) < len(records):
+                raise PartialStartError(message, first.fix, nodes)
+            raise FleetError(message, fix=first.fix)
         return nodes
 
     def _finish_one(self, record: NodeRecord) -> tuple[NodeRecord, FleetError | None]:
