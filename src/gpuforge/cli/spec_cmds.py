@@ -108,8 +108,14 @@ def lock_cmd(
                 emit_json({"ok": False, "problems": [p.to_dict() for p in problems]})
             else:
                 for problem in problems:
-                    console.print(f"[bold red]no stack[/] {problem.location}: {problem.message}")
-                    console.print(f"  [cyan]To fix:[/] {problem.fix}")
+                    console.print(
+                        f"[bold red]no stack[/] {problem.location}: {problem.message}",
+                        highlight=False,
+                        soft_wrap=True,
+                    )
+                    console.print(
+                        f"  [cyan]To fix:[/] {problem.fix}", highlight=False, soft_wrap=True
+                    )
             raise typer.Exit(Exit.FINDINGS) from None
         target = lock_path(spec)
         text = lock.dump()
