@@ -184,8 +184,9 @@ def test_cli_ssh_runs_one_command_and_returns_its_code(fleet: Fleet, nodes: list
     state = ["--state-dir", str(fleet.state_dir)]
     ok = CliRunner().invoke(app, ["fleet", "ssh", nodes[1].name, *state, "--", "hostname"])
     assert (ok.exit_code, ok.stdout) == (0, f"{nodes[1].name}\n")
-    failing = ["fleet", "ssh", nodes[1].name, *state, "--", "sh", "-c", "exit 7"]
-    assert CliRunner().invoke(app, failing).exit_code == 7
+    failing = ["fleet", "ssh", nodes[1].name, *state, "--", "hostname | tr a-z A-Z; exit 7"]
+    shouted = CliRunner().invoke(app, failing)
+    assert (shouted.exit_code, shouted.stdout) == (7, f"{nodes[1].name.upper()}\n")
     status = CliRunner().invoke(app, ["fleet", "status", *state, "--json"])
     listed = {n["name"]: n["state"] for n in json.loads(status.stdout)["nodes"]}
     assert listed == {n.name: "running" for n in nodes}

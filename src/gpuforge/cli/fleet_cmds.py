@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -144,7 +145,9 @@ def ssh(
         if not command:
             argv = [*fleet.ssh_command(target)]
             os.execvp(argv[0], argv)
-        done = fleet.run(target, command)
+        # Like ssh itself: the words are joined and the node's login shell interprets them.
+        argv = [*fleet.ssh_command(target), "--", " ".join(command)]
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
         sys.stdout.write(done.stdout)
         sys.stderr.write(done.stderr)
         return done.returncode

@@ -18,7 +18,11 @@ def ensure_bridge(name: str, subnet: IPv4Network) -> None:
     """Create the cluster bridge with the host side at .1 of the subnet; no route or NAT out."""
     gateway = f"{subnet[1]}/{subnet.prefixlen}"
     if not link_exists(name):
-        run_host(["ip", "link", "add", name, "type", "bridge"], what=f"creating bridge {name}")
+        run_host(
+            ["ip", "link", "add", name, "type", "bridge"],
+            what=f"creating bridge {name}",
+            fix="the kernel needs bridge support (CONFIG_BRIDGE): `modprobe bridge`",
+        )
     addresses = run_host(["ip", "-o", "-4", "addr", "show", "dev", name], what="reading bridge")
     if gateway not in addresses:
         run_host(["ip", "addr", "add", gateway, "dev", name], what=f"addressing bridge {name}")
@@ -43,6 +47,7 @@ def create_veth(host_side: str, node_side: str, bridge: str) -> None:
     run_host(
         ["ip", "link", "add", host_side, "type", "veth", "peer", "name", node_side],
         what=f"creating veth {host_side}",
+        fix="the kernel needs veth support (CONFIG_VETH): `modprobe veth`",
     )
     run_host(
         ["ip", "link", "set", host_side, "master", bridge, "up"],

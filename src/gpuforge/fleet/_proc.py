@@ -9,7 +9,9 @@ from pathlib import Path
 from gpuforge.errors import FleetError
 
 
-def run_host(argv: list[str], *, input_text: str | None = None, what: str = "") -> str:
+def run_host(
+    argv: list[str], *, input_text: str | None = None, what: str = "", fix: str = ""
+) -> str:
     """Run a host command and return its stdout; raise FleetError naming `what` on failure."""
     try:
         done = subprocess.run(
@@ -20,7 +22,7 @@ def run_host(argv: list[str], *, input_text: str | None = None, what: str = "") 
     if done.returncode != 0:
         raise FleetError(
             f"{what or ' '.join(argv)} failed: {done.stderr.strip() or done.stdout.strip()}",
-            fix="check that the kernel supports it and nothing else holds the same name",
+            fix=fix or "check that the kernel supports it and nothing else holds the same name",
         )
     return done.stdout
 
