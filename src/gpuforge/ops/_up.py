@@ -8,6 +8,7 @@ nothing that is already right).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -178,7 +179,7 @@ class Pipeline:
         """Write the deployment folder (Terraform roots, group_vars, ansible.cfg)."""
         del result
         rendered = render_deployment(self.spec, self._ensure_lock(), self.deployment.root)
-        settings = self.settings or EngineSettings.tuned(known_hosts=self._known_hosts())
+        settings = self._settings()
         self.deployment.ansible_cfg.parent.mkdir(parents=True, exist_ok=True)
         self.deployment.ansible_cfg.write_text(
             ansible_cfg(settings, self.deployment.root), encoding="utf-8"
@@ -234,7 +235,11 @@ class Pipeline:
         return {"summary": f"{len(nodes)} node(s)", "nodes": [n.name for n in nodes]}
 
     def _settings(self) -> EngineSettings:
-        return self.settings or EngineSettings.tuned(known_hosts=self._known_hosts())
+        """The engine settings: the caller's (default tuned), with the fleet's host keys."""
+        settings = self.settings or EngineSettings.tuned()
+        if settings.known_hosts is None:
+            settings = dataclasses.replace(settings, known_hosts=self._known_hosts())
+        return settings
 
     def step_configure(self, result: UpResult) -> dict[str, Any]:
         """Run site.yml on every node; failed nodes are reported, the others still finish."""

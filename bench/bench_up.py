@@ -1,0 +1,125 @@
+"""Benchmark `gpuforge up` on the local fleet: a 16-node cluster from nothing to ready, and the
+no-op re-run, with gpuforge's tuned Ansible settings and, side by side in the same run, with
+Ansible's defaults (plain SSH, 5 forks, no pipelining, no ControlPersist, no mitogen).
+
+Run as root: `.venv/bin/python bench/bench_up.py [--nodes 16]`. Prints a Markdown table for
+BENCHMARKS.md. Uses its own cluster names, deploy dirs and fleet state dir, and tears down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SPEC = """\
+apiVersion: gpuforge/v1
+kind: Cluster
+name: {name}
+target: local
+pools:
+  gpu:
+    gpu: H100:8
+    count: {nodes}
+fabric: {{type: infiniband}}
+software: {{os: debian-12, driver: "580", cuda: "12.9"}}
+gpu: {{persistence_mode: true, power_limit_w: 650, compute_mode: EXCLUSIVE_PROCESS}}
+validation: {{dcgm_level: 1, nccl_min_busbw_gbps: 300}}
+"""
+
+
+def _run(args: list[str], env: dict[str, str]) -> tuple[float, dict[str, object]]:
+    start = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "gpuforge", *args, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    elapsed = time.monotonic() - start
+    try:
+        payload = json.loads(done.stdout)
+    except ValueError:
+        payload = {"stdout": done.stdout[-2000:], "stderr": done.stderr[-2000:]}
+    payload["rc"] = done.returncode
+    return elapsed, payload
+
+
+def _journal_seconds(deploy: Path, step: str) -> float:
+    """Seconds a step took in the last run, from the journal's timestamps."""
+    from datetime import datetime
+
+    started = finished = None
+    for line in (deploy / "journal.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        if entry["step"] == f"up:{step}":
+            stamp = datetime.fromisoformat(entry["ts"])
+            if entry["status"] == "started":
+                started = stamp
+            elif entry["status"] == "done":
+                finished = stamp
+    return (finished - started).total_seconds() if started and finished else float("nan")
+
+
+def _profile(
+    name: str, engine: str, nodes: int, work: Path, env: dict[str, str]
+) -> dict[str, float]:
+    spec = work / f"{name}.yaml"
+    spec.write_text(SPEC.format(name=name, nodes=nodes))
+    deploy = work / name
+    common = ["--deploy-dir", str(deploy), "--engine", engine]
+    try:
+        first, payload = _run(["up", str(spec), *common], env)
+        if payload["rc"] != 0:
+            raise SystemExit(f"{name}: up failed: {json.dumps(payload)[:3000]}")
+        configure_first = _journal_seconds(deploy, "configure")
+        second, payload = _run(["up", str(spec), *common], env)
+        changed = sum(int(n.get("changed", 0)) for n in payload.get("nodes", []))  # type: ignore[union-attr]
+        configure_second = _journal_seconds(deploy, "configure")
+    finally:
+        _run(["destroy", str(spec), "--yes", "--deploy-dir", str(deploy)], env)
+    return {
+        "up": first,
+        "configure": configure_first,
+        "rerun": second,
+        "configure_rerun": configure_second,
+        "rerun_changed": float(changed),
+    }
+
+
+def main() -> None:
+    """Run both profiles and print the comparison."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--nodes", type=int, default=16)
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("run as root: the local fleet needs namespaces and mounts")
+    with tempfile.TemporaryDirectory(prefix="gpuforge-bench-") as tmp:
+        work = Path(tmp)
+        env = {**os.environ, "GPUFORGE_FLEET_DIR": str(work / "fleet")}
+        tuned = _profile("bench-tuned", "auto", args.nodes, work, env)
+        defaults = _profile("bench-defaults", "defaults", args.nodes, work, env)
+    print(f"### `gpuforge up`, {args.nodes} simulated nodes (hgx-h100-8), 2-core machine\n")
+    print("| measure | gpuforge tuned | Ansible defaults | ratio |")
+    print("|---|---|---|---|")
+    rows = [
+        ("from nothing to ready (s)", "up"),
+        ("  of which configure (s)", "configure"),
+        ("no-op re-run (s)", "rerun"),
+        ("  of which configure (s)", "configure_rerun"),
+        ("changed tasks on re-run", "rerun_changed"),
+    ]
+    for label, key in rows:
+        a, b = tuned[key], defaults[key]
+        ratio = f"{b / a:.1f}x" if a and key != "rerun_changed" else "-"
+        print(f"| {label} | {a:.1f} | {b:.1f} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
