@@ -268,7 +268,7 @@ def _library_packages(cat: Catalog) -> list[Package]:
             # `cdi generate` prints a CDI spec with one device per GPU nvidia-smi lists.
             "cdi) n=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU'); "
             "printf -- '---\\ncdiVersion: 0.5.0\\nkind: nvidia.com/gpu\\ndevices:\\n'; i=0; "
-            "while [ $i -lt $n ]; do printf -- '- name: \"%s\"\\n  containerEdits:\\n"
+            'while [ $i -lt $n ]; do printf -- \'- name: "%s"\\n  containerEdits:\\n'
             "    deviceNodes:\\n    - path: /dev/nvidia%s\\n' $i $i; i=$((i+1)); done; "
             "printf -- 'containerEdits:\\n  deviceNodes:\\n  - path: /dev/nvidiactl\\n' ;;\n"
             '*) echo "nvidia-ctk: unsupported in the simulator: $*" >&2; exit 1 ;;\nesac\n'
