@@ -281,7 +281,7 @@ def _read_csv(cloud: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _offers(cloud: str) -> dict[str, _Offer]:
+def _offers(cloud: str, specs: dict[str, Any]) -> dict[str, _Offer]:
     offers: dict[str, _Offer] = {}
     rows = _read_csv(cloud)
     gcp_gpu_prices: dict[tuple[str, str], tuple[float | None, float | None]] = {}
@@ -306,7 +306,7 @@ def _offers(cloud: str) -> dict[str, _Offer]:
         offer.memory_gib = _price(row["MemoryGiB"])
         offer.add_price(row["Region"], _price(row["Price"]), _price(row["SpotPrice"]))
     if cloud == "gcp":
-        _add_gcp_accelerator_prices(offers, rows, gcp_gpu_prices)
+        _add_gcp_accelerator_prices(offers, rows, gcp_gpu_prices, specs)
     return offers
 
 
@@ -314,15 +314,15 @@ def _add_gcp_accelerator_prices(
     offers: dict[str, _Offer],
     rows: list[dict[str, str]],
     gpu_prices: dict[tuple[str, str], tuple[float | None, float | None]],
+    specs: dict[str, Any],
 ) -> None:
     """GCP prices the GPUs of a2/a3/g2 machines in separate rows: add them per zone."""
-    specs = _data("instances.yaml")["gcp"]
-    names = _data("instances.yaml")["price_accelerator_names"]
+    names: dict[str, str] = specs["price_accelerator_names"]
     by_canonical: dict[str, str] = {}
     for label, canonical in names.items():
         by_canonical.setdefault(canonical, label)  # H100, not H100-MEGA, for plain a3 machines
     for name, offer in offers.items():
-        spec = specs.get(name)
+        spec = specs["gcp"].get(name)
         if not spec:
             continue
         offer.regions = {}
@@ -353,7 +353,7 @@ def _load_instances() -> dict[tuple[str, str], InstanceType]:
     names: dict[str, str] = specs["price_accelerator_names"]
     result: dict[tuple[str, str], InstanceType] = {}
     for cloud in _CLOUDS:
-        offers = _offers(cloud)
+        offers = _offers(cloud, specs)
         cloud_specs: dict[str, Any] = specs.get(cloud, {})
         for name in sorted(set(offers) | set(cloud_specs)):
             offer = offers.get(name, _Offer())
