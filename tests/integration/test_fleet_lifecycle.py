@@ -204,6 +204,7 @@ def test_a_killed_up_is_reaped_by_the_next_call(state: Path) -> None:
         assert node.state in (NodeState.RUNNING, NodeState.DEAD)
         if node.state is NodeState.DEAD:
             assert node.pid == 0
+            assert _live_pids_mentioning(f"/{node.name}/init.sh") == []
     started = [json.loads(p.read_text())["launcher_pid"] for p in nodes_dir.glob("*/node.json")]
     fleet.down()
     _assert_nothing_left(state, started, "reap", [f"reap-gpu-{i}" for i in range(4)])
