@@ -141,6 +141,8 @@ def _pool_inputs(
             }
         )
     elif provider == "vsphere":
+        # vSphere caps a disk's IOPS only: the module has no throughput input.
+        del inputs["scratch_throughput_mbps"]
         inputs.update({"datacenter": target.location, "first_host": first_host, "tags": labels})
     elif provider == "local":
         inputs.update(
