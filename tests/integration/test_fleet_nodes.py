@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from gpuforge.cli import fleet_cmds
 from gpuforge.fleet import Fleet, Node, NodeState, sim_module
+from gpuforge.fleet._naming import bridge_name
 
 pytestmark = [
     pytest.mark.fleet,
@@ -115,6 +116,8 @@ def test_nodes_reach_each_other_but_nothing_outside_the_subnet(
     assert peer.stdout == "ok\n"
     out = _sh(fleet, nodes[0], "ip route get 192.0.2.1 2>&1 || true")
     assert "unreachable" in out.stdout
+    bridge = bridge_name("fnodes")
+    assert Path(f"/proc/sys/net/ipv4/conf/{bridge}/forwarding").read_text() == "0\n"
 
 
 def test_kernel_stand_ins_record_instead_of_acting(fleet: Fleet, nodes: list[Node]) -> None:

@@ -26,6 +26,8 @@ def ensure_bridge(name: str, subnet: IPv4Network) -> None:
     addresses = run_host(["ip", "-o", "-4", "addr", "show", "dev", name], what="reading bridge")
     if gateway not in addresses:
         run_host(["ip", "addr", "add", gateway, "dev", name], what=f"addressing bridge {name}")
+    # Packets from nodes are never routed on, even where the host forwards for others.
+    Path(f"/proc/sys/net/ipv4/conf/{name}/forwarding").write_text("0\n")
     run_host(["ip", "link", "set", name, "up"], what=f"raising bridge {name}")
 
 
