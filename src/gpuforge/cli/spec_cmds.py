@@ -29,6 +29,9 @@ AsOfOpt = Annotated[
     str | None,
     typer.Option("--as-of", help="Judge end-of-life as of this date (YYYY-MM-DD); default today."),
 ]
+SkipOpt = Annotated[
+    list[str] | None, typer.Option("--skip", help="Finding code to leave out (repeatable).")
+]
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -49,9 +52,7 @@ def _read_lock(spec: Path) -> str | None:
 
 def check_cmd(
     spec: SpecArg,
-    skip: Annotated[
-        list[str] | None, typer.Option("--skip", help="Finding code to leave out (repeatable).")
-    ] = None,
+    skip: SkipOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -20,7 +20,7 @@ from gpuforge.check import (
 )
 from gpuforge.cli._output import Exit, console, emit_json, handled
 from gpuforge.cli._progress import RichReporter
-from gpuforge.cli.spec_cmds import AsOfOpt, JsonOpt, SpecArg, parse_as_of
+from gpuforge.cli.spec_cmds import AsOfOpt, JsonOpt, SkipOpt, SpecArg, parse_as_of
 from gpuforge.configure import EngineSettings, ansible_cfg
 from gpuforge.errors import GpuforgeError, InputError, ToolMissingError
 from gpuforge.ops import Deployment, Pipeline, SilentReporter, UpResult
@@ -105,9 +105,7 @@ def up_cmd(
     ] = False,
     deploy_dir: DeployOpt = None,
     engine: EngineOpt = "auto",
-    skip: Annotated[
-        list[str] | None, typer.Option("--skip", help="Check code to leave out (repeatable).")
-    ] = None,
+    skip: SkipOpt = None,
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
