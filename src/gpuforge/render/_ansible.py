@@ -90,7 +90,7 @@ def pool_vars(spec: ClusterSpec, lock: Lock, name: str) -> dict[str, Any]:
         "nccl_version": nccl_version,
         "nccl_cuda_version": nccl_cuda,
         "cudnn_version": stack.cudnn,
-        "cudnn_cuda_major": int(stack.cuda.split(".")[0]),
+        "cudnn_cuda_major": stack.cuda.split(".")[0],
         "gpuforge_enable_cudnn": stack.cudnn is not None,
         "container_toolkit_version": stack.container_toolkit,
         "dcgm_version": stack.dcgm,
