@@ -6,7 +6,6 @@ removal, and files the renderer never wrote (Terraform state, .terraform/) are l
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
@@ -96,4 +95,4 @@ def test_a_spec_change_shows_only_the_files_it_touches(tmp_path: Path) -> None:
     result = render(text, out)
     assert result.changed == [MANIFEST, "terraform/aws-us-west-2/terraform.tfvars.json"]
     assert '-      "node_count": 16,\n+      "node_count": 12,\n' in result.diff
-    assert os.path.exists(out / "terraform/aws-us-west-2/main.tf")
+    assert (out / "terraform/aws-us-west-2/main.tf").is_file()

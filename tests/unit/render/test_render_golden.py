@@ -3,12 +3,14 @@
 A change to the renderer, the catalog or a shipped module shows up here as a file diff. After
 reviewing it, accept it with `GPUFORGE_UPDATE_GOLDEN=1 .venv/bin/pytest tests/unit/render`.
 The vendored module copies are left out of the goldens (tests/unit/terraform covers the
-modules); they are checked to equal the package's modules instead.
+modules); they are checked to equal the package's modules, and their digests are kept in
+golden/<case>.modules.sha256 (`sha256sum -c` format), so a module change shows up here too.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import shutil
 from collections.abc import Callable
@@ -72,8 +74,9 @@ def test_render_matches_golden(case: str, rendered: Callable[[str], Path]) -> No
     assert not diff, f"rendered files differ from the golden ones ({ACCEPT_HINT}):\n{diff}"
 
 
-def test_every_golden_folder_is_a_case() -> None:
-    assert sorted(p.name for p in GOLDEN.iterdir() if p.is_dir()) == sorted(CASES)
+def test_every_golden_entry_belongs_to_a_case() -> None:
+    wanted = [*CASES, *(f"{case}.modules.sha256" for case in CASES)]
+    assert sorted(p.name for p in GOLDEN.iterdir()) == sorted(wanted)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -90,6 +93,27 @@ def test_vendored_modules_equal_the_package(case: str, rendered: Callable[[str],
             if not rel.startswith(("examples/", ".terraform"))
         }
         assert read_tree(vendored / name) == package, f"vendored {name} differs from the package"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_vendored_module_digests_match_golden(case: str, rendered: Callable[[str], Path]) -> None:
+    files = read_tree(rendered(case))
+    digests = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {rel}\n"
+        for rel, data in files.items()
+        if rel.startswith(VENDORED)
+    )
+    golden = GOLDEN / f"{case}.modules.sha256"
+    if UPDATE:
+        golden.write_text(digests, encoding="utf-8")
+    assert golden.is_file(), f"no {golden}: {ACCEPT_HINT}"
+    expected = golden.read_text(encoding="utf-8")
+    diff = "".join(
+        difflib.unified_diff(
+            expected.splitlines(keepends=True), digests.splitlines(keepends=True), "golden", "now"
+        )
+    )
+    assert not diff, f"a vendored module changed ({ACCEPT_HINT}):\n{diff}"
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
