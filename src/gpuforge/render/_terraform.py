@@ -1,8 +1,9 @@
 """Spec + lock -> one thin Terraform root module per target, calling the shipped modules.
 
 Each root has versions.tf (providers, backend from `state:`), providers.tf, variables.tf,
-main.tf (one module call per pool, wired to `var.pools`), outputs.tf (`nodes` and
-`nodes_<pool>`) and terraform.tfvars.json with every value taken from the spec and the lock.
+main.tf (one module call per pool, its values written in place so reviewers and checkov see
+them), outputs.tf (`nodes` and `nodes_<pool>`) and terraform.tfvars.json with the root
+variables (cluster name, and the site-specific values a user or the environment provides).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from gpuforge.catalog import load_catalog
 from gpuforge.check import Lock
 from gpuforge.errors import InputError
 from gpuforge.fleet.sim import get_profile, profile_names
-from gpuforge.render._hcl import Block, Expr, render_file
+from gpuforge.render._hcl import Block, Expr, Value, render_file
 from gpuforge.render._naming import FIRST_HOST, local_subnet, target_pools
 from gpuforge.spec import ClusterSpec, Pool, TargetRef
 
@@ -297,29 +298,21 @@ def render_root(spec: ClusterSpec, lock: Lock, target: TargetRef) -> RootModule:
             .attr("value", Expr("module.onprem.nodes"))
         )
     else:
-        variables.append(
-            _variable(
-                "pools",
-                "Per-pool module inputs, keyed by pool name (see terraform.tfvars.json).",
-                "any",
-            )
-        )
         pool_inputs: dict[str, dict[str, Any]] = {}
         first_host = FIRST_HOST
         for name in pools:
             inputs = _pool_inputs(spec, lock, name, spec.pools[name], target, first_host)
             first_host += spec.pools[name].count
             pool_inputs[name] = inputs
-        tfvars["pools"] = pool_inputs
         shared = _shared_inputs(spec, target, variables, tfvars, blocks)
         for name in pools:
             call = Block("module", (f"pool_{name}",)).attr("source", f"../modules/{module}").blank()
             call.attr("cluster_name", Expr("var.cluster_name"))
-            for key, expr in shared.items():
-                call.attr(key, Expr(expr))
+            for key, value in shared.items():
+                call.attr(key, value)
             call.blank()
-            for key in pool_inputs[name]:
-                call.attr(key, Expr(f'var.pools["{name}"].{key}'))
+            for key, value in pool_inputs[name].items():
+                call.attr(key, value)
             blocks.append(call)
             outputs.append(
                 Block("output", (f"nodes_{name}",))
@@ -349,15 +342,11 @@ def _shared_inputs(
     variables: list[Block],
     tfvars: dict[str, Any],
     blocks: list[Block],
-) -> dict[str, str]:
-    """Inputs every pool of a target shares, declared as root variables; returns key -> expr."""
+) -> dict[str, Value]:
+    """Inputs every pool of a target shares (root variables or literals): key -> value."""
     provider = target.provider
-    shared: dict[str, str] = {}
+    shared: dict[str, Value] = {}
     if provider in ("aws", "azure", "gcp", "vsphere"):
-        variables.append(
-            _variable("ssh_cidrs", "Networks allowed to reach the nodes over SSH.", "list(string)")
-        )
-        tfvars["ssh_cidrs"] = spec.security.ssh_cidrs
         variables.append(
             _variable(
                 "ssh_public_key",
@@ -366,7 +355,12 @@ def _shared_inputs(
                 spec.security.ssh_public_key,
             )
         )
-        shared.update({"ssh_cidrs": "var.ssh_cidrs", "ssh_public_key": "var.ssh_public_key"})
+        shared.update(
+            {
+                "ssh_cidrs": list(spec.security.ssh_cidrs),
+                "ssh_public_key": Expr("var.ssh_public_key"),
+            }
+        )
     if provider == "azure":
         rg = f"{spec.name}-{target.location}"
         blocks.append(
@@ -375,10 +369,10 @@ def _shared_inputs(
             .attr("location", target.location)
             .attr("tags", {"gpuforge-cluster": spec.name})
         )
-        shared["resource_group_name"] = "azurerm_resource_group.cluster.name"
+        shared["resource_group_name"] = Expr("azurerm_resource_group.cluster.name")
     if provider == "gcp":
         variables.append(_variable("gcp_project", "Google Cloud project of the cluster.", "string"))
-        shared["project"] = "var.gcp_project"
+        shared["project"] = Expr("var.gcp_project")
     if provider == "vsphere":
         for key in _VSPHERE_INPUTS:
             variables.append(
@@ -386,7 +380,7 @@ def _shared_inputs(
                     f"vsphere_{key}", f"vSphere {key.replace('_', ' ')} (site-specific).", "string"
                 )
             )
-            shared[key] = f"var.vsphere_{key}"
+            shared[key] = Expr(f"var.vsphere_{key}")
     if provider == "local":
         variables.append(
             _variable("subnet", "Private /24 of the simulated fleet's bridge.", "string")
@@ -407,9 +401,9 @@ def _shared_inputs(
         )
         shared.update(
             {
-                "subnet": "var.subnet",
-                "gpuforge_bin": "var.gpuforge_bin",
-                "fleet_state_dir": "var.fleet_state_dir",
+                "subnet": Expr("var.subnet"),
+                "gpuforge_bin": Expr("var.gpuforge_bin"),
+                "fleet_state_dir": Expr("var.fleet_state_dir"),
             }
         )
     return shared

@@ -12,7 +12,9 @@ import shutil
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import hcl2
 import pytest
 
 from gpuforge.check import Lock, make_context, solve_lock
@@ -66,6 +68,30 @@ def roots(deployment: Path) -> dict[str, Path]:
     """Target (`aws/us-east-1`) -> root folder, as the deployment's manifest lists them."""
     manifest = json.loads((deployment / MANIFEST).read_text(encoding="utf-8"))
     return {target: deployment / folder for target, folder in manifest["roots"].items()}
+
+
+def _hcl_value(value: Any) -> Any:
+    """python-hcl2 keeps string literals quoted ('"x"'); unquote them, recursively."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return json.loads(value)
+    if isinstance(value, list):
+        return [_hcl_value(item) for item in value]
+    if isinstance(value, dict):
+        return {k: _hcl_value(v) for k, v in value.items() if k != "__is_block__"}
+    return value
+
+
+def pool_inputs(root: Path) -> dict[str, dict[str, Any]]:
+    """Each `module "pool_<name>"` call of a root's main.tf: pool name -> its arguments."""
+    with (root / "main.tf").open(encoding="utf-8") as handle:
+        parsed = hcl2.load(handle)
+    calls: dict[str, dict[str, Any]] = {}
+    for block in parsed.get("module", []):
+        for label, body in block.items():
+            name = json.loads(label) if label.startswith('"') else label
+            if name.startswith("pool_"):
+                calls[name.removeprefix("pool_")] = _hcl_value(body)
+    return calls
 
 
 def terraform_binaries() -> list[TerraformBinary]:

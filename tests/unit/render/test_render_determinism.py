@@ -57,9 +57,10 @@ def test_removing_a_pool_removes_its_group_vars(tmp_path: Path) -> None:
     assert result.removed == [gone]
     assert not (out / gone).exists()
     assert f"--- a/{gone}\n+++ /dev/null\n" in result.diff
-    assert '-      "pool_name": "a100",\n' in result.diff
-    assert "terraform/local/terraform.tfvars.json" in result.changed
+    assert '-module "pool_a100" {\n' in result.diff
+    assert '-  pool_name  = "a100"\n' in result.diff
     assert "terraform/local/main.tf" in result.changed
+    assert "terraform/local/outputs.tf" in result.changed
     assert not any("a100" in line for line in (out / "terraform/local/main.tf").open())
     assert gone not in (out / MANIFEST).read_text(encoding="utf-8")
 
@@ -93,6 +94,6 @@ def test_a_spec_change_shows_only_the_files_it_touches(tmp_path: Path) -> None:
     render(spec, out)
     text = spec.read_text(encoding="utf-8").replace("count: 16", "count: 12")
     result = render(text, out)
-    assert result.changed == [MANIFEST, "terraform/aws-us-west-2/terraform.tfvars.json"]
-    assert '-      "node_count": 16,\n+      "node_count": 12,\n' in result.diff
+    assert result.changed == [MANIFEST, "terraform/aws-us-west-2/main.tf"]
+    assert "-  node_count              = 16\n+  node_count              = 12\n" in result.diff
     assert (out / "terraform/aws-us-west-2/main.tf").is_file()

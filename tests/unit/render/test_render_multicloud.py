@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gpuforge.render import MANIFEST, MODULE_FOR
 
-from .conftest import EXAMPLES, read_tree, render
+from .conftest import EXAMPLES, pool_inputs, read_tree, render
 
 TARGETS = {
     "aws/us-east-1": ("terraform/aws-us-east-1", ["aws-train"]),
@@ -51,8 +51,7 @@ def test_each_root_calls_its_own_module_for_its_own_pools(rendered: Callable[[st
         sources = set(re.findall(r'source\s*=\s*"([^"]+)"', main))
         assert sources == {f"../modules/{MODULE_FOR[target.split('/')[0]]}"}, target
         assert re.findall(r'^module "pool_([^"]+)"', main, re.MULTILINE) == pools, target
-        tfvars = json.loads((root / "terraform.tfvars.json").read_text(encoding="utf-8"))
-        assert sorted(tfvars["pools"]) == sorted(pools), target
+        assert sorted(pool_inputs(root)) == sorted(pools), target
         assert (root / "versions.tf").is_file() and (root / "providers.tf").is_file()
 
 

@@ -7,7 +7,6 @@ are the modules' own and are checked, with the rendered values, by the checkov t
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +19,7 @@ from typer.testing import CliRunner
 from gpuforge.cli import up_cmds
 from gpuforge.render import GROUP_VARS_DIR
 
-from .conftest import AS_OF_TEXT, CASES, EXAMPLES, render, roots, solve
+from .conftest import AS_OF_TEXT, CASES, EXAMPLES, pool_inputs, render, roots, solve
 
 FAKE_SECRETS = {
     "AWS_ACCESS_KEY_ID": "AKIAGPUFORGEFAKE7Q2Z",
@@ -68,12 +67,12 @@ def test_rendered_roots_keep_nodes_private_and_ssh_as_given(
     deployment = rendered(case)
     for target, root in roots(deployment).items():
         provider = target.split("/")[0]
-        tfvars = json.loads((root / "terraform.tfvars.json").read_text(encoding="utf-8"))
-        if provider in ("aws", "azure", "gcp", "vsphere"):
-            assert tfvars["ssh_cidrs"] == spec.security.ssh_cidrs, target
-            assert "0.0.0.0/0" not in tfvars["ssh_cidrs"], target
-        if provider in PUBLIC_IP_INPUT:
-            for pool, inputs in tfvars["pools"].items():
+        calls = pool_inputs(root)
+        for pool, inputs in calls.items():
+            if provider in ("aws", "azure", "gcp", "vsphere"):
+                assert inputs["ssh_cidrs"] == spec.security.ssh_cidrs, f"{target} {pool}"
+                assert "0.0.0.0/0" not in inputs["ssh_cidrs"], f"{target} {pool}"
+            if provider in PUBLIC_IP_INPUT:
                 assert inputs[PUBLIC_IP_INPUT[provider]] is False, f"{target} {pool}"
     all_vars = YAML(typ="safe", pure=True).load(
         (deployment / GROUP_VARS_DIR / "all.yml").read_text(encoding="utf-8")
@@ -85,7 +84,7 @@ def test_public_ip_only_for_the_pool_that_asks(tmp_path: Path) -> None:
     text = (EXAMPLES / "multi-cloud-a100.yaml").read_text(encoding="utf-8")
     text = text.replace("    market: spot\n", "    market: spot\n    network: {public_ip: true}\n")
     render(text, tmp_path)
-    azure = json.loads((tmp_path / "terraform/azure-eastus/terraform.tfvars.json").read_text())
-    aws = json.loads((tmp_path / "terraform/aws-us-east-1/terraform.tfvars.json").read_text())
-    assert azure["pools"]["azure-train"]["public_ip"] is True
-    assert aws["pools"]["aws-train"]["associate_public_ip"] is False
+    azure = pool_inputs(tmp_path / "terraform/azure-eastus")
+    aws = pool_inputs(tmp_path / "terraform/aws-us-east-1")
+    assert azure["azure-train"]["public_ip"] is True
+    assert aws["aws-train"]["associate_public_ip"] is False
