@@ -34,14 +34,25 @@ DeployOpt = Annotated[
 ]
 EngineOpt = Annotated[
     str,
-    typer.Option("--engine", help="Ansible connection engine: auto (mitogen if it loads), ssh."),
+    typer.Option(
+        "--engine",
+        help="Ansible engine: auto (tuned, mitogen if it loads), mitogen, ssh (tuned plain SSH), "
+        "or defaults (Ansible's own: plain SSH, 5 forks, no pipelining; for comparisons).",
+    ),
 ]
 
 
 def _settings(engine: str) -> EngineSettings | None:
-    if engine not in ("auto", "ssh", "mitogen"):
-        raise InputError(f"--engine {engine!r} is not known", "use auto, mitogen or ssh")
-    return None if engine == "auto" else EngineSettings.tuned(engine=engine)
+    """Engine settings for `--engine`; None lets the pipeline use its tuned defaults."""
+    if engine == "defaults":
+        return EngineSettings.ansible_defaults()
+    if engine == "mitogen":
+        return EngineSettings.tuned(engine="mitogen")
+    if engine == "ssh":
+        return EngineSettings.tuned(engine="ssh")
+    if engine != "auto":
+        raise InputError(f"--engine {engine!r} is not known", "use auto, mitogen, ssh or defaults")
+    return None
 
 
 def _plan_table(plans: dict[str, PlanSummary]) -> Table:
@@ -72,9 +83,13 @@ def _up_json(result: UpResult) -> dict[str, Any]:
                 "unreachable": stats.unreachable,
                 "skipped": stats.skipped,
             }
-    verdicts = {}
+    failures = result.configure.failures if result.configure is not None else {}
+    for host, failure in failures.items():
+        hosts.setdefault(host, {})["failure"] = failure.to_dict()
+    verdicts: dict[str, bool] = {}
     if result.report is not None:
-        verdicts = {n.host: n.ready for n in result.report.nodes}
+        # A node whose configuration failed is not ready, whatever its collected facts say.
+        verdicts = {n.host: n.ready and n.host not in failures for n in result.report.nodes}
     nodes = [
         {
             "name": node.name,
