@@ -119,7 +119,8 @@ def main() -> int:
                 check=False,
             )
             if done.returncode != 0:
-                raise SystemExit(f"check failed ({done.returncode}): {done.stdout[-2000:]!r}")
+                tail = (done.stdout + done.stderr)[-2000:].decode(errors="replace")
+                raise SystemExit(f"check failed ({done.returncode}): {tail}")
 
         cold = _time(in_process, 1)  # loads the catalog and the instance table
         doc = load_spec(spec)
