@@ -27,7 +27,14 @@ from gpuforge.check import (
     run_checks,
     solve_lock,
 )
-from gpuforge.configure import EngineSettings, Journal, PlaybookResult, ansible_cfg, run_playbook
+from gpuforge.configure import (
+    EngineSettings,
+    Journal,
+    PlaybookResult,
+    StepStatus,
+    ansible_cfg,
+    run_playbook,
+)
 from gpuforge.errors import ConfigureError, InputError, Problem, SpecError
 from gpuforge.fleet import Fleet, resolve_state_dir
 from gpuforge.ops._deploy import Deployment, gpuforge_command
@@ -48,6 +55,12 @@ from gpuforge.spec import ClusterSpec, SpecDocument
 from gpuforge.validate import ReadinessReport, validate_collected
 
 STEPS = ("check", "lock", "render", "provision", "inventory", "configure", "validate")
+
+
+class ChecksFailed(SpecError):
+    """The spec loaded but its checks found errors: exit 1 (findings), as `gpuforge check` does."""
+
+    exit_code = 1
 
 
 @dataclass
@@ -121,8 +134,11 @@ class Pipeline:
                 self.journal.record(f"up:{name}", "failed", error=str(error), digest=self.digest)
             self.reporter.step_finished(name, "failed", str(error))
             raise
-        self.journal.record(f"up:{name}", "done", digest=self.digest, **data)
-        self.reporter.step_finished(name, "done", str(data.get("summary", "")))
+        # A step that ran to its end but left work undone (a node failed to configure, the
+        # cluster is not ready) is recorded failed, so that `--resume` runs it again.
+        status: StepStatus = "done" if data.pop("complete", True) else "failed"
+        self.journal.record(f"up:{name}", status, digest=self.digest, **data)
+        self.reporter.step_finished(name, status, str(data.get("summary", "")))
 
     def completed(self) -> set[str]:
         """Steps the journal's current run finished for these same spec inputs."""
@@ -144,7 +160,9 @@ class Pipeline:
         result.findings = run_checks(ctx, skip)
         errors = [f for f in result.findings if f.severity == "error"]
         if errors:
-            raise SpecError([Problem(f.location, f"{f.code}: {f.message}", f.fix) for f in errors])
+            raise ChecksFailed(
+                [Problem(f.location, f"{f.code}: {f.message}", f.fix) for f in errors]
+            )
         return {"summary": f"{len(result.findings)} finding(s), no errors"}
 
     def step_lock(self, result: UpResult) -> dict[str, Any]:
@@ -257,6 +275,7 @@ class Pipeline:
         return {
             "summary": f"changed={outcome.changed} failed={len(outcome.failed_hosts)}",
             "failed_hosts": outcome.failed_hosts,
+            "complete": not outcome.failed_hosts,
         }
 
     def step_validate(self, result: UpResult) -> dict[str, Any]:
@@ -274,10 +293,11 @@ class Pipeline:
             journal=self.journal,
         )
         lock = self._ensure_lock()
-        nodes = result.nodes or self._inventory_nodes()
+        if not result.nodes:
+            result.nodes = self._inventory_nodes()
         expectations = {
             node.name: pool_expectation(self.spec, lock, node.pool)
-            for node in nodes
+            for node in result.nodes
             if node.pool in lock.pools
         }
         report = validate_collected(
@@ -290,7 +310,11 @@ class Pipeline:
         self.deployment.report_json.write_text(report.to_json(), encoding="utf-8")
         self.deployment.report_html.write_text(report.to_html(), encoding="utf-8")
         result.report = report
-        return {"summary": "ready" if report.ready else "not ready", "ready": report.ready}
+        return {
+            "summary": "ready" if report.ready else "not ready",
+            "ready": report.ready,
+            "complete": report.ready,
+        }
 
     def validate(self) -> UpResult:
         """Collect and judge the nodes of an existing deployment (the `validate` command)."""
