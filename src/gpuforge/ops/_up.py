@@ -50,7 +50,7 @@ from gpuforge.provision import (
     merge_nodes,
     nodes_from_outputs,
 )
-from gpuforge.render import render_deployment
+from gpuforge.render import build_files, previous_roots, render_deployment
 from gpuforge.spec import ClusterSpec, SpecDocument
 from gpuforge.validate import ReadinessReport, validate_collected
 
@@ -194,15 +194,36 @@ class Pipeline:
         return self.lock
 
     def step_render(self, result: UpResult) -> dict[str, Any]:
-        """Write the deployment folder (Terraform roots, group_vars, ansible.cfg)."""
+        """Write the deployment folder (Terraform roots, group_vars, ansible.cfg).
+
+        A target the spec no longer uses is destroyed first, while its root still exists:
+        deleting the files alone would orphan its machines.
+        """
         del result
-        rendered = render_deployment(self.spec, self._ensure_lock(), self.deployment.root)
+        lock = self._ensure_lock()
+        _, roots = build_files(self.spec, lock)
+        retired = {
+            target: folder
+            for target, folder in previous_roots(self.deployment.root).items()
+            if folder not in roots.values() and (self.deployment.root / folder).is_dir()
+        }
+        for target, folder in retired.items():
+            self.reporter.step_started("retire", target)
+            engine = self._engine(self.deployment.root / folder)
+            engine.init()
+            engine.destroy()
+            self.reporter.step_finished("retire", "done", target)
+        rendered = render_deployment(self.spec, lock, self.deployment.root)
         settings = self._settings()
         self.deployment.ansible_cfg.parent.mkdir(parents=True, exist_ok=True)
         self.deployment.ansible_cfg.write_text(
             ansible_cfg(settings, self.deployment.root), encoding="utf-8"
         )
-        return {"summary": f"{len(rendered.changed)} file(s) changed", "files": len(rendered.files)}
+        return {
+            "summary": f"{len(rendered.changed)} file(s) changed",
+            "files": len(rendered.files),
+            "retired": sorted(retired),
+        }
 
     def step_provision(self, result: UpResult) -> dict[str, Any]:
         """init, plan, apply every root; record the plan summaries."""

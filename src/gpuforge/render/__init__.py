@@ -7,6 +7,7 @@ from gpuforge.render._deployment import (
     MANIFEST,
     RenderResult,
     build_files,
+    previous_roots,
     render_deployment,
     terraform_root_dir,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "local_profile",
     "local_subnet",
     "pool_vars",
+    "previous_roots",
     "render_deployment",
     "render_file",
     "render_group_vars",

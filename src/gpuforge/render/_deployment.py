@@ -142,6 +142,16 @@ def render_deployment(spec: ClusterSpec, lock: Lock, out_dir: Path) -> RenderRes
     )
 
 
+def previous_roots(out_dir: Path) -> dict[str, str]:
+    """Target -> root folder as the previous render's manifest recorded them."""
+    try:
+        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    roots = data.get("roots", {})
+    return {str(k): str(v) for k, v in roots.items() if ".." not in str(v)}
+
+
 def _previous_files(out_dir: Path) -> list[str]:
     manifest = out_dir / MANIFEST
     if not manifest.exists():

@@ -57,10 +57,7 @@ def test_each_root_calls_its_own_module_for_its_own_pools(rendered: Callable[[st
 
 def test_remote_state_keys_differ_per_target(tmp_path: Path) -> None:
     text = (EXAMPLES / "multi-cloud-a100.yaml").read_text(encoding="utf-8")
-    text = text.replace(
-        "security:",
-        "state: {backend: s3, bucket: tf-state, region: us-east-1, lock_table: l}\nsecurity:",
-    )
+    assert "backend: s3" in text, "the example keeps its state in S3"
     render(text, tmp_path)
     keys = [
         re.findall(r'key\s*=\s*"([^"]+)"', (tmp_path / folder / "versions.tf").read_text())

@@ -1,5 +1,15 @@
 """Check rules, one module per area; importing this package registers them all."""
 
-from gpuforge.check.rules import cloud, gpu, lock, mig, network, pools, security, stack
+from gpuforge.check.rules import (
+    cloud,
+    gpu,
+    lock,
+    mig,
+    network,
+    pools,
+    security,
+    stack,
+    state,
+)
 
-__all__ = ["cloud", "gpu", "lock", "mig", "network", "pools", "security", "stack"]
+__all__ = ["cloud", "gpu", "lock", "mig", "network", "pools", "security", "stack", "state"]
