@@ -1,36 +1,48 @@
-"""The `gpuforge` command line: one Typer app composed of one module per command group."""
+"""The `gpuforge` command line: one Typer app composed of one module per command group.
+
+`build_app()` registers every module's commands. The console script registers only the module
+that owns the command being run when it can tell (the offline spec commands do not need the
+Terraform, Ansible and fleet layers), which keeps `gpuforge check` fast to start.
+"""
 
 from __future__ import annotations
 
 import importlib
+import sys
 
 import typer
 
-app = typer.Typer(
-    name="gpuforge",
-    help="One declarative file to a provisioned, configured and validated GPU cluster.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-
-# Each module registers its commands on `app` with a `register(app)` function.
-_COMMAND_MODULES = (
-    "gpuforge.cli.spec_cmds",
-    "gpuforge.cli.up_cmds",
-    "gpuforge.cli.provision_cmds",
-    "gpuforge.cli.fleet_cmds",
-)
+# Each module registers its commands with a `register(app)` function; the set lists the
+# commands it owns so `main` can load only that module.
+_COMMAND_MODULES: dict[str, frozenset[str]] = {
+    "gpuforge.cli.spec_cmds": frozenset({"check", "lock", "schema", "rules", "catalog"}),
+    "gpuforge.cli.up_cmds": frozenset({"up", "validate", "destroy", "render", "plan"}),
+    "gpuforge.cli.provision_cmds": frozenset({"inventory"}),
+    "gpuforge.cli.fleet_cmds": frozenset({"fleet"}),
+}
 
 
-def _register_all() -> None:
-    for name in _COMMAND_MODULES:
+def build_app(modules: list[str] | None = None) -> typer.Typer:
+    """The Typer app with the commands of `modules` (default: all of them)."""
+    app = typer.Typer(
+        name="gpuforge",
+        help="One declarative file to a provisioned, configured and validated GPU cluster.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    for name in modules if modules is not None else list(_COMMAND_MODULES):
         importlib.import_module(name).register(app)
+    return app
 
 
-_register_all()
+def _modules_for(argv: list[str]) -> list[str] | None:
+    """The one module owning the command in `argv`, or None (all) when it is unclear."""
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    owners = [name for name, commands in _COMMAND_MODULES.items() if command in commands]
+    return owners or None
 
 
 def main() -> None:
     """Entry point of the `gpuforge` console script."""
-    app()
+    build_app(_modules_for(sys.argv[1:]))()

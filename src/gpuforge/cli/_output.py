@@ -32,6 +32,11 @@ def emit_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def _say(text: str) -> None:
+    """One message on stderr, never wrapped (paths and locations stay greppable)."""
+    err_console.print(text, soft_wrap=True, highlight=False)
+
+
 def fail(error: GpuforgeError, as_json: bool) -> NoReturn:
     """Report an expected error without a traceback and exit with its code."""
     if as_json:
@@ -41,13 +46,13 @@ def fail(error: GpuforgeError, as_json: bool) -> NoReturn:
         emit_json(body)
     elif isinstance(error, SpecError):
         for problem in error.problems:
-            err_console.print(f"[bold red]error[/] {problem.location}: {problem.message}")
+            _say(f"[bold red]error[/] {problem.location}: {problem.message}")
             if problem.fix:
-                err_console.print(f"  [cyan]To fix:[/] {problem.fix}")
+                _say(f"  [cyan]To fix:[/] {problem.fix}")
     else:
-        err_console.print(f"[bold red]error[/] {error.message}")
+        _say(f"[bold red]error[/] {error.message}")
         if error.fix:
-            err_console.print(f"  [cyan]To fix:[/] {error.fix}")
+            _say(f"  [cyan]To fix:[/] {error.fix}")
     raise typer.Exit(error.exit_code)
 
 

@@ -238,7 +238,7 @@ class SoftwareSpec(_Section):
     """The software stack: each version is auto, exact, a branch/release, or a range."""
 
     os: OsName = "ubuntu-22.04"
-    kernel: VersionText = "auto"
+    kernel: str = Field("auto", description="auto, or the kernel release to pin (5.15.0-1034-aws)")
     driver: VersionText = "auto"
     driver_modules: Literal["auto", "open", "proprietary"] = "auto"
     cuda: VersionText = "auto"
@@ -254,7 +254,7 @@ class SoftwareOverride(_Section):
     """Per-pool software; unset fields inherit the cluster's `software` section."""
 
     os: OsName | None = None
-    kernel: VersionText | None = None
+    kernel: str | None = None
     driver: VersionText | None = None
     driver_modules: Literal["auto", "open", "proprietary"] | None = None
     cuda: VersionText | None = None
