@@ -45,6 +45,7 @@ def pool_expectation(spec: ClusterSpec, lock: Lock, pool_name: str) -> NodeExpec
         driver_version=entry.stack.driver,
         cuda_version=entry.stack.cuda,
         nccl_version=entry.stack.nccl.partition("+")[0],
+        cudnn_version=entry.stack.cudnn,
         persistence_mode=settings.persistence_mode,
         power_limit_w=float(settings.power_limit_w) if settings.power_limit_w else None,
         compute_mode=settings.compute_mode,

@@ -21,6 +21,7 @@ class NodeExpectation:
     driver_version: str | None = None
     cuda_version: str | None = None
     nccl_version: str | None = None
+    cudnn_version: str | None = None
     persistence_mode: bool = True
     power_limit_w: float | None = None
     compute_mode: str = "DEFAULT"

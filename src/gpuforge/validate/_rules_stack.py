@@ -1,4 +1,4 @@
-"""Rules about the software stack and the collectors: driver, CUDA and NCCL versions."""
+"""Rules about the software stack and the collectors: driver, CUDA, NCCL and cuDNN versions."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _required(expect: NodeExpectation) -> list[str]:
         needed.append("dcgm")
     if expect.hca_count > 0:
         needed.append("ibstat")
-    if expect.driver_version or expect.cuda_version or expect.nccl_version:
+    if expect.driver_version or expect.cuda_version or expect.nccl_version or expect.cudnn_version:
         needed.append("packages")
     if expect.nccl_min_busbw_gbps is not None:
         needed.append("nccl")
@@ -135,3 +135,28 @@ def nccl_version(facts: NodeFacts, expect: NodeExpectation) -> Iterator[Hit]:
             f"libnccl2 {version} is built for CUDA {built_for.group('cuda')}, the lock pins {cuda}",
             "re-run `gpuforge up` (role nccl) to install the build for the locked CUDA",
         )
+
+
+@rule("GF-HEALTH-028", "cuDNN version matches the lock")
+def cudnn_version(facts: NodeFacts, expect: NodeExpectation) -> Iterator[Hit]:
+    """`libcudnn9-cuda-<major>` is the locked cuDNN release for the locked CUDA major."""
+    wanted = expect.cudnn_version
+    if wanted is None or not facts.packages:
+        return
+    major = (expect.cuda_version or "").split(".")[0]
+    names = [f"libcudnn9-cuda-{major}"] if major else []
+    installed = {n: facts.packages[n] for n in names if n in facts.packages}
+    if not installed:
+        others = sorted(n for n in facts.packages if n.startswith("libcudnn"))
+        seen = f" (found {', '.join(others)})" if others else ""
+        yield error(
+            f"libcudnn9-cuda-{major or '?'} is not installed{seen}, the lock pins cuDNN {wanted}",
+            "re-run `gpuforge up` (role cudnn)",
+        )
+        return
+    for name, version in installed.items():
+        if not version_matches(version, wanted):
+            yield error(
+                f"{name} is {version}, the lock pins cuDNN {wanted}",
+                "re-run `gpuforge up` (role cudnn)",
+            )

@@ -37,7 +37,7 @@ def test_healthy_node_has_no_findings() -> None:
 
 
 def test_codes_are_stable_and_unique() -> None:
-    assert sorted(NODE_RULES) == [f"GF-HEALTH-{n:03d}" for n in range(1, 28)]
+    assert sorted(NODE_RULES) == [f"GF-HEALTH-{n:03d}" for n in range(1, 29)]
     assert all(rule.title and rule.check.__doc__ for rule in NODE_RULES.values())
 
 
@@ -109,6 +109,20 @@ def test_005_006_cuda_and_nccl() -> None:
     assert found(replace(HEALTHY, packages={"libc6": "1"}), "GF-HEALTH-006")[0].message.startswith(
         "libnccl2 is not installed"
     )
+
+
+def test_028_cudnn() -> None:
+    wants = replace(EXPECT, cuda_version="12.4", cudnn_version="9.1.0.70")
+    missing = found(HEALTHY, "GF-HEALTH-028", wants)
+    assert missing[0].message == (
+        "libcudnn9-cuda-12 is not installed, the lock pins cuDNN 9.1.0.70"
+    )
+    packages = dict(HEALTHY.packages, **{"libcudnn9-cuda-12": "9.0.0.312-1"})
+    stale = found(replace(HEALTHY, packages=packages), "GF-HEALTH-028", wants)
+    assert stale[0].message == "libcudnn9-cuda-12 is 9.0.0.312-1, the lock pins cuDNN 9.1.0.70"
+    packages["libcudnn9-cuda-12"] = "9.1.0.70-1"
+    assert found(replace(HEALTHY, packages=packages), "GF-HEALTH-028", wants) == []
+    assert found(HEALTHY, "GF-HEALTH-028") == []
 
 
 def test_007_008_009_modes_and_power() -> None:
