@@ -157,7 +157,9 @@ def ssh(
 
 def inject(
     node: str = typer.Argument(..., help="Node name."),
-    fault: str = typer.Argument(..., help="Fault, e.g. sshd-killed, powered-off, xid-79."),
+    fault: str = typer.Argument(
+        ..., help="Fault, e.g. sshd-killed, powered-off, xid (with --code 79), ecc-uncorrectable."
+    ),
     gpu: int | None = typer.Option(None, "--gpu", help="GPU index the fault hits."),
     factor: float | None = typer.Option(None, "--factor", help="Bandwidth factor (nccl-slow)."),
     code: int | None = typer.Option(None, "--code", help="Xid code (xid), e.g. 79, 48, 63."),
