@@ -1,7 +1,9 @@
 """Choose Ansible's strategy engine: mitogen when it is installed and loads, plain `linear` else.
 
 Loading is probed in a child Python exactly as ansible-playbook would load the plugin, so an
-installed-but-incompatible mitogen is caught before the run and reported, not mid-play.
+installed-but-incompatible mitogen is caught before the run and reported, not mid-play. The run
+then uses the collection's wrapper of that strategy (`gpuforge.gpu.mitogen_linear`), which is
+mitogen's without its CPU pinning: pinned, every task worker shares one CPU on small machines.
 """
 
 from __future__ import annotations
@@ -80,5 +82,8 @@ def resolve_strategy(settings: EngineSettings) -> StrategyChoice:
             "ssh", "linear", None, f"mitogen failed to load ({failure}); using plain SSH"
         )
     return StrategyChoice(
-        "mitogen", settings.mitogen_strategy, where, f"mitogen strategy {settings.mitogen_strategy}"
+        "mitogen",
+        f"gpuforge.gpu.{settings.mitogen_strategy}",
+        where,
+        f"mitogen strategy {settings.mitogen_strategy} (unpinned)",
     )

@@ -16,6 +16,7 @@ import gpuforge
 
 __all__ = [
     "STATE_DIR",
+    "TASK_TIMER",
     "AnsibleOption",
     "Engine",
     "EngineSettings",
@@ -29,6 +30,8 @@ Engine = Literal["auto", "mitogen", "ssh"]
 
 # Everything Ansible keeps between runs lives under DEPLOY/.ansible/.
 STATE_DIR = ".ansible"
+# The collection's callback that times every task and role (`profile_tasks`).
+TASK_TIMER = "gpuforge.gpu.task_timer"
 
 # A unix socket path may hold 108 bytes; ssh's %C hash adds 40 characters and a slash.
 _SOCKET_PATH_MAX = 107
@@ -43,6 +46,8 @@ class EngineSettings:
     `known_hosts`: the provisioner's file of exact host keys (checked strictly). Without one,
     plain SSH trusts keys on first use into DEPLOY/.ansible/known_hosts; mitogen always checks
     strictly, so it needs the keys known beforehand (the local fleet provides them).
+    `profile_tasks`: time every task and role with the collection's task_timer callback, into
+    DEPLOY/.ansible/task-times-<playbook>.json (and a summary at the end of the output).
     """
 
     forks: int | None = None
@@ -170,11 +175,15 @@ def ansible_options(
             )
         )
     if settings.profile_tasks:
-        opts.append(
+        opts += [
+            AnsibleOption("defaults", "callbacks_enabled", "ANSIBLE_CALLBACKS_ENABLED", TASK_TIMER),
             AnsibleOption(
-                "defaults", "callbacks_enabled", "ANSIBLE_CALLBACKS_ENABLED", "profile_tasks"
-            )
-        )
+                "callback_task_timer",
+                "output",
+                "GPUFORGE_TASK_TIMER_OUTPUT",
+                str(state / "task-times-{playbook}.json"),
+            ),
+        ]
     opts += [
         AnsibleOption(
             "ssh_connection", "pipelining", "ANSIBLE_PIPELINING", str(settings.pipelining)

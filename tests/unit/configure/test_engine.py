@@ -10,14 +10,14 @@ from gpuforge.configure import EngineSettings, mitogen_plugins_dir, resolve_stra
 def test_mitogen_is_used_when_installed() -> None:
     assert mitogen_plugins_dir() is not None, "the dev environment installs mitogen"
     choice = resolve_strategy(EngineSettings.tuned())
-    assert (choice.engine, choice.strategy) == ("mitogen", "mitogen_linear")
+    assert (choice.engine, choice.strategy) == ("mitogen", "gpuforge.gpu.mitogen_linear")
     assert choice.plugins_dir is not None
     assert (choice.plugins_dir / "mitogen_linear.py").is_file()
 
 
 def test_free_strategy_can_be_chosen() -> None:
     choice = resolve_strategy(EngineSettings.tuned(mitogen_strategy="mitogen_free"))
-    assert choice.strategy == "mitogen_free"
+    assert choice.strategy == "gpuforge.gpu.mitogen_free"
 
 
 def test_engine_ssh_turns_mitogen_off() -> None:
