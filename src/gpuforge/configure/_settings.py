@@ -48,6 +48,9 @@ class EngineSettings:
     strictly, so it needs the keys known beforehand (the local fleet provides them).
     `profile_tasks`: time every task and role with the collection's task_timer callback, into
     DEPLOY/.ansible/task-times-<playbook>.json (and a summary at the end of the output).
+    `inject_facts`: also copy every fact into a top-level `ansible_*` variable (Ansible's
+    default). The roles read `ansible_facts` only, and the copy costs the controller time on
+    every task of every host.
     """
 
     forks: int | None = None
@@ -60,6 +63,7 @@ class EngineSettings:
     known_hosts: Path | None = None
     gathering: Literal["smart", "implicit", "explicit"] = "smart"
     fact_cache_timeout_s: int = 7200
+    inject_facts: bool = False
 
     @classmethod
     def tuned(cls, **overrides: object) -> EngineSettings:
@@ -70,7 +74,7 @@ class EngineSettings:
     def ansible_defaults(cls, **overrides: object) -> EngineSettings:
         """Ansible's stock behaviour for the side-by-side benchmark: plain SSH, 5 forks.
 
-        No pipelining, no ControlPersist, no fact cache reuse, no mitogen.
+        No pipelining, no ControlPersist, no fact cache reuse, no mitogen, facts injected.
         """
         base = cls(
             forks=5,
@@ -79,6 +83,7 @@ class EngineSettings:
             engine="ssh",
             gathering="implicit",
             fact_cache_timeout_s=0,
+            inject_facts=True,
         )
         return replace(base, **overrides)  # type: ignore[arg-type]
 
@@ -145,6 +150,12 @@ def ansible_options(
         AnsibleOption("defaults", "home", "ANSIBLE_HOME", str(state)),
         AnsibleOption("defaults", "local_tmp", "ANSIBLE_LOCAL_TEMP", str(state / "tmp")),
         AnsibleOption("defaults", "gathering", "ANSIBLE_GATHERING", settings.gathering),
+        AnsibleOption(
+            "defaults",
+            "inject_facts_as_vars",
+            "ANSIBLE_INJECT_FACT_VARS",
+            str(settings.inject_facts),
+        ),
         AnsibleOption("defaults", "fact_caching", "ANSIBLE_CACHE_PLUGIN", "jsonfile"),
         AnsibleOption(
             "defaults",

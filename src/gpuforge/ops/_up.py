@@ -54,6 +54,9 @@ from gpuforge.render import build_files, previous_roots, render_deployment
 from gpuforge.spec import ClusterSpec, SpecDocument
 from gpuforge.validate import ReadinessReport, validate_collected
 
+# The Python every local fleet node runs modules with: the host's own, seen through its overlay.
+FLEET_PYTHON = "/usr/bin/python3"
+
 STEPS = ("check", "lock", "render", "provision", "inventory", "configure", "validate")
 
 
@@ -258,9 +261,12 @@ class Pipeline:
                 continue
             provider = self.spec.pool_target(pool).provider
             if provider == "local":
+                # Fleet nodes share this machine's /usr/bin/python3; naming it spares every
+                # module call interpreter discovery (mitogen reports it back as a fact each time).
                 extra[node.name] = {
                     "ansible_user": "root",
                     "ansible_ssh_private_key_file": str(fleet.client_key_path(self.spec.name)),
+                    "ansible_python_interpreter": FLEET_PYTHON,
                 }
             for host in pool.hosts:
                 if host.name == node.name:

@@ -63,6 +63,7 @@ def test_cfg_and_env_give_ansible_the_same_settings(tmp_path: Path) -> None:
     for name in (
         "DEFAULT_FORKS",
         "DEFAULT_GATHERING",
+        "INJECT_FACTS_AS_VARS",
         "CACHE_PLUGIN",
         "CACHE_PLUGIN_CONNECTION",
         "DEFAULT_STRATEGY",
@@ -82,6 +83,7 @@ def test_cfg_and_env_give_ansible_the_same_settings(tmp_path: Path) -> None:
     assert local_tmp == Path(str(from_env["DEFAULT_LOCAL_TMP"])).parent == tmp_path / ".ansible/tmp"
     assert from_cfg["DEFAULT_FORKS"] == 16
     assert from_cfg["DEFAULT_GATHERING"] == "smart"
+    assert from_cfg["INJECT_FACTS_AS_VARS"] is False
 
 
 def test_ssh_settings_reach_the_ssh_plugin(tmp_path: Path) -> None:
