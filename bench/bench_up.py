@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+NAN = float("nan")
 
 SPEC = """\
 apiVersion: gpuforge/v1
@@ -93,19 +96,36 @@ def _profile(
     }
 
 
+def _load() -> str:
+    """The 1-minute load average, to read timings of a shared machine against."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def main() -> None:
     """Run both profiles and print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--nodes", type=int, default=16)
+    parser.add_argument(
+        "--only", choices=["tuned", "defaults"], help="run one profile (a quick check)"
+    )
     args = parser.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("run as root: the local fleet needs namespaces and mounts")
+    loads = [_load()]
+    nan = dict.fromkeys(("up", "configure", "rerun", "configure_rerun", "rerun_changed"), NAN)
     with tempfile.TemporaryDirectory(prefix="gpuforge-bench-") as tmp:
         work = Path(tmp)
         env = {**os.environ, "GPUFORGE_FLEET_DIR": str(work / "fleet")}
-        tuned = _profile("bench-tuned", "auto", args.nodes, work, env)
-        defaults = _profile("bench-defaults", "defaults", args.nodes, work, env)
-    print(f"### `gpuforge up`, {args.nodes} simulated nodes (hgx-h100-8), 2-core machine\n")
+        tuned = defaults = nan
+        if args.only != "defaults":
+            tuned = _profile("bench-tuned", "auto", args.nodes, work, env)
+            loads.append(_load())
+        if args.only != "tuned":
+            defaults = _profile("bench-defaults", "defaults", args.nodes, work, env)
+            loads.append(_load())
+    cores = os.cpu_count()
+    print(f"### `gpuforge up`, {args.nodes} simulated nodes (hgx-h100-8), {cores}-core machine\n")
+    print(f"1-minute load average at start and after each profile: {' / '.join(loads)}\n")
     print("| measure | gpuforge tuned | Ansible defaults | ratio |")
     print("|---|---|---|---|")
     rows = [
@@ -117,7 +137,8 @@ def main() -> None:
     ]
     for label, key in rows:
         a, b = tuned[key], defaults[key]
-        ratio = f"{b / a:.1f}x" if a and key != "rerun_changed" else "-"
+        measured = a and not math.isnan(a) and not math.isnan(b)
+        ratio = f"{b / a:.1f}x" if measured and key != "rerun_changed" else "-"
         print(f"| {label} | {a:.1f} | {b:.1f} | {ratio} |")
 
 

@@ -57,6 +57,9 @@ from gpuforge.validate import ReadinessReport, validate_collected
 # The Python every local fleet node runs modules with: the host's own, seen through its overlay.
 FLEET_PYTHON = "/usr/bin/python3"
 
+# Terraform's own default for concurrent resource operations; `up` raises it to the node count.
+TERRAFORM_PARALLELISM = 10
+
 STEPS = ("check", "lock", "render", "provision", "inventory", "configure", "validate")
 
 
@@ -117,7 +120,15 @@ class Pipeline:
         }
 
     def _engine(self, root: Path) -> Engine:
-        return Engine(root, env=self._env(), on_event=self.reporter.terraform_event)
+        # Every node of the spec at once: Terraform's default of 10 makes a 16-node fleet
+        # start in two waves.
+        nodes = sum(pool.count for pool in self.spec.pools.values())
+        return Engine(
+            root,
+            env=self._env(),
+            on_event=self.reporter.terraform_event,
+            parallelism=max(TERRAFORM_PARALLELISM, nodes),
+        )
 
     def _run_step(
         self, name: str, action: Callable[[], dict[str, Any]], done: set[str], result: UpResult

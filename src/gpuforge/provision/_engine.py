@@ -54,7 +54,8 @@ class Engine:
 
     `env` adds variables (TF_VAR_*, cloud credentials); the values of TF_VAR_* and of variables
     named like credentials are masked in every event and error, so they cannot leak into logs.
-    `on_event` receives each output line as it comes.
+    `on_event` receives each output line as it comes. `parallelism` sets `-parallelism` for
+    plan, apply and destroy (Terraform's default is 10 resources at a time).
     """
 
     def __init__(
@@ -65,6 +66,7 @@ class Engine:
         env: Mapping[str, str] | None = None,
         on_event: EventCallback | None = None,
         cli_config: Path | None = None,
+        parallelism: int | None = None,
     ) -> None:
         if not workdir.is_dir():
             raise ProvisionError(
@@ -72,6 +74,8 @@ class Engine:
                 "pass the folder that holds the root module (main.tf)",
             )
         self.workdir = workdir
+        # Concurrent resource operations in plan/apply/destroy; None keeps Terraform's 10.
+        self.parallelism = parallelism
         self.binary = binary or find_binary()
         self.on_event = on_event or _ignore
         extra = dict(env or {})
@@ -112,7 +116,7 @@ class Engine:
     ) -> PlanResult:
         """Save a plan (`plan -out`); the detailed exit code tells whether it changes anything."""
         args = ["plan", "-input=false", "-no-color", "-detailed-exitcode", f"-out={plan_file}"]
-        args += self._json_flag() + (["-destroy"] if destroy else [])
+        args += self._json_flag() + self._parallelism_flag() + (["-destroy"] if destroy else [])
         args += [f"-var-file={path}" for path in var_files]
         code, events = self._stream(args)
         if code not in (0, 2):
@@ -130,7 +134,8 @@ class Engine:
 
     def apply(self, plan_file: str = "tfplan") -> None:
         """Apply exactly the saved plan, so nothing changes that was not reviewed."""
-        args = ["apply", "-input=false", "-no-color", *self._json_flag(), plan_file]
+        args = ["apply", "-input=false", "-no-color", *self._json_flag(), *self._parallelism_flag()]
+        args.append(plan_file)
         self._run_checked(args, "apply")
 
     def outputs(self) -> dict[str, Any]:
@@ -150,9 +155,13 @@ class Engine:
     def destroy(self) -> None:
         """Destroy every resource the state holds (`destroy -auto-approve`)."""
         args = ["destroy", "-auto-approve", "-input=false", "-no-color", *self._json_flag()]
+        args += self._parallelism_flag()
         self._run_checked(args, "destroy")
 
     # ---- running the binary ----
+
+    def _parallelism_flag(self) -> list[str]:
+        return [f"-parallelism={self.parallelism}"] if self.parallelism else []
 
     def _json_flag(self) -> list[str]:
         return ["-json"] if self.binary.supports_json_ui else []
