@@ -1,12 +1,12 @@
 """The exception tree shared by every layer.
 
-    GpuforgeError                  base; carries a "To fix:" hint
-     ├── InputError                bad input from the user (exit 2)
-     │    └── SpecError            one or more problems in a spec file, each with a location
-     ├── ToolMissingError          an external binary (tofu, terraform, ansible, sshd) is absent
-     ├── FleetError                the local simulated fleet could not do what was asked
-     ├── ProvisionError            OpenTofu/Terraform failed
-     └── ConfigureError            Ansible failed to run (not: a node failed a task)
+GpuforgeError                  base; carries a "To fix:" hint
+ ├── InputError                bad input from the user (exit 2)
+ │    └── SpecError            one or more problems in a spec file, each with a location
+ ├── ToolMissingError          an external binary (tofu, terraform, ansible, sshd) is absent
+ ├── FleetError                the local simulated fleet could not do what was asked
+ ├── ProvisionError            OpenTofu/Terraform failed
+ └── ConfigureError            Ansible failed to run (not: a node failed a task)
 """
 
 from __future__ import annotations
