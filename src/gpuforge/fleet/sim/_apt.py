@@ -9,10 +9,12 @@ from __future__ import annotations
 import fcntl
 import gzip
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from gpuforge.catalog import load_catalog
@@ -21,6 +23,8 @@ from gpuforge.fleet.sim._packages import Package, all_packages
 from gpuforge.fleet.sim._seed import TOOLS_DIR
 
 _FORMAT = "3"  # bump when the repository layout or package build changes
+# dpkg-deb processes at once while building the repository (the first node-up waits for it).
+_BUILDERS = max(2, os.cpu_count() or 1)
 
 
 def _inputs_hash(packages: list[Package]) -> str:
@@ -120,12 +124,16 @@ def ensure_apt_repo(dest: Path) -> Path:
         stamp_file.unlink(missing_ok=True)
         stanzas = []
         wanted = set()
-        with tempfile.TemporaryDirectory(prefix="gpuforge-apt-") as tmp:
-            for pkg in packages:
-                deb = dest / deb_filename(pkg)
-                _build_deb(pkg, deb, Path(tmp))
-                wanted.add(deb.name)
-                stanzas.append(_stanza(pkg, deb))
+        debs = [dest / deb_filename(pkg) for pkg in packages]
+        with (
+            tempfile.TemporaryDirectory(prefix="gpuforge-apt-") as tmp,
+            ThreadPoolExecutor(max_workers=_BUILDERS) as pool,
+        ):
+            # dpkg-deb runs as a child process, so threads build packages side by side.
+            list(pool.map(lambda pkg, deb: _build_deb(pkg, deb, Path(tmp)), packages, debs))
+        for pkg, deb in zip(packages, debs, strict=True):
+            wanted.add(deb.name)
+            stanzas.append(_stanza(pkg, deb))
         for old in dest.glob("*.deb"):
             if old.name not in wanted:
                 old.unlink()
