@@ -49,6 +49,18 @@ def test_real_stand_in_reports_the_same_version_through_the_launcher(tmp_path: P
     direct = subprocess.run([str(host), "--version"], capture_output=True, text=True, check=False)
     through = _run_launcher(tmp_path, "--version")
     assert (through.returncode, through.stdout) == (direct.returncode, direct.stdout)
+    module = (tmp_path / LIB_DIR / f"{SYSTEMCTL_MODULE}.py").read_text()
+    if "MinimumYield = 0.5" in host.read_text():
+        assert "\nMinimumYield = 0.1\n" in module
+        assert "MinimumYield = 0.5" not in module
+
+
+def test_only_the_start_up_wait_is_shortened(tmp_path: Path) -> None:
+    host = tmp_path / "host-systemctl"
+    host.write_text(FAKE_SYSTEMCTL + "MinimumYield = 0.5\nMinimumYield = 0.55\nOtherYield = 0.5\n")
+    assert install_fast_systemctl(tmp_path / "node", host)
+    module = (tmp_path / "node" / LIB_DIR / f"{SYSTEMCTL_MODULE}.py").read_text()
+    assert module == FAKE_SYSTEMCTL + "MinimumYield = 0.1\nMinimumYield = 0.55\nOtherYield = 0.5\n"
 
 
 def test_a_binary_systemctl_is_left_alone(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import py_compile
+import re
 import shutil
 import time
 import warnings
@@ -23,6 +24,9 @@ BASE_TOOLS = {"usr/bin/dmesg": "dmesg.py", "usr/sbin/gpuforge-sim-reboot": "sim_
 # from LIB_DIR instead, whose bytecode Python caches, and skip site-packages (`-S`): every
 # service task of a play calls it a few times on every node.
 HOST_SYSTEMCTL = Path("/usr/bin/systemctl")
+# It also waits 0.5 s after starting a Type=simple service to see that it stayed up; the
+# simulated daemons are up within milliseconds, so nodes wait 0.1 s per start instead.
+SYSTEMCTL_YIELD = (re.compile(r"^MinimumYield = 0\.5\b", re.M), "MinimumYield = 0.1")
 SYSTEMCTL_MODULE = "gpuforge_systemctl"
 SYSTEMCTL_LAUNCHER = f"""#!/usr/bin/python3 -S
 # gpuforge node: the host's {HOST_SYSTEMCTL}, run from {LIB_DIR.as_posix()} with cached bytecode.
@@ -79,7 +83,8 @@ def install_fast_systemctl(root: Path, host_systemctl: Path = HOST_SYSTEMCTL) ->
     lib = root / LIB_DIR
     lib.mkdir(parents=True, exist_ok=True)
     module = lib / f"{SYSTEMCTL_MODULE}.py"
-    module.write_text(text, encoding="utf-8")
+    pattern, replacement = SYSTEMCTL_YIELD
+    module.write_text(pattern.sub(replacement, text, count=1), encoding="utf-8")
     # Compiled here so the first call in the node is fast too (a node Python of another
     # version ignores this bytecode and compiles its own).
     with warnings.catch_warnings():  # its invalid escape sequences are not ours to report
