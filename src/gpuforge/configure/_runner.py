@@ -183,6 +183,29 @@ def _drive(runner: Any, collector: _Collector) -> None:
         raise collector.callback_error
 
 
+_TETHER = """#!{python} -S
+# Written by gpuforge: run ansible-playbook so that it ends when gpuforge does. ansible-runner
+# starts it on a terminal of its own, where a killed gpuforge would otherwise leave it running.
+import ctypes, os, signal, sys
+ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: SIGTERM when the parent dies
+if os.getppid() == 1:  # the parent died before the line above took effect
+    sys.exit(1)
+os.execv({real!r}, [{real!r}, *sys.argv[1:]])
+"""
+
+
+def _tethered_playbook(deploy_dir: Path, real: Path) -> Path:
+    """A folder whose `ansible-playbook` execs the real one with a parent-death signal set."""
+    folder = deploy_dir / STATE_DIR / "bin"
+    folder.mkdir(parents=True, exist_ok=True)
+    script = folder / "ansible-playbook"
+    text = _TETHER.format(python=sys.executable, real=str(real))
+    if not script.exists() or script.read_text(encoding="utf-8") != text:
+        script.write_text(text, encoding="utf-8")
+        script.chmod(0o755)
+    return folder
+
+
 def _build_env(
     settings: EngineSettings, deploy_dir: Path, host_count: int, choice: StrategyChoice
 ) -> dict[str, str]:
@@ -195,7 +218,9 @@ def _build_env(
     )
     env = dict(os.environ)
     env.update(ansible_env(options))
-    env["PATH"] = f"{_ansible_bin('ansible-playbook').parent}{os.pathsep}{env.get('PATH', '')}"
+    real = _ansible_bin("ansible-playbook")
+    wrappers = _tethered_playbook(deploy_dir, real)
+    env["PATH"] = os.pathsep.join([str(wrappers), str(real.parent), env.get("PATH", "")])
     env["ANSIBLE_NOCOLOR"] = "True"
     env["ANSIBLE_FORCE_COLOR"] = "False"
     return env

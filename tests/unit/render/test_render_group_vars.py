@@ -39,9 +39,14 @@ def role_defaults() -> dict[str, Any]:
 
 
 def play_toggles() -> set[str]:
-    """The `gpuforge_*` variables playbooks/site.yml reads (role switches, host pattern)."""
-    text = (COLLECTION / "playbooks" / "site.yml").read_text(encoding="utf-8")
-    return set(re.findall(r"\b(gpuforge_[a-z0-9_]+)\b", text))
+    """The `gpuforge_*` variables playbooks/site.yml reads: those it names, and the role
+    switch `gpuforge_enable_<role>` its looped include looks up for each listed role."""
+    path = COLLECTION / "playbooks" / "site.yml"
+    text = path.read_text(encoding="utf-8")
+    named = set(re.findall(r"\b(gpuforge_[a-z0-9_]+)\b", text))
+    roles = [entry["name"] for entry in _yaml(path)[0]["vars"]["gpuforge_site_roles"]]
+    assert "'gpuforge_enable_' ~ __gpuforge_site_role.name" in text
+    return named | {f"gpuforge_enable_{role}" for role in roles}
 
 
 def _group_vars(deployment: Path) -> dict[str, dict[str, Any]]:
