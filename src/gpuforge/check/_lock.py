@@ -28,7 +28,7 @@ from gpuforge.catalog import (
 )
 from gpuforge.check._context import CheckContext
 from gpuforge.check._stack import Conflict, ResolvedStack
-from gpuforge.errors import InputError
+from gpuforge.errors import InputError, Problem, SpecError
 from gpuforge.spec import ClusterSpec
 
 LOCK_HEADER = (
@@ -207,3 +207,27 @@ def solve_lock(ctx: CheckContext) -> Lock:
     if conflicts:
         raise LockConflicts(conflicts)
     return lock
+
+
+def current_lock(ctx: CheckContext, spec_path: Path) -> tuple[Lock, bool]:
+    """The spec's lock: the file next to it when it matches the spec, else solved and written.
+
+    Returns the lock and whether it was written; SpecError locates every pool without a stack.
+    """
+    path = lock_path(spec_path)
+    if path.exists():
+        lock = read_lock(path)
+        if lock.digest == inputs_digest(ctx.doc.spec):
+            return lock, False
+    try:
+        lock = solve_lock(ctx)
+    except LockConflicts as error:
+        raise SpecError(
+            [
+                Problem(ctx.doc.locate("pools", pool), f"{c.code}: {c.message}", c.fix)
+                for pool, items in error.conflicts.items()
+                for c in items
+            ]
+        ) from None
+    path.write_text(lock.dump(), encoding="utf-8")
+    return lock, True

@@ -9,15 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from gpuforge.check import (
-    Lock,
-    LockConflicts,
-    inputs_digest,
-    lock_path,
-    make_context,
-    read_lock,
-    solve_lock,
-)
+from gpuforge.check import Lock, current_lock, make_context
 from gpuforge.cli._output import Exit, console, emit_json, handled
 from gpuforge.cli._progress import RichReporter
 from gpuforge.cli.spec_cmds import AsOfOpt, JsonOpt, SkipOpt, SpecArg, parse_as_of
@@ -233,19 +225,7 @@ def destroy_cmd(
 def _lock_for(spec: Path, as_of: str | None) -> tuple[SpecDocument, Lock]:
     """The spec and its lock; solves and writes the lock when it is missing or stale."""
     doc = load_spec(spec)
-    path = lock_path(spec)
-    if path.exists():
-        lock = read_lock(path)
-        if lock.digest == inputs_digest(doc.spec):
-            return doc, lock
-    try:
-        lock = solve_lock(make_context(doc, parse_as_of(as_of)))
-    except LockConflicts as error:
-        pools = ", ".join(error.conflicts)
-        raise InputError(
-            f"no compatible stack for pool(s) {pools}", "run `gpuforge lock` to see why"
-        ) from None
-    path.write_text(lock.dump(), encoding="utf-8")
+    lock, _ = current_lock(make_context(doc, parse_as_of(as_of)), spec)
     return doc, lock
 
 

@@ -19,13 +19,12 @@ from typing import Any
 from gpuforge.check import (
     Finding,
     Lock,
-    LockConflicts,
+    current_lock,
     inputs_digest,
     lock_path,
     make_context,
     read_lock,
     run_checks,
-    solve_lock,
 )
 from gpuforge.configure import (
     EngineSettings,
@@ -45,10 +44,9 @@ from gpuforge.provision import (
     NodeRecord,
     PlanSummary,
     build_inventory,
+    deployment_nodes,
     discover_roots,
     inventory_yaml,
-    merge_nodes,
-    nodes_from_outputs,
 )
 from gpuforge.render import build_files, previous_roots, render_deployment
 from gpuforge.spec import ClusterSpec, SpecDocument
@@ -182,25 +180,9 @@ class Pipeline:
     def step_lock(self, result: UpResult) -> dict[str, Any]:
         """Use the committed lock when it matches the spec; otherwise solve and write it."""
         del result
-        path = lock_path(self.spec_path)
-        if path.exists():
-            lock = read_lock(path)
-            if lock.digest == self.digest:
-                self.lock = lock
-                return {"summary": f"using {path.name}"}
-        try:
-            lock = solve_lock(make_context(self.doc, self.as_of))
-        except LockConflicts as error:
-            raise SpecError(
-                [
-                    Problem(self.doc.locate("pools", pool), f"{c.code}: {c.message}", c.fix)
-                    for pool, items in error.conflicts.items()
-                    for c in items
-                ]
-            ) from None
-        path.write_text(lock.dump(), encoding="utf-8")
-        self.lock = lock
-        return {"summary": f"wrote {path.name}"}
+        self.lock, wrote = current_lock(make_context(self.doc, self.as_of), self.spec_path)
+        name = lock_path(self.spec_path).name
+        return {"summary": f"wrote {name}" if wrote else f"using {name}"}
 
     def _ensure_lock(self) -> Lock:
         if self.lock is None:
@@ -259,11 +241,7 @@ class Pipeline:
 
     def step_inventory(self, result: UpResult) -> dict[str, Any]:
         """Terraform outputs -> Ansible inventory (with SSH settings for the local fleet)."""
-        roots = discover_roots(self.deployment.root)
-        nodes = merge_nodes(
-            nodes_from_outputs(self._engine(root.path).outputs(), target=root.target)
-            for root in roots
-        )
+        nodes = deployment_nodes(self.deployment.root, self._engine)
         extra: dict[str, dict[str, Any]] = {}
         fleet = Fleet(resolve_state_dir(None))
         for node in nodes:
@@ -332,7 +310,7 @@ class Pipeline:
         )
         lock = self._ensure_lock()
         if not result.nodes:
-            result.nodes = self._inventory_nodes()
+            result.nodes = deployment_nodes(self.deployment.root, self._engine)
         expectations = {
             node.name: pool_expectation(self.spec, lock, node.pool)
             for node in result.nodes
@@ -365,13 +343,6 @@ class Pipeline:
         self._run_step("validate", functools.partial(self.step_validate, result), set(), result)
         result.exit_code = _exit_code(result)
         return result
-
-    def _inventory_nodes(self) -> list[NodeRecord]:
-        roots = discover_roots(self.deployment.root)
-        return merge_nodes(
-            nodes_from_outputs(self._engine(root.path).outputs(), target=root.target)
-            for root in roots
-        )
 
     # ---- the whole run -------------------------------------------------------------------
 
