@@ -3,7 +3,7 @@
 from gpuforge.ops._deploy import Deployment, gpuforge_command
 from gpuforge.ops._expect import pool_expectation
 from gpuforge.ops._reporter import Reporter, SilentReporter
-from gpuforge.ops._up import STEPS, Pipeline, UpResult
+from gpuforge.ops._up import STEPS, Pipeline, UpResult, fleet_known_hosts
 
 __all__ = [
     "STEPS",
@@ -12,6 +12,7 @@ __all__ = [
     "Reporter",
     "SilentReporter",
     "UpResult",
+    "fleet_known_hosts",
     "gpuforge_command",
     "pool_expectation",
 ]

@@ -56,5 +56,15 @@ class Deployment:
 
 
 def gpuforge_command() -> str:
-    """How Terraform's local-exec provisioners call back into this gpuforge installation."""
+    """How Terraform's local-exec provisioners call back into this gpuforge installation.
+
+    The command is a trigger of every local node resource (its destroy provisioner can read
+    nothing else), so it must not depend on how gpuforge was started: `gpuforge`,
+    `python -m gpuforge` and `python3.11 -m gpuforge` of one environment give the same
+    string, else Terraform would replace every node.
+    """
+    bin_dir = Path(sys.prefix) / "bin"
+    for name in ("python3", "python"):
+        if (bin_dir / name).exists():
+            return f"{bin_dir / name} -m gpuforge"
     return f"{sys.executable} -m gpuforge"

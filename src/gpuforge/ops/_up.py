@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -61,6 +62,17 @@ TERRAFORM_PARALLELISM = 10
 STEPS = ("check", "lock", "render", "provision", "inventory", "configure", "validate")
 
 
+def fleet_known_hosts(spec: ClusterSpec) -> Path | None:
+    """The local fleet's file of exact node host keys when the spec has local pools, else None.
+
+    `up` and `render` both write it into ansible.cfg, so a re-rendered folder still trusts
+    nodes that were recreated with new keys.
+    """
+    if all(spec.pool_target(p).provider != "local" for p in spec.pools.values()):
+        return None
+    return Fleet(resolve_state_dir(None)).known_hosts_path(spec.name)
+
+
 class ChecksFailed(SpecError):
     """The spec loaded but its checks found errors: exit 1 (findings), as `gpuforge check` does."""
 
@@ -106,6 +118,9 @@ class Pipeline:
         self.skip = skip or set()
         self.lock: Lock | None = None
         self.digest = inputs_digest(doc.spec)
+        # Hosts whose validation facts this process collected at the end of configure, and when.
+        self.collected: set[str] = set()
+        self.collected_at: datetime | None = None
         self.deployment.root.mkdir(parents=True, exist_ok=True)
         self.journal = Journal(self.deployment.journal)
 
@@ -234,11 +249,6 @@ class Pipeline:
         totals = {target: plan.totals.to_dict() for target, plan in result.plans.items()}
         return {"summary": f"{len(result.plans)} root(s) applied", "plans": totals}
 
-    def _known_hosts(self) -> Path | None:
-        if all(self.spec.pool_target(p).provider != "local" for p in self.spec.pools.values()):
-            return None
-        return Fleet(resolve_state_dir(None)).known_hosts_path(self.spec.name)
-
     def step_inventory(self, result: UpResult) -> dict[str, Any]:
         """Terraform outputs -> Ansible inventory (with SSH settings for the local fleet)."""
         nodes = deployment_nodes(self.deployment.root, self._engine)
@@ -252,10 +262,12 @@ class Pipeline:
             if provider == "local":
                 # Fleet nodes share this machine's /usr/bin/python3; naming it spares every
                 # module call interpreter discovery (mitogen reports it back as a fact each time).
+                # Nodes are on this machine's bridge: compressing their SSH traffic only costs CPU.
                 extra[node.name] = {
                     "ansible_user": "root",
                     "ansible_ssh_private_key_file": str(fleet.client_key_path(self.spec.name)),
                     "ansible_python_interpreter": FLEET_PYTHON,
+                    "mitogen_ssh_compression": False,
                 }
             for host in pool.hosts:
                 if host.name == node.name:
@@ -272,19 +284,32 @@ class Pipeline:
         """The engine settings: the caller's (default tuned), with the fleet's host keys."""
         settings = self.settings or EngineSettings.tuned()
         if settings.known_hosts is None:
-            settings = dataclasses.replace(settings, known_hosts=self._known_hosts())
+            settings = dataclasses.replace(settings, known_hosts=fleet_known_hosts(self.spec))
         return settings
 
     def step_configure(self, result: UpResult) -> dict[str, Any]:
-        """Run site.yml on every node; failed nodes are reported, the others still finish."""
+        """Run site.yml on every node, collecting validation facts as its last role.
+
+        Failed nodes are reported and the others still finish. Collecting in the same run spares
+        validation a second ansible-playbook start and connection set-up; `step_validate`
+        collects whatever this run did not (failed nodes, or a resumed run).
+        """
+        collect = self._fresh_collect_dir(None)
+        started = datetime.now(UTC)
         outcome = run_playbook(
             self.deployment.root,
             "site",
             self.deployment.inventory,
             settings=self._settings(),
+            extra_vars={
+                "gpuforge_enable_gpu_validation": True,
+                "gpu_validation_collect_dir": str(collect),
+            },
             on_event=self.reporter.ansible_event,
             journal=self.journal,
         )
+        self.collected = {host for host in outcome.ok_hosts if (collect / host).is_dir()}
+        self.collected_at = started
         result.configure = outcome
         if outcome.status == "failed" and not outcome.hosts:
             raise ConfigureError("Ansible could not configure any node", "see the output above")
@@ -294,23 +319,37 @@ class Pipeline:
             "complete": not outcome.failed_hosts,
         }
 
-    def step_validate(self, result: UpResult) -> dict[str, Any]:
-        """Collect facts with validate.yml, judge them, write the JSON and HTML reports."""
-        started = datetime.now(UTC)
+    def _fresh_collect_dir(self, hosts: list[str] | None) -> Path:
+        """The collect folder without old facts of `hosts` (None: of every host), so a node that
+        cannot be reached is judged as not collected rather than on an earlier run's files."""
         collect = self.deployment.collect_dir
+        if hosts is None:
+            shutil.rmtree(collect, ignore_errors=True)
+        else:
+            for host in hosts:
+                shutil.rmtree(collect / host, ignore_errors=True)
         collect.mkdir(parents=True, exist_ok=True)
-        run_playbook(
-            self.deployment.root,
-            "validate",
-            self.deployment.inventory,
-            settings=self._settings(),
-            extra_vars={"gpu_validation_collect_dir": str(collect)},
-            on_event=self.reporter.ansible_event,
-            journal=self.journal,
-        )
-        lock = self._ensure_lock()
+        return collect
+
+    def step_validate(self, result: UpResult) -> dict[str, Any]:
+        """Collect the facts configure did not, judge them, write the JSON and HTML reports."""
         if not result.nodes:
             result.nodes = deployment_nodes(self.deployment.root, self._engine)
+        pending = [node.name for node in result.nodes if node.name not in self.collected]
+        started = self.collected_at if self.collected and self.collected_at else datetime.now(UTC)
+        collect = self._fresh_collect_dir(None if not self.collected else pending)
+        if pending:
+            run_playbook(
+                self.deployment.root,
+                "validate",
+                self.deployment.inventory,
+                limit=None if not self.collected else ",".join(pending),
+                settings=self._settings(),
+                extra_vars={"gpu_validation_collect_dir": str(collect)},
+                on_event=self.reporter.ansible_event,
+                journal=self.journal,
+            )
+        lock = self._ensure_lock()
         expectations = {
             node.name: pool_expectation(self.spec, lock, node.pool)
             for node in result.nodes

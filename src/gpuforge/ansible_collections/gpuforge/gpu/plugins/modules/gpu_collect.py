@@ -8,14 +8,16 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: gpu_collect
-short_description: Run read-only GPU node collectors and archive their raw outputs
+short_description: Run read-only GPU node collectors and keep their raw outputs
 description:
   - Runs nvidia-smi (query-gpu CSV, topo -m, mig -lgi), dcgmi diag, ibstat, the kernel log,
     installed package versions and a single-node all_reduce_perf, each tolerant of a missing tool or
     a failure, and writes to O(dest) per collector its stdout, C(STEM.rc) (exit status, 127 when
     the tool is missing) and C(STEM.err) (stderr), an index C(collectors.json) (command, rc, stderr
-    per collector) and a tar archive O(dest).tar.gz for one fetch.
+    per collector).
   - It never changes GPU settings; it reports C(changed=false).
+  - Its action plugin of the same name also writes every file on the controller when given
+    C(controller_dest), and fails the host when a collector listed in C(required) failed.
 options:
   dest:
     description: Directory on the node for the raw outputs (recreated on each run).
@@ -33,6 +35,10 @@ options:
     description: Run all_reduce_perf over all GPUs of the node.
     type: bool
     default: true
+  return_outputs:
+    description: Also return every file's text in RV(outputs) (the action plugin sets it).
+    type: bool
+    default: false
 author: gpuforge maintainers
 """
 
@@ -47,17 +53,16 @@ collectors:
   description: Per collector name, the command run, rc, file and stderr.
   returned: always
   type: dict
-archive:
-  description: Path of the tar archive on the node.
-  returned: always
-  type: str
+outputs:
+  description: File name -> text of every file written to O(dest).
+  returned: when O(return_outputs) is true
+  type: dict
 """
 
 import json
 import os
 import shutil
 import subprocess
-import tarfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils.collect import collectors, gpu_count
@@ -80,13 +85,14 @@ def _run(module, collector):
 
 
 def main():
-    """Run every collector, write the raw files and the archive."""
+    """Run every collector and write the raw files (and return them, for the action plugin)."""
     module = AnsibleModule(
         argument_spec=dict(
             dest=dict(type="path", default="/var/lib/gpuforge/validation"),
             dcgm_level=dict(type="int", default=1),
             mig=dict(type="bool", default=False),
             nccl=dict(type="bool", default=True),
+            return_outputs=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -107,11 +113,13 @@ def main():
         index[nccl.name] = _store(module, dest, nccl)
     with open(os.path.join(dest, "collectors.json"), "w") as handle:
         json.dump(index, handle, indent=2, sort_keys=True)
-    archive = dest.rstrip("/") + ".tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
+    result = {"changed": False, "collectors": index}
+    if params["return_outputs"]:
+        result["outputs"] = {}
         for name in sorted(os.listdir(dest)):
-            tar.add(os.path.join(dest, name), arcname=name)
-    module.exit_json(changed=False, collectors=index, archive=archive)
+            with open(os.path.join(dest, name), encoding="utf-8", errors="replace") as handle:
+                result["outputs"][name] = handle.read()
+    module.exit_json(**result)
 
 
 def _store(module, dest, collector):

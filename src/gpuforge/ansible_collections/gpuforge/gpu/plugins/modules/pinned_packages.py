@@ -1,0 +1,259 @@
+#!/usr/bin/python
+# Copyright: gpuforge maintainers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Ansible module: install APT packages at pinned versions in one transaction, and hold them."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: pinned_packages
+short_description: Install APT packages at pinned versions in one transaction and hold them
+description:
+  - Reads what is installed with one C(dpkg-query) call; when every package is installed at a
+    version its pin accepts (and held, with O(hold)), it changes nothing and runs nothing else.
+  - Otherwise resolves each pin to the highest version the repositories offer (C(apt-cache
+    madison)), installs everything missing or off its pin with a single C(apt-get install)
+    (downgrades and held packages allowed, so a lock can move the stack both ways), then holds
+    the packages so C(apt upgrade) cannot move them.
+  - With O(update_cache), first refreshes the package lists when they are older than
+    O(cache_valid_time) (as C(ansible.builtin.apt) does, from the same time stamp).
+  - Supports the Debian family (Debian, Ubuntu); other package managers fail with a clear message.
+options:
+  name:
+    description:
+      - Packages, each C(NAME) or C(NAME=PATTERN); the pattern is a Debian version where C(*)
+        matches anything, e.g. C(580.95.05-*) or C(2.27.7-*+cuda12.9). A pattern without an
+        epoch also matches versions with one.
+    type: list
+    elements: str
+    default: []
+  optional:
+    description:
+      - Packages installed only when a repository offers them (kernel headers, for example);
+        never held.
+    type: list
+    elements: str
+    default: []
+  hold:
+    description: Hold the packages of O(name) (C(apt-mark hold)); false leaves their selection alone.
+    type: bool
+    default: false
+  install_recommends:
+    description: Install recommended packages too.
+    type: bool
+    default: false
+  update_cache:
+    description: Refresh the package lists (C(apt-get update)) before installing, when stale.
+    type: bool
+    default: false
+  cache_valid_time:
+    description: Lists younger than this many seconds count as fresh; 0 refreshes on every run.
+    type: int
+    default: 0
+author: gpuforge maintainers
+"""
+
+EXAMPLES = r"""
+- name: Install the NCCL packages of the lock and hold them
+  gpuforge.gpu.pinned_packages:
+    name: [libnccl2=2.27.7-*+cuda12.9, libnccl-dev=2.27.7-*+cuda12.9]
+    hold: true
+"""
+
+RETURN = r"""
+installed:
+  description: Installed version per package after the run (missing optional packages are absent).
+  returned: always
+  type: dict
+planned:
+  description: The C(NAME=VERSION) (or C(NAME)) arguments given to apt-get, or that would be in check mode.
+  returned: always
+  type: list
+  elements: str
+held:
+  description: Packages that were (or would be) put on hold by this run.
+  returned: always
+  type: list
+  elements: str
+cache_updated:
+  description: Whether this run refreshed (or in check mode would refresh) the package lists.
+  returned: always
+  type: bool
+"""
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gpuforge.gpu.plugins.module_utils.debversion import best_match, matches
+
+_QUERY_FORMAT = "${Package}\\t${Version}\\t${db:Status-Want}\\t${db:Status-Status}\\n"
+_APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "a"}
+# Where the age of the package lists is read, in ansible.builtin.apt's order.
+_CACHE_STAMPS = ("/var/lib/apt/periodic/update-success-stamp", "/var/lib/apt/lists")
+_UPDATE_ATTEMPTS = 3
+
+
+def _cache_mtime():
+    for path in _CACHE_STAMPS:
+        if os.path.exists(path):
+            return os.stat(path).st_mtime
+    return 0.0
+
+
+def _refresh_cache(module):
+    """`apt-get update` when the lists are older than cache_valid_time; True when they moved."""
+    before = _cache_mtime()
+    valid = module.params["cache_valid_time"]
+    if valid > 0 and time.time() - before <= valid:
+        return False
+    if module.check_mode:
+        return True
+    apt_get = module.get_bin_path("apt-get", required=True)
+    for attempt in range(_UPDATE_ATTEMPTS):
+        rc, out, err = module.run_command([apt_get, "update", "--quiet"], environ_update=_APT_ENV)
+        if rc == 0:
+            break
+        if attempt + 1 == _UPDATE_ATTEMPTS:
+            module.fail_json(msg="apt-get update failed %d times (rc %d): %s" % (_UPDATE_ATTEMPTS, rc, (err or out)[-2000:]))
+        time.sleep(2**attempt)
+    return _cache_mtime() != before
+
+
+def _parse_specs(module, entries):
+    specs = []
+    for entry in entries:
+        name, _, pattern = entry.partition("=")
+        name = name.strip()
+        if not name:
+            module.fail_json(msg="empty package name in %r; give NAME or NAME=VERSION-PATTERN" % entry)
+        specs.append((name, pattern.strip()))
+    return specs
+
+
+def _installed(module, names):
+    """{name: (version, want)} for installed packages among `names` (one dpkg-query call)."""
+    if not names:
+        return {}
+    dpkg_query = module.get_bin_path("dpkg-query", required=True)
+    _, out, _ = module.run_command([dpkg_query, "-W", "-f", _QUERY_FORMAT, "--", *names])
+    found = {}
+    for line in out.splitlines():
+        fields = line.split("\t")
+        if len(fields) == 4 and fields[3] == "installed":
+            found[fields[0]] = (fields[1], fields[2])
+    return found
+
+
+def _available(module, names):
+    """{name: [versions]} the configured repositories offer (one apt-cache madison call)."""
+    apt_cache = module.get_bin_path("apt-cache", required=True)
+    _, out, _ = module.run_command([apt_cache, "madison", "--", *names])
+    offered = {}
+    for line in out.splitlines():
+        fields = [field.strip() for field in line.split("|")]
+        if len(fields) >= 3 and fields[0] in names:
+            offered.setdefault(fields[0], []).append(fields[1])
+    return offered
+
+
+def _plan(module, specs, optional, installed):
+    """apt-get arguments for every package missing or off its pin; fails when a pin has no match."""
+    wanted = [(name, pattern) for name, pattern in specs if not _satisfied(installed, name, pattern)]
+    maybe = [name for name in optional if name not in installed]
+    if not wanted and not maybe:
+        return []
+    if module.check_mode:
+        return ["%s=%s" % (name, pattern) if pattern else name for name, pattern in wanted] + maybe
+    offered = _available(module, [name for name, _ in wanted] + maybe)
+    plan = []
+    for name, pattern in wanted:
+        versions = offered.get(name, [])
+        if not versions:
+            module.fail_json(
+                msg="no repository offers %s; refresh the package cache (nvidia_repo role) or check the name" % name
+            )
+        if not pattern:
+            plan.append(name)
+            continue
+        version = best_match(versions, pattern)
+        if version is None:
+            module.fail_json(
+                msg="no version of %s matches %s; the repositories offer %s" % (name, pattern, ", ".join(versions))
+            )
+        plan.append("%s=%s" % (name, version))
+    return plan + [name for name in maybe if name in offered]
+
+
+def _satisfied(installed, name, pattern):
+    return name in installed and matches(installed[name][0], pattern)
+
+
+def _apt_install(module, plan):
+    apt_get = module.get_bin_path("apt-get", required=True)
+    argv = [apt_get, "install", "--yes", "--quiet", "--allow-downgrades", "--allow-change-held-packages"]
+    argv += ["-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
+    if not module.params["install_recommends"]:
+        argv.append("--no-install-recommends")
+    rc, out, err = module.run_command([*argv, *plan], environ_update=_APT_ENV)
+    if rc != 0:
+        module.fail_json(msg="apt-get install failed (rc %d): %s" % (rc, (err or out)[-2000:]), planned=plan)
+
+
+def _listing(installed, held, planned=()):
+    """`name version [hold]` lines, the planned versions replacing the installed ones (check mode)."""
+    versions = {name: version for name, (version, _) in installed.items()}
+    versions.update(entry.partition("=")[::2] for entry in planned)
+    holds = {name for name, (_, want) in installed.items() if want == "hold"} | set(held)
+    return "".join(
+        "%s %s%s\n" % (name, versions[name] or "(newest)", " hold" if name in holds else "") for name in sorted(versions)
+    )
+
+
+def main():
+    """Install what is missing or off its pin, then hold; no-op when all is in place."""
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="list", elements="str", default=[]),
+            optional=dict(type="list", elements="str", default=[]),
+            hold=dict(type="bool", default=False),
+            install_recommends=dict(type="bool", default=False),
+            update_cache=dict(type="bool", default=False),
+            cache_valid_time=dict(type="int", default=0),
+        ),
+        supports_check_mode=True,
+    )
+    if module.get_bin_path("dpkg-query") is None:
+        module.fail_json(msg="pinned_packages supports APT systems (Debian, Ubuntu); use ansible.builtin.dnf elsewhere")
+    cache_updated = _refresh_cache(module) if module.params["update_cache"] else False
+    specs = _parse_specs(module, module.params["name"])
+    optional = [name for name in module.params["optional"] if name]
+    names = [name for name, _ in specs]
+    installed = before = _installed(module, names + optional)
+    plan = _plan(module, specs, optional, installed)
+    if plan and not module.check_mode:
+        _apt_install(module, plan)
+        installed = _installed(module, names + optional)
+    to_hold = []
+    if module.params["hold"]:
+        to_hold = [name for name in names if installed.get(name, ("", ""))[1] != "hold"]
+    if to_hold and not module.check_mode:
+        apt_mark = module.get_bin_path("apt-mark", required=True)
+        rc, out, err = module.run_command([apt_mark, "hold", "--", *to_hold], environ_update=_APT_ENV)
+        if rc != 0:
+            module.fail_json(msg="apt-mark hold failed (rc %d): %s" % (rc, err or out), planned=plan)
+    changed = bool(plan or to_hold or cache_updated)
+    diff = {"before": _listing(before, []), "after": _listing(installed, to_hold, plan)}
+    module.exit_json(
+        changed=changed,
+        installed={name: version for name, (version, _) in installed.items()},
+        planned=plan,
+        held=to_hold,
+        cache_updated=cache_updated,
+        diff=diff if plan or to_hold else {},
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+#!/usr/bin/python
+# Copyright: gpuforge maintainers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Ansible module: make a set of systemd units enabled and running with one task."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: systemd_units
+short_description: Enable and start several systemd units in one task
+description:
+  - Reads each unit's C(LoadState), C(UnitFileState) and C(ActiveState) with one C(systemctl show)
+    per unit, then enables and starts only those that need it, with one C(systemctl enable) and
+    one C(systemctl start) for all of them. A role's services then cost one task per host, not
+    one C(ansible.builtin.systemd_service) task per unit with two C(systemctl) calls each.
+  - A unit that does not exist or is masked fails the task; in check mode a missing unit (its
+    package not installed yet) is reported as one that would be enabled and started.
+  - For restarts (handlers) and stopping, use C(ansible.builtin.systemd_service).
+options:
+  name:
+    description: Unit names; C(.service) is assumed when no suffix is given.
+    type: list
+    elements: str
+    required: true
+  enabled:
+    description: Enable the units at boot (C(true)); C(false) leaves their boot setting alone.
+    type: bool
+    default: true
+  started:
+    description: Start the units that are not running (C(true)); C(false) leaves them as they are.
+    type: bool
+    default: true
+  daemon_reload:
+    description: Run C(systemctl daemon-reload) first, after unit files changed.
+    type: bool
+    default: false
+author: gpuforge maintainers
+"""
+
+EXAMPLES = r"""
+- name: Enable and start the persistence daemon and the fabric manager
+  gpuforge.gpu.systemd_units:
+    name: [nvidia-persistenced, nvidia-fabricmanager]
+"""
+
+RETURN = r"""
+enabled:
+  description: Units this run enabled (or would enable in check mode).
+  returned: always
+  type: list
+  elements: str
+started:
+  description: Units this run started (or would start in check mode).
+  returned: always
+  type: list
+  elements: str
+states:
+  description: Per unit, the LoadState, UnitFileState and ActiveState read before any change.
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+# UnitFileState values for which `systemctl enable` has nothing (more) to do.
+_ENABLED_STATES = {
+    "enabled",
+    "enabled-runtime",
+    "static",
+    "indirect",
+    "generated",
+    "alias",
+    "linked",
+    "linked-runtime",
+    "transient",
+}
+_RUNNING_STATES = {"active", "activating", "reloading"}
+_FIELDS = ("LoadState", "UnitFileState", "ActiveState")
+
+
+def _unit(name):
+    return name if "." in name else name + ".service"
+
+
+def _state(module, systemctl, unit):
+    """The unit's LoadState, UnitFileState and ActiveState, from `systemctl show UNIT`."""
+    rc, out, err = module.run_command([systemctl, "show", "--", unit])
+    if rc != 0:
+        module.fail_json(msg="systemctl show %s failed (rc %d): %s" % (unit, rc, err.strip()))
+    state = dict.fromkeys(_FIELDS, "")
+    for line in out.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key in state:
+            state[key] = value.strip()
+    return state
+
+
+def _run(module, systemctl, verb, units):
+    rc, out, err = module.run_command([systemctl, verb, *(["--", *units] if units else [])])
+    if rc != 0:
+        module.fail_json(msg="systemctl %s %s failed (rc %d): %s" % (verb, " ".join(units), rc, (err or out).strip()))
+
+
+def main():
+    """Enable and start the units that need it; report which."""
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="list", elements="str", required=True),
+            enabled=dict(type="bool", default=True),
+            started=dict(type="bool", default=True),
+            daemon_reload=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    systemctl = module.get_bin_path("systemctl", required=True)
+    if module.params["daemon_reload"] and not module.check_mode:
+        _run(module, systemctl, "daemon-reload", [])
+    units = [_unit(name) for name in module.params["name"] if name]
+    states = {unit: _state(module, systemctl, unit) for unit in units}
+    to_enable, to_start = [], []
+    for unit, state in states.items():
+        if state["LoadState"] == "masked":
+            module.fail_json(msg="%s is masked; unmask it (systemctl unmask %s) to manage it" % (unit, unit))
+        if state["LoadState"] != "loaded" and not module.check_mode:
+            module.fail_json(msg="%s not found (LoadState %s); is its package installed?" % (unit, state["LoadState"]))
+        if module.params["enabled"] and state["UnitFileState"] not in _ENABLED_STATES:
+            to_enable.append(unit)
+        if module.params["started"] and state["ActiveState"] not in _RUNNING_STATES:
+            to_start.append(unit)
+    if not module.check_mode:
+        if to_enable:
+            _run(module, systemctl, "enable", to_enable)
+        if to_start:
+            _run(module, systemctl, "start", to_start)
+    module.exit_json(changed=bool(to_enable or to_start), enabled=to_enable, started=to_start, states=states)
+
+
+if __name__ == "__main__":
+    main()

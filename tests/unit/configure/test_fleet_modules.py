@@ -1,0 +1,222 @@
+"""The collection's own modules on a real fleet node: pinned_packages, systemd_units, gpu_collect.
+
+Each play asserts what the module returned; the tests then read the node's real state (dpkg's
+database, the unit's state, the files on the controller) over SSH.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gpuforge.configure import EngineSettings, PlaybookResult, run_playbook
+from gpuforge.fleet import Fleet, Node
+
+pytestmark = [pytest.mark.fleet, pytest.mark.slow]
+
+CLUSTER = "gfmodules"
+
+SOURCE = """\
+- name: Point APT at the fleet's stand-in repository
+  hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: Write the source
+      ansible.builtin.copy:
+        content: "deb [trusted=yes] file:/srv/gpuforge-apt ./\\n"
+        dest: /etc/apt/sources.list.d/gpuforge-test.list
+        mode: "0644"
+"""
+
+PACKAGES = """\
+- name: Pinned packages
+  hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: Check mode reports the install without doing it
+      gpuforge.gpu.pinned_packages:
+        name: [libnccl2=2.18.*+cuda12.2]
+        hold: true
+      check_mode: true
+      register: dry
+    - name: Refresh the lists, install the newest 2.18 build for CUDA 12.2 and hold it
+      gpuforge.gpu.pinned_packages:
+        name: [libnccl2=2.18.*+cuda12.2, datacenter-gpu-manager=3.3.8*]
+        hold: true
+        update_cache: true
+      register: first
+    - name: The same again changes nothing
+      gpuforge.gpu.pinned_packages:
+        name: [libnccl2=2.18.*+cuda12.2, datacenter-gpu-manager=3.3.8*]
+        hold: true
+        update_cache: true
+        cache_valid_time: 3600
+      register: again
+    - name: A new pin moves the held package down
+      gpuforge.gpu.pinned_packages:
+        name: [libnccl2=2.18.3-*+cuda12.2]
+        hold: true
+      register: down
+    - name: A pin nothing matches fails with what the repositories offer
+      gpuforge.gpu.pinned_packages:
+        name: [libnccl2=2.99.*]
+      register: nomatch
+      ignore_errors: true
+    - name: Check the results
+      ansible.builtin.assert:
+        that:
+          - dry is changed
+          - dry.planned == ['libnccl2=2.18.*+cuda12.2']
+          - first is changed
+          - first.installed['libnccl2'] == '2.18.5-1+cuda12.2'
+          - first.installed['datacenter-gpu-manager'] == '1:3.3.8'
+          - first.held | sort == ['datacenter-gpu-manager', 'libnccl2']
+          - again is not changed
+          - again.planned == []
+          - not again.cache_updated
+          - down is changed
+          - down.installed['libnccl2'] == '2.18.3-1+cuda12.2'
+          - nomatch is failed
+          - "'2.18.5-1+cuda12.2' in nomatch.msg"
+"""
+
+UNITS = """\
+- name: systemd units
+  hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: Write a unit
+      ansible.builtin.copy:
+        content: |
+          [Unit]
+          Description=gpuforge test unit
+          [Service]
+          ExecStart=/bin/sleep 3600
+          [Install]
+          WantedBy=multi-user.target
+        dest: /etc/systemd/system/gf-test.service
+        mode: "0644"
+    - name: Check mode on a unit that does not exist yet reports the change
+      gpuforge.gpu.systemd_units:
+        name: [gf-missing]
+      check_mode: true
+      register: dry
+    - name: Enable and start it
+      gpuforge.gpu.systemd_units:
+        name: [gf-test]
+        daemon_reload: true
+      register: first
+    - name: The same again changes nothing
+      gpuforge.gpu.systemd_units:
+        name: [gf-test.service]
+      register: again
+    - name: A unit that does not exist fails
+      gpuforge.gpu.systemd_units:
+        name: [gf-missing]
+      register: missing
+      ignore_errors: true
+    - name: Check the results
+      ansible.builtin.assert:
+        that:
+          - dry is changed
+          - first is changed
+          - first.enabled == ['gf-test.service']
+          - first.started == ['gf-test.service']
+          - again is not changed
+          - missing is failed
+          - "'not found' in missing.msg"
+"""
+
+COLLECT = """\
+- name: Collect
+  hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: Collect onto the controller
+      gpuforge.gpu.gpu_collect:
+        dcgm_level: 0
+        nccl: false
+        controller_dest: "{{ collect_dir }}"
+    - name: A required collector that fails fails the host
+      gpuforge.gpu.gpu_collect:
+        dcgm_level: 0
+        nccl: false
+        required: [smi_query]
+      register: required
+      ignore_errors: true
+    - name: Check the results
+      ansible.builtin.assert:
+        that:
+          - required is failed
+          - "'required collectors failed' in required.msg"
+          - "'smi_query (rc 127)' in required.msg"
+"""
+
+
+@pytest.fixture(scope="module")
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Fleet, Node]]:
+    fleet = Fleet(tmp_path_factory.mktemp("fleet-state"))
+    try:
+        (node,) = fleet.up(CLUSTER, "pool", "hgx-h100-8", 1)
+        yield fleet, node
+    finally:
+        fleet.down(CLUSTER)
+
+
+def _play(tmp_path: Path, node: tuple[Fleet, Node], text: str, **extra: str) -> PlaybookResult:
+    handle, target = node
+    deploy = tmp_path / "deploy"
+    deploy.mkdir(exist_ok=True)
+    key = handle.client_key_path(CLUSTER)
+    (deploy / "hosts.ini").write_text(
+        f"[nodes]\n{target.name} ansible_host={target.address} ansible_user=root "
+        f"ansible_ssh_private_key_file={key}\n"
+    )
+    (deploy / "play.yml").write_text(text)
+    settings = EngineSettings.tuned(known_hosts=handle.known_hosts_path(CLUSTER))
+    return run_playbook(deploy, "play.yml", Path("hosts.ini"), settings=settings, extra_vars=extra)
+
+
+def test_pinned_packages_installs_holds_moves_and_explains(
+    tmp_path: Path, node: tuple[Fleet, Node]
+) -> None:
+    handle, target = node
+    assert _play(tmp_path, node, SOURCE).status == "ok"
+    result = _play(tmp_path, node, PACKAGES)
+    assert result.status == "ok", result.failures
+    query = handle.run(
+        target, ["dpkg-query", "-W", "-f", "${Package} ${Version} ${db:Status-Want}\\n", "libnccl2"]
+    )
+    assert query.stdout.split() == ["libnccl2", "2.18.3-1+cuda12.2", "hold"]
+
+
+def test_systemd_units_enables_and_starts_once(tmp_path: Path, node: tuple[Fleet, Node]) -> None:
+    handle, target = node
+    result = _play(tmp_path, node, UNITS)
+    assert result.status == "ok", result.failures
+    assert handle.run(target, ["systemctl", "is-active", "gf-test"]).stdout.strip() == "active"
+    assert handle.run(target, ["systemctl", "is-enabled", "gf-test"]).stdout.strip() == "enabled"
+
+
+def test_gpu_collect_writes_the_raw_files_on_the_controller_and_fails_required(
+    tmp_path: Path, node: tuple[Fleet, Node]
+) -> None:
+    _, target = node
+    collect = tmp_path / "collected"
+    stale = collect / target.name / "stale.txt"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("from an earlier run")
+    result = _play(tmp_path, node, COLLECT, collect_dir=str(collect))
+    assert result.status == "ok", result.failures
+    folder = collect / target.name
+    # No driver package on this node: nvidia-smi is missing, and its rc says so.
+    index = json.loads((folder / "collectors.json").read_text())
+    assert index["smi_query"]["rc"] == 127
+    assert (folder / "query-gpu.rc").read_text().strip() == "127"
+    assert index["kernel_log"]["rc"] == 0
+    assert "gpuforge simulated node" in (folder / "kernel.log").read_text()
+    assert not stale.exists()
+    assert not [p for p in collect.iterdir() if p.name.startswith(".")]
