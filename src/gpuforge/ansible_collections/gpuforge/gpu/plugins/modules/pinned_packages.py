@@ -198,7 +198,19 @@ def _apt_install(module, plan):
         argv.append("--no-install-recommends")
     rc, out, err = module.run_command([*argv, *plan], environ_update=_APT_ENV)
     if rc != 0:
-        module.fail_json(msg="apt-get install failed (rc %d): %s" % (rc, (err or out)[-2000:]), planned=plan)
+        module.fail_json(
+            msg="apt-get install %s failed (rc %d): %s" % (" ".join(plan), rc, _apt_errors(out, err)),
+            planned=plan,
+            stdout=out[-4000:],
+            stderr=err[-4000:],
+        )
+
+
+def _apt_errors(out, err):
+    """The lines of apt-get's and dpkg's output that say what went wrong (dpkg reports on stdout)."""
+    lines = [line.strip() for line in (out + "\n" + err).splitlines()]
+    wanted = [line for line in lines if "error" in line.lower() or line.startswith(("E:", "dpkg:"))]
+    return " | ".join(wanted or [line for line in lines if line][-5:])[-2000:]
 
 
 def _listing(installed, held, planned=()):
