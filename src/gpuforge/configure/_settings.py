@@ -51,6 +51,8 @@ class EngineSettings:
     `inject_facts`: also copy every fact into a top-level `ansible_*` variable (Ansible's
     default). The roles read `ansible_facts` only, and the copy costs the controller time on
     every task of every host.
+    `vars_plugins_at_start`: read group_vars/host_vars once when the inventory loads, not again
+    each time a task of a host asks for variables (Ansible's `demand` default).
     """
 
     forks: int | None = None
@@ -64,6 +66,7 @@ class EngineSettings:
     gathering: Literal["smart", "implicit", "explicit"] = "smart"
     fact_cache_timeout_s: int = 7200
     inject_facts: bool = False
+    vars_plugins_at_start: bool = True
 
     @classmethod
     def tuned(cls, **overrides: object) -> EngineSettings:
@@ -84,6 +87,7 @@ class EngineSettings:
             gathering="implicit",
             fact_cache_timeout_s=0,
             inject_facts=True,
+            vars_plugins_at_start=False,
         )
         return replace(base, **overrides)  # type: ignore[arg-type]
 
@@ -155,6 +159,12 @@ def ansible_options(
             "inject_facts_as_vars",
             "ANSIBLE_INJECT_FACT_VARS",
             str(settings.inject_facts),
+        ),
+        AnsibleOption(
+            "defaults",
+            "run_vars_plugins",
+            "ANSIBLE_RUN_VARS_PLUGINS",
+            "start" if settings.vars_plugins_at_start else "demand",
         ),
         AnsibleOption("defaults", "fact_caching", "ANSIBLE_CACHE_PLUGIN", "jsonfile"),
         AnsibleOption(

@@ -304,6 +304,9 @@ class Pipeline:
             extra_vars={
                 "gpuforge_enable_gpu_validation": True,
                 "gpu_validation_collect_dir": str(collect),
+                # One APT transaction for the stack pays off on new nodes only; elsewhere it
+                # would be one more check per node (a resumed run does not know: it runs it).
+                "gpuforge_enable_stack_packages": self._nodes_created(result),
             },
             on_event=self.reporter.ansible_event,
             journal=self.journal,
@@ -318,6 +321,13 @@ class Pipeline:
             "failed_hosts": outcome.failed_hosts,
             "complete": not outcome.failed_hosts,
         }
+
+    @staticmethod
+    def _nodes_created(result: UpResult) -> bool:
+        """Whether provisioning in this run created or replaced nodes (True when it did not run)."""
+        if not result.plans:
+            return True
+        return any(p.totals.create + p.totals.replace > 0 for p in result.plans.values())
 
     def _fresh_collect_dir(self, hosts: list[str] | None) -> Path:
         """The collect folder without old facts of `hosts` (None: of every host), so a node that

@@ -71,6 +71,7 @@ def test_all_roles_are_present() -> None:
         "nccl",
         "nvidia_driver",
         "nvidia_repo",
+        "stack_packages",
     ]
 
 

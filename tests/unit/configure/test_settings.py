@@ -64,6 +64,7 @@ def test_cfg_and_env_give_ansible_the_same_settings(tmp_path: Path) -> None:
         "DEFAULT_FORKS",
         "DEFAULT_GATHERING",
         "INJECT_FACTS_AS_VARS",
+        "RUN_VARS_PLUGINS",
         "CACHE_PLUGIN",
         "CACHE_PLUGIN_CONNECTION",
         "DEFAULT_STRATEGY",
@@ -84,6 +85,7 @@ def test_cfg_and_env_give_ansible_the_same_settings(tmp_path: Path) -> None:
     assert from_cfg["DEFAULT_FORKS"] == 16
     assert from_cfg["DEFAULT_GATHERING"] == "smart"
     assert from_cfg["INJECT_FACTS_AS_VARS"] is False
+    assert from_cfg["RUN_VARS_PLUGINS"] == "start"
 
 
 def test_ssh_settings_reach_the_ssh_plugin(tmp_path: Path) -> None:
@@ -106,6 +108,7 @@ def test_defaults_profile_is_plain_ansible(tmp_path: Path) -> None:
     assert env["ANSIBLE_FORKS"] == "5"
     assert env["ANSIBLE_PIPELINING"] == "False"
     assert "ControlPersist=no" in env["ANSIBLE_SSH_ARGS"]
+    assert env["ANSIBLE_RUN_VARS_PLUGINS"] == "demand"
     assert resolve_strategy(settings).strategy == "linear"
 
 

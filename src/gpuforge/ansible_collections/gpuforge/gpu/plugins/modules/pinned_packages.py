@@ -43,6 +43,13 @@ options:
     description: Install recommended packages too.
     type: bool
     default: false
+  missing_only:
+    description:
+      - Install only packages that are not installed at all; leave installed ones at their
+        version, whatever the pin (C(site.yml) installs a whole stack on new nodes this way and
+        lets each role move versions and notify its handlers).
+    type: bool
+    default: false
   update_cache:
     description: Refresh the package lists (C(apt-get update)) before installing, when stale.
     type: bool
@@ -160,7 +167,10 @@ def _available(module, names):
 
 def _plan(module, specs, optional, installed):
     """apt-get arguments for every package missing or off its pin; fails when a pin has no match."""
-    wanted = [(name, pattern) for name, pattern in specs if not _satisfied(installed, name, pattern)]
+    if module.params["missing_only"]:
+        wanted = [(name, pattern) for name, pattern in specs if name not in installed]
+    else:
+        wanted = [(name, pattern) for name, pattern in specs if not _satisfied(installed, name, pattern)]
     maybe = [name for name in optional if name not in installed]
     if not wanted and not maybe:
         return []
@@ -231,6 +241,7 @@ def main():
             optional=dict(type="list", elements="str", default=[]),
             hold=dict(type="bool", default=False),
             install_recommends=dict(type="bool", default=False),
+            missing_only=dict(type="bool", default=False),
             update_cache=dict(type="bool", default=False),
             cache_valid_time=dict(type="int", default=0),
         ),
