@@ -7,6 +7,8 @@ database, the unit's state, the files on the controller) over SSH.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,9 +38,10 @@ PACKAGES = """\
   hosts: nodes
   gather_facts: false
   tasks:
-    - name: Check mode reports the install without doing it
+    - name: Check mode reports the install without doing it, and no optional package nobody offers
       gpuforge.gpu.pinned_packages:
         name: [libnccl2=2.18.*+cuda12.2]
+        optional: [gpuforge-no-such-package]
         hold: true
       check_mode: true
       register: dry
@@ -156,6 +159,20 @@ COLLECT = """\
 """
 
 
+SITE_SPEC = """\
+apiVersion: gpuforge/v1
+kind: Cluster
+name: gfdry
+target: local
+pools:
+  gpu:
+    gpu: H100:8
+    count: 1
+fabric: {type: infiniband}
+software: {os: debian-12, driver: "580", cuda: "12.9"}
+"""
+
+
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Fleet, Node]]:
     fleet = Fleet(tmp_path_factory.mktemp("fleet-state"))
@@ -220,3 +237,38 @@ def test_gpu_collect_writes_the_raw_files_on_the_controller_and_fails_required(
     assert "gpuforge simulated node" in (folder / "kernel.log").read_text()
     assert not stale.exists()
     assert not [p for p in collect.iterdir() if p.name.startswith(".")]
+
+
+def test_site_in_check_mode_on_a_new_node_reports_changes_and_makes_none(tmp_path: Path) -> None:
+    """A dry run before anything is installed: no driver, no nvidia-ctk, no repository yet."""
+    fleet = Fleet(tmp_path / "fleet-state")
+    try:
+        (fresh,) = fleet.up("gfdry", "gpu", "hgx-h100-8", 1)
+        spec = tmp_path / "dry.yaml"
+        spec.write_text(SITE_SPEC)
+        deploy = tmp_path / "deploy"
+        rendered = subprocess.run(
+            [sys.executable, "-m", "gpuforge", "render", str(spec), "--out", str(deploy), "--json"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert rendered.returncode == 0, rendered.stdout + rendered.stderr
+        inventory = deploy / "ansible" / "inventory"
+        (inventory / "hosts.yml").write_text(
+            f"all:\n  children:\n    pool_gpu:\n      hosts:\n        {fresh.name}:\n"
+            f"          ansible_host: {fresh.address}\n          ansible_user: root\n"
+            f"          ansible_ssh_private_key_file: {fleet.client_key_path('gfdry')}\n"
+        )
+        settings = EngineSettings.tuned(known_hosts=fleet.known_hosts_path("gfdry"))
+        result = run_playbook(deploy, "site", inventory, settings=settings, check=True, diff=True)
+        assert result.status == "ok", result.failures
+        assert result.hosts[fresh.name].changed > 0
+        installed = fleet.run(
+            fresh, ["sh", "-c", "dpkg -l | grep -c -E 'nvidia|nccl|dcgm' || true"]
+        )
+        assert installed.stdout.strip() == "0"
+        sources = fleet.run(fresh, ["ls", "/etc/apt/sources.list.d"]).stdout.split()
+        assert not [name for name in sources if "nvidia" in name or "gpuforge" in name]
+    finally:
+        fleet.down("gfdry")

@@ -114,7 +114,10 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    smi = module.get_bin_path("nvidia-smi", required=True)
+    smi = module.get_bin_path("nvidia-smi", required=not module.check_mode)
+    if smi is None:
+        # A dry run on a node whose driver is not installed yet: nothing to read, all to apply.
+        module.exit_json(changed=True, commands=[], gpus=[], msg="nvidia-smi is not installed yet")
     query = "--query-gpu=" + ",".join(QUERY_FIELDS)
     rc, out, err = module.run_command([smi, query, "--format=csv,nounits"])
     if rc != 0:

@@ -175,7 +175,11 @@ def _plan(module, specs, optional, installed):
     if not wanted and not maybe:
         return []
     if module.check_mode:
-        return ["%s=%s" % (name, pattern) if pattern else name for name, pattern in wanted] + maybe
+        # Reading what the repositories offer is safe in check mode; the versions of a new
+        # source may not be known yet, so required packages are reported as pinned.
+        offered = _available(module, maybe) if maybe else {}
+        planned = ["%s=%s" % (name, pattern) if pattern else name for name, pattern in wanted]
+        return planned + [name for name in maybe if name in offered]
     offered = _available(module, [name for name, _ in wanted] + maybe)
     plan = []
     for name, pattern in wanted:
