@@ -15,6 +15,7 @@ import pytest
 
 from gpuforge.fleet import Fleet, NodeState, sim_module
 from gpuforge.fleet._naming import bridge_name, veth_names
+from gpuforge.fleet._proc import alive
 
 pytestmark = [
     pytest.mark.fleet,
@@ -52,14 +53,6 @@ def _live_pids_mentioning(text: str) -> list[int]:
     return found
 
 
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
 def _our_links(cluster: str, names: list[str]) -> set[str]:
     wanted = {bridge_name(cluster)} | {n for name in names for n in veth_names(cluster, name)}
     return wanted & _links()
@@ -68,7 +61,7 @@ def _our_links(cluster: str, names: list[str]) -> set[str]:
 def _assert_nothing_left(state: Path, pids: list[int], cluster: str, names: list[str]) -> None:
     assert _our_links(cluster, names) == set()
     assert str(state) not in Path("/proc/mounts").read_text()
-    assert [p for p in pids if _alive(p)] == []
+    assert [p for p in pids if alive(p)] == []
     assert _live_pids_mentioning(str(state)) == []
     assert not (state / "clusters").exists() or list((state / "clusters").iterdir()) == []
 
@@ -149,7 +142,7 @@ def test_sshd_killed_and_powered_off_faults_and_heal(fleet: Fleet) -> None:
     fleet.inject(healed, "powered-off")
     off = fleet.find(node.name)
     assert (off.state, off.pid) == (NodeState.STOPPED, 0)
-    assert not _alive(node.pid)
+    assert not alive(node.pid)
     assert fleet.run(off, ["true"]).returncode == 255
     on = fleet.heal(off)
     assert on.state is NodeState.RUNNING
@@ -178,7 +171,7 @@ def test_down_leaves_nothing_behind(fleet: Fleet, state: Path) -> None:
     assert sorted(fleet.down("gone")) == ["gone-gpu-0", "gone-gpu-1", "gone-gpu-2"]
     _assert_nothing_left(state, [n.pid for n in nodes], "gone", names)
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and _alive(int(entry.name)):
+        if entry.name.isdigit() and alive(int(entry.name)):
             try:
                 assert os.readlink(entry / "ns/pid") not in pid_namespaces
             except OSError:

@@ -27,6 +27,7 @@ import pytest
 
 from gpuforge.errors import ToolMissingError
 from gpuforge.fleet._naming import bridge_name, veth_names
+from gpuforge.fleet._proc import alive
 from gpuforge.provision import find_binary
 from gpuforge.render import local_subnet
 
@@ -156,14 +157,6 @@ def _make_cluster(base: Path, fixture: str, prefix: str) -> Cluster:
 
 def _by_name(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {node["name"]: node for node in payload["nodes"]}
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _links() -> set[str]:
@@ -300,11 +293,11 @@ def test_destroy_leaves_nothing(two_pool: FirstUp) -> None:
     links = {bridge_name(cluster.name)} | {
         link for n in before for link in veth_names(cluster.name, n["name"])
     }
-    assert len(pids) == 4 and all(_alive(p) for p in pids)
+    assert len(pids) == 4 and all(alive(p) for p in pids)
     rc, payload = cluster.json("destroy", str(cluster.spec), "--yes")
     assert rc == 0 and payload == {"destroyed": ["local"], "ok": True}
     assert cluster.nodes() == []
-    assert [p for p in pids if _alive(p)] == []
+    assert [p for p in pids if alive(p)] == []
     assert links & _links() == set()
     assert str(cluster.state) not in Path("/proc/mounts").read_text()
     clusters = cluster.state / "clusters"
@@ -353,7 +346,7 @@ def _ansible_pids(deployment: Path) -> list[int]:
         except OSError:
             continue
         ours = b"ansible-playbook" in cmdline and str(deployment).encode() in cmdline
-        if ours and _alive(int(entry.name)):
+        if ours and alive(int(entry.name)):
             found.append(int(entry.name))
     return found
 

@@ -118,7 +118,8 @@ class Pipeline:
         self.skip = skip or set()
         self.lock: Lock | None = None
         self.digest = inputs_digest(doc.spec)
-        # Hosts whose validation facts this process collected at the end of configure, and when.
+        # Hosts whose validation facts this process collected at the end of configure, and when
+        # that run started (None when it collected none).
         self.collected: set[str] = set()
         self.collected_at: datetime | None = None
         self.deployment.root.mkdir(parents=True, exist_ok=True)
@@ -312,7 +313,7 @@ class Pipeline:
             journal=self.journal,
         )
         self.collected = {host for host in outcome.ok_hosts if (collect / host).is_dir()}
-        self.collected_at = started
+        self.collected_at = started if self.collected else None
         result.configure = outcome
         if outcome.status == "failed" and not outcome.hosts:
             raise ConfigureError("Ansible could not configure any node", "see the output above")
@@ -346,7 +347,7 @@ class Pipeline:
         if not result.nodes:
             result.nodes = deployment_nodes(self.deployment.root, self._engine)
         pending = [node.name for node in result.nodes if node.name not in self.collected]
-        started = self.collected_at if self.collected and self.collected_at else datetime.now(UTC)
+        started = self.collected_at or datetime.now(UTC)
         collect = self._fresh_collect_dir(None if not self.collected else pending)
         if pending:
             run_playbook(

@@ -167,10 +167,9 @@ def _available(module, names):
 
 def _plan(module, specs, optional, installed):
     """apt-get arguments for every package missing or off its pin; fails when a pin has no match."""
-    if module.params["missing_only"]:
-        wanted = [(name, pattern) for name, pattern in specs if name not in installed]
-    else:
-        wanted = [(name, pattern) for name, pattern in specs if not _satisfied(installed, name, pattern)]
+    # missing_only: any installed version will do, as for a package without a pin.
+    any_version = module.params["missing_only"]
+    wanted = [(name, pattern) for name, pattern in specs if not _satisfied(installed, name, "" if any_version else pattern)]
     maybe = [name for name in optional if name not in installed]
     if not wanted and not maybe:
         return []
