@@ -93,7 +93,9 @@ def test_role_defaults_match_the_argument_spec(role: str) -> None:
 def test_role_has_a_preflight_and_documented_defaults(role: str) -> None:
     tasks = COLLECTION / "roles" / role / "tasks"
     assert "ansible.builtin.assert" in (tasks / "preflight.yml").read_text()
-    assert "preflight.yml" in (tasks / "main.yml").read_text()
+    main = _load(tasks / "main.yml")
+    assert [task["ansible.builtin.import_tasks"] for task in main] == ["preflight.yml", "apply.yml"]
+    assert (tasks / "apply.yml").is_file()
     assert (COLLECTION / "roles" / role / "defaults" / "main.yml").read_text().count("\n# ") >= 1
 
 
@@ -113,5 +115,7 @@ def test_collection_passes_ansible_lint_production_and_syntax_check() -> None:
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert "Profile 'production' was required, and it passed" in done.stdout + done.stderr
+    # ansible-lint still passes when a plugin's DOCUMENTATION does not parse; Ansible says so.
+    assert "[ERROR]" not in done.stdout + done.stderr
     for playbook in ("site", "upgrade", "rollback", "validate"):
         assert f"syntax ok: playbooks/{playbook}.yml" in done.stdout

@@ -1,0 +1,164 @@
+"""role_preflight judges each role's inputs exactly as the role's own preflight does, in one task.
+
+Each host of a local inventory is one case: its host variables break (or keep) one role's
+inputs. The same play runs the action over every role and, for comparison, each role's own
+`tasks/preflight.yml` through `include_role`, where Ansible itself layers the variables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+ROLES = [
+    "nvidia_repo",
+    "stack_packages",
+    "nvidia_driver",
+    "fabric",
+    "cuda_toolkit",
+    "nccl",
+    "cudnn",
+    "gpu_tuning",
+    "mig",
+    "mps",
+    "container_toolkit",
+    "dcgm",
+    "monitoring",
+    "hardening",
+    "gpu_validation",
+]
+CASES: dict[str, dict[str, Any]] = {
+    "usable": {},
+    "driver_branch": {"nvidia_driver_branch": "58"},
+    "fabric_priorities": {
+        "fabric_type": "roce",
+        "fabric_roce_pfc_priority": 3,
+        "fabric_roce_cnp_priority": 3,
+    },
+    "locked_clocks": {"gpu_tuning_locked_clocks": {"min": 2000, "max": 1000}},
+    "nccl_env_key": {"nccl_env": {"nccl_debug": "INFO"}},
+    "exporter_port": {"dcgm_exporter_port": 70000},
+    # Role variables outrank host variables: the role's own list wins and the check passes.
+    "role_vars_win": {"_nvidia_repo_supported": []},
+}
+# What every role needs from the renderer (the rest are role defaults).
+BASE = {
+    "nvidia_driver_branch": "580",
+    "nvidia_driver_version": "580.95.05",
+    "cuda_toolkit_version": "12.9.1",
+    "nccl_version": "2.27.7",
+    "nccl_cuda_version": "12.9",
+    "cudnn_version": "9.13.0.50",
+    "cudnn_cuda_major": "12",
+    "gpu_validation_collect_dir": "/tmp/collected",
+    "hardening_ssh_cidrs": ["10.0.0.0/8"],
+}
+PLAY = """\
+- name: Judge every case both ways
+  hosts: all
+  gather_facts: true
+  gather_subset: ["!all", "!min", distribution]
+  tasks:
+    - name: All roles at once
+      gpuforge.gpu.role_preflight:
+        roles: "{{ roles_under_test }}"
+      register: site_check
+      ignore_errors: true
+
+    - name: Role by role
+      block:
+        - name: Run each role's own preflight
+          ansible.builtin.include_role:
+            name: "gpuforge.gpu.{{ role_under_test }}"
+            tasks_from: preflight
+            public: true
+          loop: "{{ roles_under_test }}"
+          loop_control:
+            loop_var: role_under_test
+      rescue:
+        - name: Keep the failure
+          ansible.builtin.set_fact:
+            own_failure: "{{ ansible_failed_result.msg }}"
+
+    - name: Write both verdicts
+      ansible.builtin.copy:
+        content: "{{ {'site': site_check, 'own': own_failure | default(none)} | to_json }}"
+        dest: "{{ out_dir }}/{{ inventory_hostname }}.json"
+        mode: "0644"
+      delegate_to: localhost
+"""
+
+
+@pytest.fixture(scope="module")
+def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Run the play once over every case; each case's two verdicts by case name."""
+    work = tmp_path_factory.mktemp("preflight")
+    inventory = {
+        "all": {
+            "vars": {
+                "ansible_connection": "local",
+                "ansible_python_interpreter": sys.executable,
+                "roles_under_test": ROLES,
+                "out_dir": str(work),
+                **BASE,
+            },
+            "hosts": {name: host_vars for name, host_vars in CASES.items()},
+        }
+    }
+    (work / "hosts.json").write_text(json.dumps(inventory))
+    (work / "play.yml").write_text(PLAY)
+    env = {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(REPO / "src" / "gpuforge"),
+        "ANSIBLE_HOME": str(work / "home"),
+        "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
+        "ANSIBLE_INVENTORY_ENABLED": "yaml",
+        "ANSIBLE_RETRY_FILES_ENABLED": "false",
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    playbook = Path(sys.executable).parent / "ansible-playbook"
+    done = subprocess.run(
+        [str(playbook), "-i", str(work / "hosts.json"), str(work / "play.yml")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    return {name: json.loads((work / f"{name}.json").read_text()) for name in CASES}
+
+
+def test_usable_inputs_pass_both_ways(verdicts: dict[str, dict[str, Any]]) -> None:
+    for case in ("usable", "role_vars_win"):
+        site, own = verdicts[case]["site"], verdicts[case]["own"]
+        assert own is None, own
+        assert not site.get("failed"), site["msg"]
+        assert site["roles"] == ROLES
+
+
+@pytest.mark.parametrize(
+    ("case", "role"),
+    [
+        ("driver_branch", "nvidia_driver"),
+        ("fabric_priorities", "fabric"),
+        ("locked_clocks", "gpu_tuning"),
+        ("nccl_env_key", "nccl"),
+        ("exporter_port", "dcgm"),
+    ],
+)
+def test_a_broken_input_fails_with_the_role_s_own_message(
+    verdicts: dict[str, dict[str, Any]], case: str, role: str
+) -> None:
+    site, own = verdicts[case]["site"], verdicts[case]["own"]
+    assert site["failed"] is True and site["role"] == role
+    assert own is not None and own.startswith(f"{role}:")
+    assert site["msg"] == own
+    assert "To fix" in site["msg"]
