@@ -1,4 +1,6 @@
-"""The collection's own modules on a real fleet node: pinned_packages, systemd_units, gpu_collect.
+"""The collection's own modules on a real fleet node.
+
+pinned_packages, systemd_units, config_files and gpu_collect.
 
 Each play asserts what the module returned; the tests then read the node's real state (dpkg's
 database, the unit's state, the files on the controller) over SSH.
@@ -133,6 +135,53 @@ UNITS = """\
           - "'not found' in missing.msg"
 """
 
+FILES = """\
+- name: Config files
+  hosts: nodes
+  gather_facts: false
+  vars:
+    files:
+      - {dest: /etc/gf-test/deep/a.conf, content: "a = 1\\n"}
+      - {dest: /etc/gf-test/b.sh, content: "echo b\\n", mode: "0755"}
+  tasks:
+    - name: Check mode plans both files and writes nothing
+      gpuforge.gpu.config_files:
+        files: "{{ files }}"
+      check_mode: true
+      diff: true
+      register: dry
+    - name: Write both, with their folders
+      gpuforge.gpu.config_files:
+        files: "{{ files }}"
+        directory_mode: "0750"
+      register: first
+    - name: The same again changes nothing
+      gpuforge.gpu.config_files:
+        files: "{{ files }}"
+      register: again
+    - name: A new mode alone is a change of that file only
+      gpuforge.gpu.config_files:
+        files:
+          - {dest: /etc/gf-test/deep/a.conf, content: "a = 1\\n", mode: "0600"}
+          - {dest: /etc/gf-test/b.sh, content: "echo b\\n", mode: "0755"}
+      register: mode
+    - name: A relative path fails
+      gpuforge.gpu.config_files:
+        files: [{dest: relative.conf, content: ""}]
+      register: relative
+      ignore_errors: true
+    - name: Check the results
+      ansible.builtin.assert:
+        that:
+          - dry is changed
+          - dry.changed_files == ['/etc/gf-test/deep/a.conf', '/etc/gf-test/b.sh']
+          - dry.diff[0].after == 'a = 1\\n' and dry.diff[0].before == ''
+          - first.changed_files == ['/etc/gf-test/deep/a.conf', '/etc/gf-test/b.sh']
+          - again is not changed
+          - mode.changed_files == ['/etc/gf-test/deep/a.conf']
+          - relative is failed
+"""
+
 COLLECT = """\
 - name: Collect
   hosts: nodes
@@ -216,6 +265,31 @@ def test_systemd_units_enables_and_starts_once(tmp_path: Path, node: tuple[Fleet
     assert result.status == "ok", result.failures
     assert handle.run(target, ["systemctl", "is-active", "gf-test"]).stdout.strip() == "active"
     assert handle.run(target, ["systemctl", "is-enabled", "gf-test"]).stdout.strip() == "enabled"
+
+
+def test_config_files_writes_what_differs_with_folders_modes_and_check_mode(
+    tmp_path: Path, node: tuple[Fleet, Node]
+) -> None:
+    handle, target = node
+    result = _play(tmp_path, node, FILES)
+    assert result.status == "ok", result.failures
+    listing = handle.run(
+        target,
+        [
+            "stat",
+            "-c",
+            "%n %a %U",
+            "/etc/gf-test/deep",
+            "/etc/gf-test/deep/a.conf",
+            "/etc/gf-test/b.sh",
+        ],
+    )
+    assert listing.stdout.splitlines() == [
+        "/etc/gf-test/deep 750 root",
+        "/etc/gf-test/deep/a.conf 600 root",
+        "/etc/gf-test/b.sh 755 root",
+    ]
+    assert handle.run(target, ["cat", "/etc/gf-test/b.sh"]).stdout == "echo b\n"
 
 
 def test_gpu_collect_writes_the_raw_files_on_the_controller_and_fails_required(

@@ -1,14 +1,19 @@
-"""role_preflight judges each role's inputs exactly as the role's own preflight does, in one task.
+"""site.yml's steps that run on the controller, over hosts with a local connection.
 
-Each host of a local inventory is one case: its host variables break (or keep) one role's
-inputs. The same play runs the action over every role and, for comparison, each role's own
+role_preflight judges each role's inputs exactly as the role's own preflight does, in one task:
+each host of a local inventory is one case whose host variables break (or keep) one role's
+inputs, and the same play runs the action over every role and, for comparison, each role's own
 `tasks/preflight.yml` through `include_role`, where Ansible itself layers the variables.
+
+site.yml includes the same roles in the same order on every host, also when only some hosts
+switch a role on.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,24 +101,19 @@ PLAY = """\
 """
 
 
-@pytest.fixture(scope="module")
-def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """Run the play once over every case; each case's two verdicts by case name."""
-    work = tmp_path_factory.mktemp("preflight")
+def _run_local(work: Path, hosts: dict[str, dict[str, Any]], *args: str) -> str:
+    """ansible-playbook over `hosts` (local connection, BASE and their own variables): stdout."""
     inventory = {
         "all": {
             "vars": {
                 "ansible_connection": "local",
                 "ansible_python_interpreter": sys.executable,
-                "roles_under_test": ROLES,
-                "out_dir": str(work),
                 **BASE,
             },
-            "hosts": {name: host_vars for name, host_vars in CASES.items()},
+            "hosts": hosts,
         }
     }
     (work / "hosts.json").write_text(json.dumps(inventory))
-    (work / "play.yml").write_text(PLAY)
     env = {
         **os.environ,
         "ANSIBLE_COLLECTIONS_PATH": str(REPO / "src" / "gpuforge"),
@@ -122,10 +122,11 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, An
         "ANSIBLE_INVENTORY_ENABLED": "yaml",
         "ANSIBLE_RETRY_FILES_ENABLED": "false",
         "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORKS": "8",
     }
     playbook = Path(sys.executable).parent / "ansible-playbook"
     done = subprocess.run(
-        [str(playbook), "-i", str(work / "hosts.json"), str(work / "play.yml")],
+        [str(playbook), "-i", str(work / "hosts.json"), *args],
         env=env,
         capture_output=True,
         text=True,
@@ -133,6 +134,18 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, An
         check=False,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """Run the play once over every case; each case's two verdicts by case name."""
+    work = tmp_path_factory.mktemp("preflight")
+    (work / "play.yml").write_text(PLAY)
+    common = {"roles_under_test": ROLES, "out_dir": str(work)}
+    _run_local(
+        work, {name: {**common, **case} for name, case in CASES.items()}, str(work / "play.yml")
+    )
     return {name: json.loads((work / f"{name}.json").read_text()) for name in CASES}
 
 
@@ -162,3 +175,21 @@ def test_a_broken_input_fails_with_the_role_s_own_message(
     assert own is not None and own.startswith(f"{role}:")
     assert site["msg"] == own
     assert "To fix" in site["msg"]
+
+
+def test_site_includes_the_same_roles_in_order_on_every_host(tmp_path: Path) -> None:
+    # No task inside the roles has this tag: only the steps tagged `always` run.
+    hosts = {
+        "plain": {},
+        "partitioned": {
+            "gpuforge_enable_mig": True,
+            "mig_enabled": True,
+            "mig_config": {"3g.40gb": 2},
+        },
+    }
+    out = _run_local(tmp_path, hosts, "--tags", "gpuforge_no_such_tag", "gpuforge.gpu.site")
+    included = re.findall(r"^included: gpuforge\.gpu\.(\w+) for (.+?) =>", out, re.M)
+    expected = [role for role in ROLES if role not in ("mps", "hardening", "gpu_validation")]
+    assert [role for role, _ in included] == expected, out[-3000:]
+    for role, names in included:
+        assert sorted(names.replace(",", " ").split()) == ["partitioned", "plain"], role

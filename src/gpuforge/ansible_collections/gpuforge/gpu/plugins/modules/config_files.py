@@ -1,0 +1,175 @@
+#!/usr/bin/python
+# Copyright: gpuforge maintainers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Ansible module: write a role's small configuration files in one task."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: config_files
+short_description: Write several small configuration files with their folders in one task
+description:
+  - Writes each file of O(files) whose content, owner, group or mode differs, atomically, and
+    creates missing parent folders. Content comes rendered from the controller, usually with
+    the C(ansible.builtin.template) lookup, so a role's files cost one task and one call to the
+    host, not a C(ansible.builtin.template) task per file with a stat and a file call each.
+  - Reports C(changed) when any file changed; RV(changed_files) names them. Supports check mode
+    and C(--diff) (the old and new text of each file that changes).
+  - Meant for configuration text (kilobytes); large or binary files belong to
+    C(ansible.builtin.copy).
+options:
+  files:
+    description: The files to write.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      dest:
+        description: Absolute path of the file.
+        type: path
+        required: true
+      content:
+        description: The whole text of the file.
+        type: str
+        required: true
+      mode:
+        description: Permissions of the file, as a string of octal digits.
+        type: str
+        default: "0644"
+  owner:
+    description: Owner of every file (and of folders this task creates).
+    type: str
+    default: root
+  group:
+    description: Group of every file (and of folders this task creates).
+    type: str
+    default: root
+  directory_mode:
+    description: Permissions of the parent folders this task creates; existing folders are left alone.
+    type: str
+    default: "0755"
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+author: gpuforge maintainers
+"""
+
+EXAMPLES = r"""
+- name: Write /etc/nccl.conf and /etc/profile.d/nccl.sh
+  gpuforge.gpu.config_files:
+    files:
+      - dest: /etc/nccl.conf
+        content: "{{ lookup('ansible.builtin.template', 'nccl.conf.j2') }}"
+      - dest: /etc/profile.d/nccl.sh
+        content: "{{ lookup('ansible.builtin.template', 'nccl.sh.j2') }}"
+"""
+
+RETURN = r"""
+changed_files:
+  description: Paths whose content, owner, group or mode this run changed (or would change).
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes
+
+
+def _current(path):
+    """The file's bytes, or None when it does not exist."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def _make_parents(module, path, owner, group, mode):
+    """Create the missing folders above `path`, outermost first, with the task's owner and mode."""
+    missing = []
+    folder = os.path.dirname(path)
+    while folder and not os.path.isdir(folder):
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    for folder in reversed(missing):
+        os.mkdir(folder)
+        args = module.load_file_common_arguments(dict(path=folder, owner=owner, group=group, mode=mode))
+        module.set_fs_attributes_if_different(args, True)
+
+
+def _write(module, path, data):
+    """Replace `path` by `data` atomically (a temporary file in the same folder, then a rename)."""
+    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".gpuforge-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        module.atomic_move(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def main():
+    """Write the files that differ; report which."""
+    module = AnsibleModule(
+        argument_spec=dict(
+            files=dict(
+                type="list",
+                elements="dict",
+                required=True,
+                options=dict(
+                    dest=dict(type="path", required=True),
+                    content=dict(type="str", required=True, no_log=False),
+                    mode=dict(type="str", default="0644"),
+                ),
+            ),
+            owner=dict(type="str", default="root"),
+            group=dict(type="str", default="root"),
+            directory_mode=dict(type="str", default="0755"),
+        ),
+        supports_check_mode=True,
+    )
+    owner, group = module.params["owner"], module.params["group"]
+    changed_files, diffs = [], []
+    for entry in module.params["files"]:
+        path = entry["dest"]
+        if not os.path.isabs(path):
+            module.fail_json(msg="dest must be an absolute path, got %s" % path)
+        data = to_bytes(entry["content"], errors="surrogate_or_strict")
+        before = _current(path)
+        changed = before != data
+        if changed:
+            diffs.append(
+                dict(
+                    before_header=path,
+                    after_header=path,
+                    before="" if before is None else before.decode("utf-8", "replace"),
+                    after=entry["content"],
+                )
+            )
+            if not module.check_mode:
+                _make_parents(module, path, owner, group, module.params["directory_mode"])
+                _write(module, path, data)
+        if before is not None or not module.check_mode:
+            args = module.load_file_common_arguments(dict(path=path, owner=owner, group=group, mode=entry["mode"]))
+            attributes = dict(before=dict(path=path), after=dict(path=path))
+            if module.set_fs_attributes_if_different(args, False, diff=attributes):
+                changed = True
+                diffs.append(attributes)
+        if changed:
+            changed_files.append(path)
+    result = dict(changed=bool(changed_files), changed_files=changed_files)
+    if module._diff:
+        result["diff"] = diffs
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
