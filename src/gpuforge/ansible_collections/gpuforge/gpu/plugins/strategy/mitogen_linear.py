@@ -17,6 +17,8 @@ description:
     C(ANSIBLE_HOME) or the folder in the environment variable C(GPUFORGE_TEMPLATE_CACHE), so the
     worker process of each task and host loads it instead of compiling it again (see
     C(plugin_utils/template_cache.py)); C(GPUFORGE_TEMPLATE_CACHE=off) turns this off.
+  - Skips a task whose conditions are false for a host without forking a worker process for it
+    (see C(plugin_utils/controller_skip.py)); C(GPUFORGE_CONTROLLER_SKIP=off) turns this off.
   - Select it with C(strategy = gpuforge.gpu.mitogen_linear) in C(ansible.cfg).
 author: gpuforge maintainers
 """
@@ -25,7 +27,7 @@ import ansible_mitogen.affinity
 import ansible_mitogen.loaders
 import ansible_mitogen.strategy
 
-from ansible_collections.gpuforge.gpu.plugins.plugin_utils import template_cache
+from ansible_collections.gpuforge.gpu.plugins.plugin_utils import controller_skip, template_cache
 
 # mitogen looks the policy up at each use, so replacing it before a play starts takes effect.
 ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
@@ -34,5 +36,5 @@ template_cache.install_from_config()
 _Base = ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True)
 
 
-class StrategyModule(ansible_mitogen.strategy.StrategyMixin, _Base):
+class StrategyModule(controller_skip.SkipInController, ansible_mitogen.strategy.StrategyMixin, _Base):
     """mitogen's linear strategy with the null affinity policy (no CPU pinning)."""
