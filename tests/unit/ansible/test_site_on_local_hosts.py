@@ -1,6 +1,7 @@
 """site.yml's steps that run on the controller, over hosts with a local connection.
 
-role_preflight judges each role's inputs exactly as the role's own preflight does, in one task:
+role_preflight judges each role's inputs exactly as the role's own preflight does, in one task,
+and returns the package lists each role's install task would use:
 each host of a local inventory is one case whose host variables break (or keep) one role's
 inputs, and the same play runs the action over every role and, for comparison, each role's own
 `tasks/preflight.yml` through `include_role`, where Ansible itself layers the variables.
@@ -69,7 +70,7 @@ PLAY = """\
 - name: Judge every case both ways
   hosts: all
   gather_facts: true
-  gather_subset: ["!all", "!min", distribution]
+  gather_subset: ["!all", "!min", distribution, platform]
   tasks:
     - name: All roles at once
       gpuforge.gpu.role_preflight:
@@ -94,10 +95,17 @@ PLAY = """\
 
     - name: Write both verdicts
       ansible.builtin.copy:
-        content: "{{ {'site': site_check, 'own': own_failure | default(none)} | to_json }}"
+        content: "{{ {'site': site_check, 'own': own_failure | default(none),
+                      'stacks': stacks} | to_json }}"
         dest: "{{ out_dir }}/{{ inventory_hostname }}.json"
         mode: "0644"
       delegate_to: localhost
+      vars:
+        # Each role's package list as the role itself saw it (its role vars are public).
+        stacks: >-
+          {{ dict(roles_under_test | zip(query('ansible.builtin.vars',
+                  *(roles_under_test | map('regex_replace', '^(.*)$', '_\\1_stack')), default='')))
+             | dict2items | selectattr('value') | items2dict }}
 """
 
 
@@ -155,6 +163,11 @@ def test_usable_inputs_pass_both_ways(verdicts: dict[str, dict[str, Any]]) -> No
         assert own is None, own
         assert not site.get("failed"), site["msg"]
         assert site["roles"] == ROLES
+        # The package lists handed to packages_in_place are the ones each role's install task uses.
+        assert site["packages"] == verdicts[case]["stacks"]
+        assert set(site["packages"]) >= {"nvidia_driver", "nccl", "dcgm", "gpu_validation"}
+        driver = site["packages"]["nvidia_driver"]
+        assert driver["hold"] is True and any("580.95.05" in name for name in driver["packages"])
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The collection's own modules on a real fleet node.
 
-pinned_packages, systemd_units, config_files and gpu_collect.
+pinned_packages, packages_in_place, systemd_units, config_files and gpu_collect.
 
 Each play asserts what the module returned; the tests then read the node's real state (dpkg's
 database, the unit's state, the files on the controller) over SSH.
@@ -70,9 +70,30 @@ PACKAGES = """\
         name: [libnccl2=2.99.*]
       register: nomatch
       ignore_errors: true
+    - name: Release the hold of one package
+      ansible.builtin.command:
+        argv: [apt-mark, unhold, datacenter-gpu-manager]
+      changed_when: true
+    - name: Judge groups in place, off their pin, not held, missing and with a missing optional one
+      gpuforge.gpu.packages_in_place:
+        groups:
+          pinned: {packages: [libnccl2=2.18.3-*+cuda12.2], hold: true}
+          unheld: {packages: [datacenter-gpu-manager], hold: true}
+          any: {packages: [datacenter-gpu-manager]}
+          moved: {packages: [libnccl2=2.18.5-*]}
+          empty: {}
+          missing: {packages: [gpuforge-no-such-package]}
+          optional: {packages: [libnccl2], optional: [gpuforge-no-such-package]}
+      register: in_place
     - name: Check the results
       ansible.builtin.assert:
         that:
+          - in_place is not changed
+          - in_place.in_place == ['pinned', 'any', 'empty']
+          - in_place.pending.unheld == ['datacenter-gpu-manager not held']
+          - in_place.pending.moved == ['libnccl2 2.18.3-1+cuda12.2 off 2.18.5-*']
+          - in_place.pending.missing == ['gpuforge-no-such-package missing']
+          - in_place.pending.optional == ['gpuforge-no-such-package missing']
           - dry is changed
           - dry.planned == ['libnccl2=2.18.*+cuda12.2']
           - first is changed
@@ -123,9 +144,30 @@ UNITS = """\
         name: [gf-missing]
       register: missing
       ignore_errors: true
+    - name: Release the hold of one package
+      ansible.builtin.command:
+        argv: [apt-mark, unhold, datacenter-gpu-manager]
+      changed_when: true
+    - name: Judge groups in place, off their pin, not held, missing and with a missing optional one
+      gpuforge.gpu.packages_in_place:
+        groups:
+          pinned: {packages: [libnccl2=2.18.3-*+cuda12.2], hold: true}
+          unheld: {packages: [datacenter-gpu-manager], hold: true}
+          any: {packages: [datacenter-gpu-manager]}
+          moved: {packages: [libnccl2=2.18.5-*]}
+          empty: {}
+          missing: {packages: [gpuforge-no-such-package]}
+          optional: {packages: [libnccl2], optional: [gpuforge-no-such-package]}
+      register: in_place
     - name: Check the results
       ansible.builtin.assert:
         that:
+          - in_place is not changed
+          - in_place.in_place == ['pinned', 'any', 'empty']
+          - in_place.pending.unheld == ['datacenter-gpu-manager not held']
+          - in_place.pending.moved == ['libnccl2 2.18.3-1+cuda12.2 off 2.18.5-*']
+          - in_place.pending.missing == ['gpuforge-no-such-package missing']
+          - in_place.pending.optional == ['gpuforge-no-such-package missing']
           - dry is changed
           - first is changed
           - first.enabled == ['gf-test.service']
@@ -170,9 +212,30 @@ FILES = """\
         files: [{dest: relative.conf, content: ""}]
       register: relative
       ignore_errors: true
+    - name: Release the hold of one package
+      ansible.builtin.command:
+        argv: [apt-mark, unhold, datacenter-gpu-manager]
+      changed_when: true
+    - name: Judge groups in place, off their pin, not held, missing and with a missing optional one
+      gpuforge.gpu.packages_in_place:
+        groups:
+          pinned: {packages: [libnccl2=2.18.3-*+cuda12.2], hold: true}
+          unheld: {packages: [datacenter-gpu-manager], hold: true}
+          any: {packages: [datacenter-gpu-manager]}
+          moved: {packages: [libnccl2=2.18.5-*]}
+          empty: {}
+          missing: {packages: [gpuforge-no-such-package]}
+          optional: {packages: [libnccl2], optional: [gpuforge-no-such-package]}
+      register: in_place
     - name: Check the results
       ansible.builtin.assert:
         that:
+          - in_place is not changed
+          - in_place.in_place == ['pinned', 'any', 'empty']
+          - in_place.pending.unheld == ['datacenter-gpu-manager not held']
+          - in_place.pending.moved == ['libnccl2 2.18.3-1+cuda12.2 off 2.18.5-*']
+          - in_place.pending.missing == ['gpuforge-no-such-package missing']
+          - in_place.pending.optional == ['gpuforge-no-such-package missing']
           - dry is changed
           - dry.changed_files == ['/etc/gf-test/deep/a.conf', '/etc/gf-test/b.sh']
           - dry.diff[0].after == 'a = 1\\n' and dry.diff[0].before == ''
@@ -246,7 +309,7 @@ def _play(tmp_path: Path, node: tuple[Fleet, Node], text: str, **extra: str) -> 
     return run_playbook(deploy, "play.yml", Path("hosts.ini"), settings=settings, extra_vars=extra)
 
 
-def test_pinned_packages_installs_holds_moves_and_explains(
+def test_pinned_packages_installs_holds_moves_and_explains_and_packages_in_place_judges(
     tmp_path: Path, node: tuple[Fleet, Node]
 ) -> None:
     handle, target = node

@@ -8,6 +8,11 @@ linear play costs a worker process per host. This action reads the same two file
 it is given and judges them against the variables each role would see: the host's variables
 with the role defaults of that role and the roles before it below them, their role variables
 above them, and extra variables on top, as `include_role` with `public: true` layers them.
+
+It also returns, per role that has one, the role's `_<role>_stack` (the packages its install task
+would install, their optional ones and whether it holds them) as that role would see it:
+`site.yml` checks them all in one task (gpuforge.gpu.packages_in_place) and the roles whose
+packages are in place skip their own install task.
 """
 
 from __future__ import annotations
@@ -49,9 +54,11 @@ class ActionModule(ActionBase):
         defaults: dict[str, Any] = {}
         role_vars: dict[str, Any] = {}
         templar = Templar(loader=self._loader)
+        packages: dict[str, Any] = {}
         for role in roles:
+            own_vars = _role_file(role, "vars", "main.yml") or {}
             defaults = combine_vars(defaults, _role_file(role, "defaults", "main.yml") or {})
-            role_vars = combine_vars(role_vars, _role_file(role, "vars", "main.yml") or {})
+            role_vars = combine_vars(role_vars, own_vars)
             seen = combine_vars(
                 combine_vars(combine_vars(defaults, host_vars), role_vars), extra_vars
             )
@@ -62,7 +69,19 @@ class ActionModule(ActionBase):
             if failure:
                 result.update(failed=True, role=role, **failure)
                 return result
-        result.update(changed=False, roles=roles, msg=f"inputs of {len(roles)} roles are usable")
+            stack = f"_{role}_stack"
+            if stack in own_vars:
+                try:
+                    packages[role] = templar.template(seen[stack])
+                except AnsibleError:
+                    # Left out: the role's own install task templates it and says what is wrong.
+                    pass
+        result.update(
+            changed=False,
+            roles=roles,
+            packages=packages,
+            msg=f"inputs of {len(roles)} roles are usable",
+        )
         return result
 
     def _argument_errors(

@@ -93,9 +93,9 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.gpuforge.gpu.plugins.module_utils.debversion import best_match, matches
+from ansible_collections.gpuforge.gpu.plugins.module_utils import apt_state
+from ansible_collections.gpuforge.gpu.plugins.module_utils.debversion import best_match
 
-_QUERY_FORMAT = "${Package}\\t${Version}\\t${db:Status-Want}\\t${db:Status-Status}\\n"
 _APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "a"}
 # Where the age of the package lists is read, in ansible.builtin.apt's order.
 _CACHE_STAMPS = ("/var/lib/apt/periodic/update-success-stamp", "/var/lib/apt/lists")
@@ -129,28 +129,10 @@ def _refresh_cache(module):
 
 
 def _parse_specs(module, entries):
-    specs = []
-    for entry in entries:
-        name, _, pattern = entry.partition("=")
-        name = name.strip()
-        if not name:
-            module.fail_json(msg="empty package name in %r; give NAME or NAME=VERSION-PATTERN" % entry)
-        specs.append((name, pattern.strip()))
-    return specs
-
-
-def _installed(module, names):
-    """{name: (version, want)} for installed packages among `names` (one dpkg-query call)."""
-    if not names:
-        return {}
-    dpkg_query = module.get_bin_path("dpkg-query", required=True)
-    _, out, _ = module.run_command([dpkg_query, "-W", "-f", _QUERY_FORMAT, "--", *names])
-    found = {}
-    for line in out.splitlines():
-        fields = line.split("\t")
-        if len(fields) == 4 and fields[3] == "installed":
-            found[fields[0]] = (fields[1], fields[2])
-    return found
+    try:
+        return apt_state.parse_specs(entries)
+    except ValueError as exc:
+        module.fail_json(msg=str(exc))
 
 
 def _available(module, names):
@@ -169,7 +151,11 @@ def _plan(module, specs, optional, installed):
     """apt-get arguments for every package missing or off its pin; fails when a pin has no match."""
     # missing_only: any installed version will do, as for a package without a pin.
     any_version = module.params["missing_only"]
-    wanted = [(name, pattern) for name, pattern in specs if not _satisfied(installed, name, "" if any_version else pattern)]
+    wanted = [
+        (name, pattern)
+        for name, pattern in specs
+        if not apt_state.satisfied(installed, name, "" if any_version else pattern)
+    ]
     maybe = [name for name in optional if name not in installed]
     if not wanted and not maybe:
         return []
@@ -197,10 +183,6 @@ def _plan(module, specs, optional, installed):
             )
         plan.append("%s=%s" % (name, version))
     return plan + [name for name in maybe if name in offered]
-
-
-def _satisfied(installed, name, pattern):
-    return name in installed and matches(installed[name][0], pattern)
 
 
 def _apt_install(module, plan):
@@ -256,14 +238,14 @@ def main():
     specs = _parse_specs(module, module.params["name"])
     optional = [name for name in module.params["optional"] if name]
     names = [name for name, _ in specs]
-    installed = before = _installed(module, names + optional)
+    installed = before = apt_state.installed(module, names + optional)
     plan = _plan(module, specs, optional, installed)
     if plan and not module.check_mode:
         _apt_install(module, plan)
-        installed = _installed(module, names + optional)
+        installed = apt_state.installed(module, names + optional)
     to_hold = []
     if module.params["hold"]:
-        to_hold = [name for name in names if installed.get(name, ("", ""))[1] != "hold"]
+        to_hold = [name for name in names if not apt_state.held(installed, name)]
     if to_hold and not module.check_mode:
         apt_mark = module.get_bin_path("apt-mark", required=True)
         rc, out, err = module.run_command([apt_mark, "hold", "--", *to_hold], environ_update=_APT_ENV)

@@ -18,6 +18,9 @@ description:
   - The first role whose inputs fail fails the host, with that role's own message, before any
     role has changed anything. C(site.yml) runs it once per host and then includes each role's
     C(apply) tasks, which are C(main) without the preflight.
+  - Returns in RV(packages), per role that publishes a C(_<role>_stack) variable, that variable
+    as the role sees it (the packages its install task installs, optional ones, whether it holds
+    them), for M(gpuforge.gpu.packages_in_place).
   - Runs on the controller; it needs no connection to the host and never reports a change.
 options:
   roles:
@@ -45,6 +48,10 @@ roles:
   returned: success
   type: list
   elements: str
+packages:
+  description: Role name to its C(_<role>_stack) (C(packages), C(optional), C(hold)), templated.
+  returned: success
+  type: dict
 role:
   description: The role whose inputs are not usable.
   returned: failure

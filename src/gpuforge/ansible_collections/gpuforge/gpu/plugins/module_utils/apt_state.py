@@ -1,0 +1,49 @@
+# Copyright: gpuforge maintainers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""What dpkg has installed and whether a package pin is met, read with one dpkg-query call.
+
+Shared by `pinned_packages` (which installs what is not met) and `packages_in_place` (which only
+reports it), so both judge a pin the same way.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.gpuforge.gpu.plugins.module_utils.debversion import matches
+
+_QUERY_FORMAT = "${Package}\\t${Version}\\t${db:Status-Want}\\t${db:Status-Status}\\n"
+
+
+def parse_specs(entries):
+    """[(name, pattern)] of `NAME` or `NAME=PATTERN` entries; ValueError names an empty entry."""
+    specs = []
+    for entry in entries:
+        name, _, pattern = entry.partition("=")
+        name = name.strip()
+        if not name:
+            raise ValueError("empty package name in %r; give NAME or NAME=VERSION-PATTERN" % entry)
+        specs.append((name, pattern.strip()))
+    return specs
+
+
+def installed(module, names):
+    """{name: (version, want)} for the installed packages among `names` (one dpkg-query call)."""
+    if not names:
+        return {}
+    dpkg_query = module.get_bin_path("dpkg-query", required=True)
+    _, out, _ = module.run_command([dpkg_query, "-W", "-f", _QUERY_FORMAT, "--", *names])
+    found = {}
+    for line in out.splitlines():
+        fields = line.split("\t")
+        if len(fields) == 4 and fields[3] == "installed":
+            found[fields[0]] = (fields[1], fields[2])
+    return found
+
+
+def satisfied(present, name, pattern):
+    """Whether `name` is installed (per `present`, from `installed`) at a version `pattern` accepts."""
+    return name in present and matches(present[name][0], pattern)
+
+
+def held(present, name):
+    """Whether `name` is installed and held (`apt-mark hold`)."""
+    return present.get(name, ("", ""))[1] == "hold"
