@@ -1,7 +1,10 @@
 """Choose Ansible's strategy engine: mitogen when it is installed and loads, plain `linear` else.
 
 Loading is probed in a child Python exactly as ansible-playbook would load the plugin, so an
-installed-but-incompatible mitogen is caught before the run and reported, not mid-play. The run
+installed-but-incompatible mitogen is caught before the run and reported, not mid-play. A probe
+that passed is remembered in the user's cache folder (`$XDG_CACHE_HOME/gpuforge`, by default
+`~/.cache/gpuforge`) under a key of the interpreter, Ansible's version and the plugin file's size
+and time stamp: the child costs about 0.4 s of CPU, on every `up`, for the same answer. The run
 then uses the collection's wrapper of that strategy (`gpuforge.gpu.mitogen_linear`), which is
 mitogen's without its CPU pinning: pinned, every task worker shares one CPU on small machines.
 """
@@ -9,9 +12,14 @@ mitogen's without its CPU pinning: pinned, every task worker shares one CPU on s
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.metadata
 import importlib.util
+import json
+import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +57,65 @@ def mitogen_plugins_dir() -> Path | None:
 
 @functools.lru_cache(maxsize=8)
 def probe_strategy(plugins_dir: Path, strategy: str) -> str:
-    """Load `strategy` from `plugins_dir` in a child ansible; return "" or why it failed."""
+    """Load `strategy` from `plugins_dir` in a child ansible; return "" or why it failed.
+
+    A pass is remembered on disk (see the module's docstring); a failure is probed again each
+    time, so that a fixed installation is noticed at once.
+    """
+    key = _probe_key(plugins_dir, strategy)
+    cache = _probe_cache_file()
+    if key is not None and key in _read_passes(cache):
+        return ""
+    failure = _run_probe(plugins_dir, strategy)
+    if not failure and key is not None:
+        _remember_pass(cache, key)
+    return failure
+
+
+def _probe_key(plugins_dir: Path, strategy: str) -> str | None:
+    """What a probe's answer depends on, hashed; None when the plugin file cannot be read."""
+    try:
+        stat = (plugins_dir / f"{strategy}.py").stat()
+        versions = [importlib.metadata.version(name) for name in ("ansible-core", "mitogen")]
+    except (OSError, importlib.metadata.PackageNotFoundError):
+        return None
+    parts = [sys.executable, sys.version, *versions, str(plugins_dir), strategy]
+    parts += [str(stat.st_size), str(stat.st_mtime_ns)]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _probe_cache_file() -> Path:
+    """Where passed probes are remembered: `$XDG_CACHE_HOME/gpuforge`, by default ~/.cache."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gpuforge" / "strategy-probes.json"
+
+
+def _read_passes(cache: Path) -> list[str]:
+    """The keys of the probes that passed, oldest first; empty when missing or unreadable."""
+    try:
+        keys = json.loads(cache.read_text(encoding="utf-8")).get("passed", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [key for key in keys if isinstance(key, str)] if isinstance(keys, list) else []
+
+
+def _remember_pass(cache: Path, key: str) -> None:
+    """Add `key` (the newest 16 are kept), atomically; an unwritable cache only costs speed."""
+    older = [old for old in _read_passes(cache) if old != key]
+    keys = [*older[-15:], key]
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", dir=cache.parent, prefix=".probes.", suffix=".tmp", delete=False, encoding="utf-8"
+        ) as handle:
+            json.dump({"passed": keys}, handle)
+        os.replace(handle.name, cache)
+    except OSError:
+        return
+
+
+def _run_probe(plugins_dir: Path, strategy: str) -> str:
+    """The probe itself: the child's verdict, "" when the plugin loaded."""
     try:
         proc = subprocess.run(
             [sys.executable, "-c", _PROBE, str(plugins_dir), strategy],

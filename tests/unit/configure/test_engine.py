@@ -1,10 +1,16 @@
-"""Strategy choice: mitogen when it loads, `linear` with a stated reason when it does not."""
+"""Strategy choice: mitogen when it loads, `linear` with a stated reason when it does not.
+
+A probe that passed is remembered on disk until the plugin or the interpreter changes.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from gpuforge.configure import EngineSettings, mitogen_plugins_dir, resolve_strategy
+import pytest
+
+from gpuforge.configure import EngineSettings, _engine, mitogen_plugins_dir, resolve_strategy
 
 
 def test_mitogen_is_used_when_installed() -> None:
@@ -39,3 +45,49 @@ def test_a_missing_plugin_falls_back(tmp_path: Path) -> None:
     choice = resolve_strategy(EngineSettings.tuned(mitogen_plugins=tmp_path / "absent"))
     assert choice.strategy == "linear"
     assert "failed to load" in choice.reason
+
+
+def _counting_probe(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Count the child probes run from now on (they still run); a fresh in-process cache."""
+    runs: list[str] = []
+    real = _engine._run_probe
+
+    def counted(plugins_dir: Path, strategy: str) -> str:
+        runs.append(strategy)
+        return real(plugins_dir, strategy)
+
+    monkeypatch.setattr(_engine, "_run_probe", counted)
+    _engine.probe_strategy.cache_clear()
+    return runs
+
+
+def test_a_passed_probe_is_remembered_until_the_plugin_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    plugin = plugins / "mitogen_linear.py"
+    plugin.write_text("from ansible.plugins.strategy.linear import StrategyModule\n")
+    runs = _counting_probe(monkeypatch)
+    assert _engine.probe_strategy(plugins, "mitogen_linear") == ""
+    assert (tmp_path / "cache" / "gpuforge" / "strategy-probes.json").is_file()
+    _engine.probe_strategy.cache_clear()
+    assert _engine.probe_strategy(plugins, "mitogen_linear") == ""
+    assert runs == ["mitogen_linear"], "the second answer should come from the cache file"
+    # A reinstalled or edited plugin is probed again.
+    os.utime(plugin, ns=(plugin.stat().st_atime_ns, plugin.stat().st_mtime_ns + 10**9))
+    _engine.probe_strategy.cache_clear()
+    assert _engine.probe_strategy(plugins, "mitogen_linear") == ""
+    assert runs == ["mitogen_linear", "mitogen_linear"]
+
+
+def test_a_failed_probe_is_not_remembered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "mitogen_linear.py").write_text("raise ImportError('incompatible')\n")
+    runs = _counting_probe(monkeypatch)
+    for _ in range(2):
+        _engine.probe_strategy.cache_clear()
+        assert "incompatible" in _engine.probe_strategy(tmp_path, "mitogen_linear")
+    assert runs == ["mitogen_linear", "mitogen_linear"]
+    assert not (tmp_path / "cache" / "gpuforge" / "strategy-probes.json").exists()
