@@ -144,30 +144,25 @@ UNITS = """\
         name: [gf-missing]
       register: missing
       ignore_errors: true
-    - name: Release the hold of one package
-      ansible.builtin.command:
-        argv: [apt-mark, unhold, datacenter-gpu-manager]
-      changed_when: true
-    - name: Judge groups in place, off their pin, not held, missing and with a missing optional one
-      gpuforge.gpu.packages_in_place:
-        groups:
-          pinned: {packages: [libnccl2=2.18.3-*+cuda12.2], hold: true}
-          unheld: {packages: [datacenter-gpu-manager], hold: true}
-          any: {packages: [datacenter-gpu-manager]}
-          moved: {packages: [libnccl2=2.18.5-*]}
-          empty: {}
-          missing: {packages: [gpuforge-no-such-package]}
-          optional: {packages: [libnccl2], optional: [gpuforge-no-such-package]}
-      register: in_place
+    - name: Write a second unit
+      ansible.builtin.copy:
+        content: |
+          [Unit]
+          Description=gpuforge second test unit
+          [Service]
+          ExecStart=/bin/sleep 3600
+          [Install]
+          WantedBy=multi-user.target
+        dest: /etc/systemd/system/gf-second.service
+        mode: "0644"
+    - name: Of two units read in one call, only the new one is enabled and started
+      gpuforge.gpu.systemd_units:
+        name: [gf-second, gf-test]
+        daemon_reload: true
+      register: both
     - name: Check the results
       ansible.builtin.assert:
         that:
-          - in_place is not changed
-          - in_place.in_place == ['pinned', 'any', 'empty']
-          - in_place.pending.unheld == ['datacenter-gpu-manager not held']
-          - in_place.pending.moved == ['libnccl2 2.18.3-1+cuda12.2 off 2.18.5-*']
-          - in_place.pending.missing == ['gpuforge-no-such-package missing']
-          - in_place.pending.optional == ['gpuforge-no-such-package missing']
           - dry is changed
           - first is changed
           - first.enabled == ['gf-test.service']
@@ -175,6 +170,10 @@ UNITS = """\
           - again is not changed
           - missing is failed
           - "'not found' in missing.msg"
+          - both is changed
+          - both.enabled == ['gf-second.service'] and both.started == ['gf-second.service']
+          - both.states['gf-test.service'].ActiveState == 'active'
+          - both.states['gf-second.service'].UnitFileState not in ['enabled']
 """
 
 FILES = """\
@@ -212,30 +211,9 @@ FILES = """\
         files: [{dest: relative.conf, content: ""}]
       register: relative
       ignore_errors: true
-    - name: Release the hold of one package
-      ansible.builtin.command:
-        argv: [apt-mark, unhold, datacenter-gpu-manager]
-      changed_when: true
-    - name: Judge groups in place, off their pin, not held, missing and with a missing optional one
-      gpuforge.gpu.packages_in_place:
-        groups:
-          pinned: {packages: [libnccl2=2.18.3-*+cuda12.2], hold: true}
-          unheld: {packages: [datacenter-gpu-manager], hold: true}
-          any: {packages: [datacenter-gpu-manager]}
-          moved: {packages: [libnccl2=2.18.5-*]}
-          empty: {}
-          missing: {packages: [gpuforge-no-such-package]}
-          optional: {packages: [libnccl2], optional: [gpuforge-no-such-package]}
-      register: in_place
     - name: Check the results
       ansible.builtin.assert:
         that:
-          - in_place is not changed
-          - in_place.in_place == ['pinned', 'any', 'empty']
-          - in_place.pending.unheld == ['datacenter-gpu-manager not held']
-          - in_place.pending.moved == ['libnccl2 2.18.3-1+cuda12.2 off 2.18.5-*']
-          - in_place.pending.missing == ['gpuforge-no-such-package missing']
-          - in_place.pending.optional == ['gpuforge-no-such-package missing']
           - dry is changed
           - dry.changed_files == ['/etc/gf-test/deep/a.conf', '/etc/gf-test/b.sh']
           - dry.diff[0].after == 'a = 1\\n' and dry.diff[0].before == ''

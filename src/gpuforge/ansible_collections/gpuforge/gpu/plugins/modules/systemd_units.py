@@ -10,9 +10,10 @@ DOCUMENTATION = r"""
 module: systemd_units
 short_description: Enable and start several systemd units in one task
 description:
-  - Reads each unit's C(LoadState), C(UnitFileState) and C(ActiveState) with one C(systemctl show)
-    per unit, then enables and starts only those that need it, with one C(systemctl enable) and
-    one C(systemctl start) for all of them. A role's services then cost one task per host, not
+  - Reads every unit's C(LoadState), C(UnitFileState) and C(ActiveState) with one C(systemctl
+    show) for all of them (unit by unit when a systemctl answers with fewer blocks than units),
+    then enables and starts only those that need it, with one C(systemctl enable) and one
+    C(systemctl start) for all of them. A role's services then cost one task per host, not
     one C(ansible.builtin.systemd_service) task per unit with two C(systemctl) calls each.
   - A unit that does not exist or is masked fails the task; in check mode a missing unit (its
     package not installed yet) is reported as one that would be enabled and started.
@@ -83,17 +84,45 @@ def _unit(name):
     return name if "." in name else name + ".service"
 
 
-def _state(module, systemctl, unit):
-    """The unit's LoadState, UnitFileState and ActiveState, from `systemctl show UNIT`."""
-    rc, out, err = module.run_command([systemctl, "show", "--", unit])
-    if rc != 0:
-        module.fail_json(msg="systemctl show %s failed (rc %d): %s" % (unit, rc, err.strip()))
+def _parse_state(text):
+    """LoadState, UnitFileState and ActiveState from one unit's `systemctl show` block."""
     state = dict.fromkeys(_FIELDS, "")
-    for line in out.splitlines():
+    for line in text.splitlines():
         key, sep, value = line.partition("=")
         if sep and key in state:
             state[key] = value.strip()
     return state
+
+
+def _show(module, systemctl, units):
+    """`systemctl show` output of `units` as one block of text per unit, in order."""
+    rc, out, err = module.run_command([systemctl, "show", "--", *units])
+    if rc != 0:
+        module.fail_json(msg="systemctl show %s failed (rc %d): %s" % (" ".join(units), rc, err.strip()))
+    blocks, current = [], []
+    for line in out.splitlines():
+        if line.strip():
+            current.append(line)
+        elif current:
+            blocks.append("\n".join(current))
+            current = []
+    if current:
+        blocks.append("\n".join(current))
+    return blocks
+
+
+def _states(module, systemctl, units):
+    """Each unit's state, read with one `systemctl show` for all of them.
+
+    systemctl prints one block per unit, in the order given, separated by blank lines; an
+    implementation that answers otherwise (a block count that does not match) is asked unit by unit.
+    """
+    if not units:
+        return {}
+    blocks = _show(module, systemctl, units)
+    if len(blocks) != len(units):
+        blocks = ["\n".join(_show(module, systemctl, [unit])) for unit in units]
+    return {unit: _parse_state(block) for unit, block in zip(units, blocks)}
 
 
 def _run(module, systemctl, verb, units):
@@ -117,7 +146,7 @@ def main():
     if module.params["daemon_reload"] and not module.check_mode:
         _run(module, systemctl, "daemon-reload", [])
     units = [_unit(name) for name in module.params["name"] if name]
-    states = {unit: _state(module, systemctl, unit) for unit in units}
+    states = _states(module, systemctl, units)
     to_enable, to_start = [], []
     for unit, state in states.items():
         if state["LoadState"] == "masked":
