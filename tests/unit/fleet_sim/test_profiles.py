@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -72,6 +74,24 @@ def test_seed_writes_state_and_empties_apt_sources(tmp_path: Path) -> None:
         assert item.read_text() == ""
     assert (tmp_path / "usr/bin/dmesg").stat().st_mode & 0o111
     assert not (tmp_path / "usr/bin/nvidia-smi").exists()
+
+
+def test_node_commands_run_the_tool_library_from_its_bytecode(tmp_path: Path) -> None:
+    seed_node(tmp_path, get_profile("hgx-h100-8"), "gpu-3", 3)
+    launcher = (tmp_path / "usr/bin/dmesg").read_text()
+    assert "from dmesg import main" in launcher and len(launcher.splitlines()) < 12
+    cached = list((tmp_path / "usr/lib/gpuforge-sim/__pycache__").glob("dmesg.*.pyc"))
+    assert cached, "the library should be compiled when the node is seeded"
+    # The node's own command, pointed at this root as a node's shell would be.
+    done = subprocess.run(
+        ["/usr/bin/python3", "-S", str(tmp_path / "usr/bin/dmesg")],
+        env=dict(os.environ, GPUFORGE_SIM_ROOT=str(tmp_path)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "gpuforge simulated node gpu-3" in done.stdout
 
 
 def test_nodes_get_distinct_gpu_uuids(tmp_path: Path) -> None:

@@ -20,9 +20,9 @@ from pathlib import Path
 from gpuforge.catalog import load_catalog
 from gpuforge.errors import FleetError, ToolMissingError
 from gpuforge.fleet.sim._packages import Package, all_packages
-from gpuforge.fleet.sim._seed import TOOLS_DIR
+from gpuforge.fleet.sim._seed import TOOLS_DIR, tool_launcher
 
-_FORMAT = "3"  # bump when the repository layout or package build changes
+_FORMAT = "4"  # bump when the repository layout or package build changes
 # dpkg-deb processes at once while building the repository (the first node-up waits for it).
 _BUILDERS = max(2, os.cpu_count() or 1)
 
@@ -52,7 +52,7 @@ def _stage(pkg: Package, into: Path) -> None:
     for dest, tool in pkg.tools.items():
         target = into / dest
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(TOOLS_DIR / tool, target)
+        target.write_text(tool_launcher(tool))
         target.chmod(0o755)
     for dest, text in pkg.texts.items():
         target = into / dest

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import py_compile
 import re
-import shutil
 import time
 import warnings
 from pathlib import Path
@@ -55,18 +54,42 @@ def power_on_gpu_state(profile: HardwareProfile) -> list[dict[str, Any]]:
     ]
 
 
-def _install(src: Path, dest: Path) -> None:
+def tool_launcher(tool: str) -> str:
+    """The text of a node's command for `tool` (a file in TOOLS_DIR): it runs the module's main.
+
+    Run as a script, a tool would be compiled again on every call; imported from LIB_DIR, its
+    bytecode is cached like that of the modules it imports.
+    """
+    module = tool.removesuffix(".py")
+    return f"""#!/usr/bin/python3 -S
+# gpuforge node: runs {module} from /{LIB_DIR.as_posix()}, whose bytecode Python caches.
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.environ.get("GPUFORGE_SIM_ROOT", "/"), "{LIB_DIR.as_posix()}"))
+from {module} import main
+
+main(sys.argv[1:])
+"""
+
+
+def _install(text: str, dest: Path, mode: int = 0o755) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".gpuforge-tmp")
-    shutil.copyfile(src, tmp)
-    tmp.chmod(0o755)
+    tmp.write_text(text, encoding="utf-8")
+    tmp.chmod(mode)
     tmp.replace(dest)
 
 
 def install_tool_library(root: Path) -> None:
-    """Copy the stdlib-only tool modules to /usr/lib/gpuforge-sim, where tool scripts find them."""
+    """Copy the stdlib-only tool modules to /usr/lib/gpuforge-sim, where the launchers find them.
+
+    Compiled here, so that even a node's first call loads bytecode.
+    """
     for src in sorted(TOOLS_DIR.glob("*.py")):
-        _install(src, root / LIB_DIR / src.name)
+        dest = root / LIB_DIR / src.name
+        _install(src.read_text(encoding="utf-8"), dest, 0o644)
+        py_compile.compile(str(dest), doraise=True)
 
 
 def install_fast_systemctl(root: Path, host_systemctl: Path = HOST_SYSTEMCTL) -> bool:
@@ -144,6 +167,6 @@ def seed_node(root: Path, profile: HardwareProfile, node_name: str, node_index: 
     (state_dir / "kmsg.log").write_text("\n".join(boot) + "\n")
     install_tool_library(root)
     for dest, name in BASE_TOOLS.items():
-        _install(TOOLS_DIR / name, root / dest)
+        _install(tool_launcher(name), root / dest)
     install_fast_systemctl(root)
     _empty_apt_sources(root)

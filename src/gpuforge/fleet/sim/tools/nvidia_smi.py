@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+
+# Imported by the type checkers only: `typing` alone costs a tool ~11 ms on every call.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    Json = dict[str, Any]
 
 sys.path[:0] = [
     os.path.join(os.environ.get("GPUFORGE_SIM_ROOT", "/"), "usr/lib/gpuforge-sim"),
@@ -24,7 +30,6 @@ else:
     import smi_mig
     import smi_report
 
-Json = dict[str, Any]
 VALUED = {
     "-i": "id",
     "--id": "id",

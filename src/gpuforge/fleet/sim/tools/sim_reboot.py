@@ -12,7 +12,9 @@ import os
 import signal
 import sys
 import time
-from typing import TYPE_CHECKING
+
+# Imported by the type checkers only: `typing` alone costs a tool ~11 ms on every call.
+TYPE_CHECKING = False
 
 sys.path[:0] = [
     os.path.join(os.environ.get("GPUFORGE_SIM_ROOT", "/"), "usr/lib/gpuforge-sim"),
@@ -37,8 +39,9 @@ def _stop(name: str) -> None:
         os.unlink(path)
 
 
-def main() -> None:
-    """Reset the state to power-on values and start a new kernel log."""
+def main(argv: list[str]) -> None:
+    """Reset the state to power-on values and start a new kernel log (no arguments)."""
+    del argv
     hw = simlib.load_hardware()
     for name in DAEMONS:
         _stop(name)
@@ -69,4 +72,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

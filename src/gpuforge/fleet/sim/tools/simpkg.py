@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
+
+# Imported by the type checkers only: `typing` alone costs a tool ~11 ms on every call.
+TYPE_CHECKING = False
 
 sys.path[:0] = [
     os.path.join(os.environ.get("GPUFORGE_SIM_ROOT", "/"), "usr/lib/gpuforge-sim"),
