@@ -18,6 +18,9 @@ description:
     the group not in place, since only an C(apt-cache) query can tell whether it could be installed.
   - C(site.yml) runs it once per host before the roles, so a role whose packages are in place
     skips its own install task (one task per role and host fewer on a re-run).
+  - Sets the host fact C(gpuforge_packages_moved) to false; M(gpuforge.gpu.pinned_packages) sets
+    it to true when it installs anything, after which the verdict may be stale (APT can upgrade
+    or remove another role's packages to resolve an install) and C(site.yml) no longer uses it.
   - Supports the Debian family (Debian, Ubuntu).
 options:
   groups:
@@ -45,6 +48,10 @@ in_place:
   returned: always
   type: list
   elements: str
+ansible_facts:
+  description: C(gpuforge_packages_moved=false), see the description.
+  returned: always
+  type: dict
 pending:
   description: Per group not in place, what is off (C(NAME missing), C(NAME VERSION off PATTERN), C(NAME not held)).
   returned: always
@@ -96,7 +103,12 @@ def main():
         offences = _offences(present, specs, optional, hold)
         if offences:
             pending[name] = offences
-    module.exit_json(changed=False, in_place=[name for name in groups if name not in pending], pending=pending)
+    module.exit_json(
+        changed=False,
+        in_place=[name for name in groups if name not in pending],
+        pending=pending,
+        ansible_facts={"gpuforge_packages_moved": False},
+    )
 
 
 if __name__ == "__main__":
