@@ -1,4 +1,4 @@
-"""Choose Ansible's strategy engine: mitogen when it is installed and loads, plain `linear` else.
+"""Choose Ansible's strategy engine: mitogen when it is installed and loads, plain SSH else.
 
 Loading is probed in a child Python exactly as ansible-playbook would load the plugin, so an
 installed-but-incompatible mitogen is caught before the run and reported, not mid-play. A probe
@@ -133,19 +133,23 @@ def _run_probe(plugins_dir: Path, strategy: str) -> str:
 
 
 def resolve_strategy(settings: EngineSettings) -> StrategyChoice:
-    """Pick mitogen's strategy when allowed and loadable, else `linear`, saying why.
+    """Pick mitogen's strategy when allowed and loadable, else a linear one, saying why.
+
+    Without mitogen the run uses the collection's `gpuforge.gpu.linear`, or Ansible's own
+    `linear` when `settings.collection_linear` is off (the benchmark's defaults profile).
 
     `settings.mitogen_plugins` overrides where mitogen's plugins are looked for.
     """
+    linear = "gpuforge.gpu.linear" if settings.collection_linear else "linear"
     if settings.engine == "ssh":
-        return StrategyChoice("ssh", "linear", None, "plain SSH requested (engine=ssh)")
+        return StrategyChoice("ssh", linear, None, "plain SSH requested (engine=ssh)")
     where = settings.mitogen_plugins or mitogen_plugins_dir()
     if where is None:
-        return StrategyChoice("ssh", "linear", None, "mitogen is not installed; using plain SSH")
+        return StrategyChoice("ssh", linear, None, "mitogen is not installed; using plain SSH")
     failure = probe_strategy(where, settings.mitogen_strategy)
     if failure:
         return StrategyChoice(
-            "ssh", "linear", None, f"mitogen failed to load ({failure}); using plain SSH"
+            "ssh", linear, None, f"mitogen failed to load ({failure}); using plain SSH"
         )
     return StrategyChoice(
         "mitogen",

@@ -1,4 +1,4 @@
-"""The mitogen strategies skip a task whose `when` is false without a worker process.
+"""The collection's strategies skip a task whose `when` is false without a worker process.
 
 The same play runs with the shortcut on and off (GPUFORGE_CONTROLLER_SKIP): what it registers,
 the handlers it notifies and its recap must not differ, while a `sitecustomize` that logs every
@@ -107,7 +107,9 @@ SKIPPED_WITHOUT_WORKER = [
 ]
 
 
-def _run(work: Path, shortcut: str) -> tuple[str, dict[str, Any], list[tuple[str, str]]]:
+def _run(
+    work: Path, shortcut: str, strategy: str
+) -> tuple[str, dict[str, Any], list[tuple[str, str]]]:
     """Run PLAY on two local hosts: the recap lines, the registered results, the workers started."""
     work.mkdir()
     (work / "play.yml").write_text(PLAY)
@@ -130,7 +132,7 @@ def _run(work: Path, shortcut: str) -> tuple[str, dict[str, Any], list[tuple[str
         "PYTHONPATH": str(work / "site"),
         "GF_WORKER_LOG": str(work / "workers.log"),
         "GPUFORGE_CONTROLLER_SKIP": shortcut,
-        "ANSIBLE_STRATEGY": "gpuforge.gpu.mitogen_linear",
+        "ANSIBLE_STRATEGY": strategy,
         "ANSIBLE_STRATEGY_PLUGINS": str(
             Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
         ),
@@ -167,11 +169,13 @@ def _run(work: Path, shortcut: str) -> tuple[str, dict[str, Any], list[tuple[str
     return "\n".join(f"{host} {counts}" for host, counts in recap), registered, workers
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The play run once with the shortcut and once without."""
+@pytest.fixture(scope="module", params=["gpuforge.gpu.mitogen_linear", "gpuforge.gpu.linear"])
+def runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """The play with each linear strategy of the collection, with the shortcut and without."""
     work = tmp_path_factory.mktemp("skip")
-    return {mode: _run(work / mode, mode) for mode in ("on", "off")}
+    return {mode: _run(work / mode, mode, request.param) for mode in ("on", "off")}
 
 
 def test_results_and_recap_are_the_same_with_and_without_the_shortcut(runs: dict[str, Any]) -> None:

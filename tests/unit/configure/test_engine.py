@@ -28,8 +28,17 @@ def test_free_strategy_can_be_chosen() -> None:
 
 def test_engine_ssh_turns_mitogen_off() -> None:
     choice = resolve_strategy(EngineSettings.tuned(engine="ssh"))
-    assert (choice.engine, choice.strategy, choice.plugins_dir) == ("ssh", "linear", None)
+    assert (choice.engine, choice.strategy, choice.plugins_dir) == (
+        "ssh",
+        "gpuforge.gpu.linear",
+        None,
+    )
     assert "engine=ssh" in choice.reason
+
+
+def test_ansible_defaults_run_ansible_s_own_linear() -> None:
+    choice = resolve_strategy(EngineSettings.ansible_defaults())
+    assert (choice.engine, choice.strategy, choice.plugins_dir) == ("ssh", "linear", None)
 
 
 def test_a_plugin_that_fails_to_load_falls_back_with_its_reason(tmp_path: Path) -> None:
@@ -37,13 +46,17 @@ def test_a_plugin_that_fails_to_load_falls_back_with_its_reason(tmp_path: Path) 
         "raise ImportError('mitogen 0.0 does not support this Ansible')\n"
     )
     choice = resolve_strategy(EngineSettings.tuned(mitogen_plugins=tmp_path))
-    assert (choice.engine, choice.strategy, choice.plugins_dir) == ("ssh", "linear", None)
+    assert (choice.engine, choice.strategy, choice.plugins_dir) == (
+        "ssh",
+        "gpuforge.gpu.linear",
+        None,
+    )
     assert "does not support this Ansible" in choice.reason
 
 
 def test_a_missing_plugin_falls_back(tmp_path: Path) -> None:
     choice = resolve_strategy(EngineSettings.tuned(mitogen_plugins=tmp_path / "absent"))
-    assert choice.strategy == "linear"
+    assert choice.strategy == "gpuforge.gpu.linear"
     assert "failed to load" in choice.reason
 
 
