@@ -94,10 +94,10 @@ PACKAGES = """\
           - in_place.pending.moved == ['libnccl2 2.18.3-1+cuda12.2 off 2.18.5-*']
           - in_place.pending.missing == ['gpuforge-no-such-package missing']
           - in_place.pending.optional == ['gpuforge-no-such-package missing']
-          - in_place.ansible_facts == {'gpuforge_packages_moved': false}
-          - first.ansible_facts == {'gpuforge_packages_moved': true}
-          - again.ansible_facts == {}
-          - dry.ansible_facts == {}
+          - in_place.ansible_facts.gpuforge_packages_moved is false
+          - first.ansible_facts.gpuforge_packages_moved is true
+          - "'gpuforge_packages_moved' not in again.ansible_facts | default({})"
+          - "'gpuforge_packages_moved' not in dry.ansible_facts | default({})"
           - dry is changed
           - dry.planned == ['libnccl2=2.18.*+cuda12.2']
           - first is changed
