@@ -8,17 +8,15 @@ worker process Ansible starts shows which tasks still needed one.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import ansible_mitogen
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
+from .conftest import run_local
+
 PLAY = """\
 - name: Tasks whose conditions are false, and some that must still go to a worker
   hosts: all
@@ -116,45 +114,22 @@ def _run(
     (work / "site").mkdir()
     (work / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
     hosts = {"alpha": {}, "beta": {}}
-    inventory = {
-        "all": {
-            "vars": {
-                "ansible_connection": "local",
-                "ansible_python_interpreter": sys.executable,
-                "out_dir": str(work),
-            },
-            "hosts": hosts,
-        }
-    }
-    (work / "hosts.json").write_text(json.dumps(inventory))
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(work / "site"),
-        "GF_WORKER_LOG": str(work / "workers.log"),
-        "GPUFORGE_CONTROLLER_SKIP": shortcut,
-        "ANSIBLE_STRATEGY": strategy,
-        "ANSIBLE_STRATEGY_PLUGINS": str(
-            Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
-        ),
-        "ANSIBLE_COLLECTIONS_PATH": str(REPO / "src" / "gpuforge"),
-        "ANSIBLE_HOME": str(work / "home"),
-        "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
-        "ANSIBLE_INVENTORY_ENABLED": "yaml",
-        "ANSIBLE_RETRY_FILES_ENABLED": "false",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORKS": "4",
-    }
-    playbook = Path(sys.executable).parent / "ansible-playbook"
-    done = subprocess.run(
-        [str(playbook), "-i", str(work / "hosts.json"), str(work / "play.yml")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    mitogen = Path(ansible_mitogen.__file__).parent / "plugins" / "strategy"
+    stdout = run_local(
+        work,
+        hosts,
+        {"out_dir": str(work)},
+        str(work / "play.yml"),
+        env={
+            "PYTHONPATH": str(work / "site"),
+            "GF_WORKER_LOG": str(work / "workers.log"),
+            "GPUFORGE_CONTROLLER_SKIP": shortcut,
+            "ANSIBLE_STRATEGY": strategy,
+            "ANSIBLE_STRATEGY_PLUGINS": str(mitogen),
+            "ANSIBLE_FORKS": "4",
+        },
     )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    recap = re.findall(r"^(alpha|beta)\s+: (.+)$", done.stdout, re.M)
+    recap = re.findall(r"^(alpha|beta)\s+: (.+)$", stdout, re.M)
     # The play's path (in error messages) and a command's clock readings differ between runs.
     registered = {
         host: json.loads((work / f"{host}.json").read_text().replace(str(work), "WORK"))

@@ -13,16 +13,14 @@ switch a role on.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
+from .conftest import run_local
+
 ROLES = [
     "nvidia_repo",
     "stack_packages",
@@ -109,50 +107,17 @@ PLAY = """\
 """
 
 
-def _run_local(work: Path, hosts: dict[str, dict[str, Any]], *args: str) -> str:
-    """ansible-playbook over `hosts` (local connection, BASE and their own variables): stdout."""
-    inventory = {
-        "all": {
-            "vars": {
-                "ansible_connection": "local",
-                "ansible_python_interpreter": sys.executable,
-                **BASE,
-            },
-            "hosts": hosts,
-        }
-    }
-    (work / "hosts.json").write_text(json.dumps(inventory))
-    env = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(REPO / "src" / "gpuforge"),
-        "ANSIBLE_HOME": str(work / "home"),
-        "ANSIBLE_LOCAL_TEMP": str(work / "tmp"),
-        "ANSIBLE_INVENTORY_ENABLED": "yaml",
-        "ANSIBLE_RETRY_FILES_ENABLED": "false",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORKS": "8",
-    }
-    playbook = Path(sys.executable).parent / "ansible-playbook"
-    done = subprocess.run(
-        [str(playbook), "-i", str(work / "hosts.json"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    return done.stdout
-
-
 @pytest.fixture(scope="module")
 def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """Run the play once over every case; each case's two verdicts by case name."""
     work = tmp_path_factory.mktemp("preflight")
     (work / "play.yml").write_text(PLAY)
     common = {"roles_under_test": ROLES, "out_dir": str(work)}
-    _run_local(
-        work, {name: {**common, **case} for name, case in CASES.items()}, str(work / "play.yml")
+    run_local(
+        work,
+        {name: {**common, **case} for name, case in CASES.items()},
+        BASE,
+        str(work / "play.yml"),
     )
     return {name: json.loads((work / f"{name}.json").read_text()) for name in CASES}
 
@@ -200,7 +165,7 @@ def test_site_includes_the_same_roles_in_order_on_every_host(tmp_path: Path) -> 
             "mig_config": {"3g.40gb": 2},
         },
     }
-    out = _run_local(tmp_path, hosts, "--tags", "gpuforge_no_such_tag", "gpuforge.gpu.site")
+    out = run_local(tmp_path, hosts, BASE, "--tags", "gpuforge_no_such_tag", "gpuforge.gpu.site")
     included = re.findall(r"^included: gpuforge\.gpu\.(\w+) for (.+?) =>", out, re.M)
     expected = [role for role in ROLES if role not in ("mps", "hardening", "gpu_validation")]
     assert [role for role, _ in included] == expected, out[-3000:]
