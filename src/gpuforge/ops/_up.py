@@ -311,6 +311,8 @@ class Pipeline:
             },
             on_event=self.reporter.ansible_event,
             journal=self.journal,
+            # The inventory step of this run wrote these (a resumed run asks Ansible instead).
+            inventory_hosts=[node.name for node in result.nodes] or None,
         )
         self.collected = {host for host in outcome.ok_hosts if (collect / host).is_dir()}
         self.collected_at = started if self.collected else None

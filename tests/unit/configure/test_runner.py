@@ -7,6 +7,7 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from gpuforge.configure import (
     EngineSettings,
     EventKind,
     Journal,
+    _runner,
     run_playbook,
 )
 from gpuforge.errors import ConfigureError, InputError
@@ -209,3 +211,23 @@ def test_a_failing_callback_stops_the_run_and_surfaces(deploy: Path) -> None:
     with pytest.raises(RuntimeError, match="display crashed"):
         run_playbook(deploy, "slow.yml", INVENTORY, on_event=broken_display)
     assert time.monotonic() - started < 20
+
+
+def test_known_inventory_hosts_spare_the_inventory_probe(
+    deploy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str | None] = []
+    real = _runner._inventory_hosts
+
+    def counted(env: Any, inventory: Path, limit: str | None) -> list[str]:
+        asked.append(limit)
+        return real(env, inventory, limit)
+
+    monkeypatch.setattr(_runner, "_inventory_hosts", counted)
+    known = run_playbook(deploy, "play.yml", INVENTORY, inventory_hosts=["node-a", "node-b"])
+    assert sorted(known.hosts) == ["node-a", "node-b"] and asked == []
+    # A limit is Ansible's to resolve, whatever the caller knows.
+    limited = run_playbook(
+        deploy, "play.yml", INVENTORY, limit="node-b", inventory_hosts=["node-a", "node-b"]
+    )
+    assert list(limited.hosts) == ["node-b"] and asked == ["node-b"]
