@@ -10,13 +10,8 @@ short_description: Ansible's linear strategy with cached templates and skips dec
 description:
   - Runs plays exactly like C(ansible.builtin.linear), the strategy gpuforge falls back to when
     mitogen is not installed or does not load, and for C(--engine ssh).
-  - Keeps the compiled code of every template string in a folder, C(gpuforge/templates) under
-    C(ANSIBLE_HOME) or the folder in the environment variable C(GPUFORGE_TEMPLATE_CACHE), so the
-    worker process of each task and host loads it instead of compiling it again (see
-    C(plugin_utils/template_cache.py)); C(GPUFORGE_TEMPLATE_CACHE=off) turns this off.
-  - Skips a task whose conditions are false for a host without forking a worker process for it
-    (see C(plugin_utils/controller_skip.py)); C(GPUFORGE_CONTROLLER_SKIP=off) turns this off.
   - Select it with C(strategy = gpuforge.gpu.linear) in C(ansible.cfg).
+extends_documentation_fragment: [gpuforge.gpu.strategy_savings]
 author: gpuforge maintainers
 """
 

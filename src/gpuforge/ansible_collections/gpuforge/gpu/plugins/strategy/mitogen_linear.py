@@ -13,13 +13,8 @@ description:
     multiplexer to another, so on a machine with fewer than four CPUs all task workers and the
     controller share a single CPU; unpinned, a no-op run of C(site.yml) on 16 nodes of a
     2-CPU machine takes about half the time.
-  - Keeps the compiled code of every template string in a folder, C(gpuforge/templates) under
-    C(ANSIBLE_HOME) or the folder in the environment variable C(GPUFORGE_TEMPLATE_CACHE), so the
-    worker process of each task and host loads it instead of compiling it again (see
-    C(plugin_utils/template_cache.py)); C(GPUFORGE_TEMPLATE_CACHE=off) turns this off.
-  - Skips a task whose conditions are false for a host without forking a worker process for it
-    (see C(plugin_utils/controller_skip.py)); C(GPUFORGE_CONTROLLER_SKIP=off) turns this off.
   - Select it with C(strategy = gpuforge.gpu.mitogen_linear) in C(ansible.cfg).
+extends_documentation_fragment: [gpuforge.gpu.strategy_savings]
 author: gpuforge maintainers
 """
 
