@@ -14,8 +14,7 @@ from typing import Any
 
 import ansible_mitogen
 import pytest
-
-from .conftest import run_local
+from local_play import run_local
 
 PLAY = """\
 - name: Tasks whose conditions are false, and some that must still go to a worker

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from .conftest import run_local
+from local_play import run_local
 
 ROLES = [
     "nvidia_repo",

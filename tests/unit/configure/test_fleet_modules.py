@@ -1,6 +1,6 @@
 """The collection's own modules on a real fleet node.
 
-pinned_packages, packages_in_place, systemd_units, config_files and gpu_collect.
+pinned_packages, packages_in_place, systemd_units, config_files, cdi_spec and gpu_collect.
 
 Each play asserts what the module returned; the tests then read the node's real state (dpkg's
 database, the unit's state, the files on the controller) over SSH.
@@ -227,6 +227,52 @@ FILES = """\
           - relative is failed
 """
 
+CDI = """\
+- name: CDI spec
+  hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: Without nvidia-ctk, check mode reports the spec as a change
+      gpuforge.gpu.cdi_spec:
+        dest: /etc/gf-cdi/nvidia.yaml
+      check_mode: true
+      register: dry
+    - name: Without nvidia-ctk, a real run fails
+      gpuforge.gpu.cdi_spec:
+        dest: /etc/gf-cdi/nvidia.yaml
+      register: missing
+      ignore_errors: true
+    - name: Stand in for the toolkit's nvidia-ctk
+      ansible.builtin.copy:
+        content: |
+          #!/bin/sh
+          [ "$1 $2" = "cdi generate" ] || exit 2
+          printf 'cdiVersion: 0.5.0\\nkind: nvidia.com/gpu\\n'
+        dest: /usr/local/bin/nvidia-ctk
+        mode: "0755"
+    - name: Write the spec, with its folder
+      gpuforge.gpu.cdi_spec:
+        dest: /etc/gf-cdi/nvidia.yaml
+      diff: true
+      register: first
+    - name: The same again changes nothing
+      gpuforge.gpu.cdi_spec:
+        dest: /etc/gf-cdi/nvidia.yaml
+      register: again
+    - name: Remove the stand-in
+      ansible.builtin.file:
+        path: /usr/local/bin/nvidia-ctk
+        state: absent
+    - name: Check the results
+      ansible.builtin.assert:
+        that:
+          - dry is changed and 'not installed' in dry.msg
+          - missing is failed and 'nvidia-ctk' in missing.msg
+          - first is changed
+          - "first.diff[0].after == 'cdiVersion: 0.5.0\\nkind: nvidia.com/gpu\\n'"
+          - again is not changed
+"""
+
 COLLECT = """\
 - name: Collect
   hosts: nodes
@@ -335,6 +381,17 @@ def test_config_files_writes_what_differs_with_folders_modes_and_check_mode(
         "/etc/gf-test/b.sh 755 root",
     ]
     assert handle.run(target, ["cat", "/etc/gf-test/b.sh"]).stdout == "echo b\n"
+
+
+def test_cdi_spec_writes_the_generated_spec_once_and_dry_runs_without_the_toolkit(
+    tmp_path: Path, node: tuple[Fleet, Node]
+) -> None:
+    handle, target = node
+    result = _play(tmp_path, node, CDI)
+    assert result.status == "ok", result.failures
+    written = handle.run(target, ["cat", "/etc/gf-cdi/nvidia.yaml"]).stdout
+    assert written == "cdiVersion: 0.5.0\nkind: nvidia.com/gpu\n"
+    assert handle.run(target, ["stat", "-c", "%a", "/etc/gf-cdi"]).stdout.strip() == "755"
 
 
 def test_gpu_collect_writes_the_raw_files_on_the_controller_and_fails_required(

@@ -76,44 +76,9 @@ changed_files:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes
-
-
-def _current(path):
-    """The file's bytes, or None when it does not exist."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
-def _make_parents(module, path, owner, group, mode):
-    """Create the missing folders above `path`, outermost first, with the task's owner and mode."""
-    missing = []
-    folder = os.path.dirname(path)
-    while folder and not os.path.isdir(folder):
-        missing.append(folder)
-        folder = os.path.dirname(folder)
-    for folder in reversed(missing):
-        os.mkdir(folder)
-        args = module.load_file_common_arguments(dict(path=folder, owner=owner, group=group, mode=mode))
-        module.set_fs_attributes_if_different(args, True)
-
-
-def _write(module, path, data):
-    """Replace `path` by `data` atomically (a temporary file in the same folder, then a rename)."""
-    handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".gpuforge-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        module.atomic_move(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+from ansible_collections.gpuforge.gpu.plugins.module_utils.files import ensure_file
 
 
 def main():
@@ -142,27 +107,10 @@ def main():
         path = entry["dest"]
         if not os.path.isabs(path):
             module.fail_json(msg="dest must be an absolute path, got %s" % path)
-        data = to_bytes(entry["content"], errors="surrogate_or_strict")
-        before = _current(path)
-        changed = before != data
-        if changed:
-            diffs.append(
-                dict(
-                    before_header=path,
-                    after_header=path,
-                    before="" if before is None else before.decode("utf-8", "replace"),
-                    after=entry["content"],
-                )
-            )
-            if not module.check_mode:
-                _make_parents(module, path, owner, group, module.params["directory_mode"])
-                _write(module, path, data)
-        if before is not None or not module.check_mode:
-            args = module.load_file_common_arguments(dict(path=path, owner=owner, group=group, mode=entry["mode"]))
-            attributes = dict(before=dict(path=path), after=dict(path=path))
-            if module.set_fs_attributes_if_different(args, False, diff=attributes):
-                changed = True
-                diffs.append(attributes)
+        changed, file_diffs = ensure_file(
+            module, path, entry["content"], owner, group, entry["mode"], module.params["directory_mode"]
+        )
+        diffs += file_diffs
         if changed:
             changed_files.append(path)
     result = dict(changed=bool(changed_files), changed_files=changed_files)

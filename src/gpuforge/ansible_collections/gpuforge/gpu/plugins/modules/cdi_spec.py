@@ -1,0 +1,82 @@
+#!/usr/bin/python
+# Copyright: gpuforge maintainers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Ansible module: generate the NVIDIA CDI spec and write it only when it differs."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: cdi_spec
+short_description: Generate the NVIDIA Container Device Interface spec and write it when it differs
+description:
+  - Runs C(nvidia-ctk cdi generate), which prints the CDI spec of the node's GPUs, and writes it
+    to O(dest) only when its content, owner, group or mode differ, atomically, creating missing
+    folders. One task per host where a command and a file task took two.
+  - Generating only reads the node, so it runs in check mode too. There, a missing
+    C(nvidia-ctk) or a failing generation (the toolkit not installed yet) is reported as a change
+    instead of a failure.
+  - Supports C(--diff) (the old and new spec).
+options:
+  dest:
+    description: Where the spec is written.
+    type: path
+    default: /etc/cdi/nvidia.yaml
+  mode:
+    description: Permissions of the spec, as a string of octal digits.
+    type: str
+    default: "0644"
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+author: gpuforge maintainers
+"""
+
+EXAMPLES = r"""
+- name: Generate and write the CDI spec
+  gpuforge.gpu.cdi_spec:
+    dest: /etc/cdi/nvidia.yaml
+"""
+
+RETURN = r"""
+dest:
+  description: The spec's path.
+  returned: always
+  type: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gpuforge.gpu.plugins.module_utils.files import ensure_file
+
+
+def main():
+    """Generate the spec; write it when it differs."""
+    module = AnsibleModule(
+        argument_spec=dict(
+            dest=dict(type="path", default="/etc/cdi/nvidia.yaml"),
+            mode=dict(type="str", default="0644"),
+        ),
+        supports_check_mode=True,
+    )
+    dest = module.params["dest"]
+    if not os.path.isabs(dest):
+        module.fail_json(msg="dest must be an absolute path, got %s" % dest)
+    ctk = module.get_bin_path("nvidia-ctk")
+    rc, out, err = module.run_command([ctk, "cdi", "generate"]) if ctk else (127, "", "nvidia-ctk not found")
+    if rc != 0:
+        if module.check_mode:
+            module.exit_json(changed=True, dest=dest, msg="no spec yet (%s); the toolkit is not installed" % err.strip())
+        module.fail_json(msg="nvidia-ctk cdi generate failed (rc %d): %s" % (rc, err.strip()[-2000:]), dest=dest)
+    changed, diffs = ensure_file(module, dest, out.rstrip("\r\n") + "\n", "root", "root", module.params["mode"], "0755")
+    result = dict(changed=changed, dest=dest)
+    if module._diff:
+        result["diff"] = diffs
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
