@@ -118,17 +118,18 @@ UNITS = """\
   hosts: nodes
   gather_facts: false
   tasks:
-    - name: Write a unit
+    - name: Write two units
       ansible.builtin.copy:
         content: |
           [Unit]
-          Description=gpuforge test unit
+          Description=gpuforge test unit {{ item }}
           [Service]
           ExecStart=/bin/sleep 3600
           [Install]
           WantedBy=multi-user.target
-        dest: /etc/systemd/system/gf-test.service
+        dest: /etc/systemd/system/{{ item }}.service
         mode: "0644"
+      loop: [gf-test, gf-second]
     - name: Check mode on a unit that does not exist yet reports the change
       gpuforge.gpu.systemd_units:
         name: [gf-missing]
@@ -148,21 +149,9 @@ UNITS = """\
         name: [gf-missing]
       register: missing
       ignore_errors: true
-    - name: Write a second unit
-      ansible.builtin.copy:
-        content: |
-          [Unit]
-          Description=gpuforge second test unit
-          [Service]
-          ExecStart=/bin/sleep 3600
-          [Install]
-          WantedBy=multi-user.target
-        dest: /etc/systemd/system/gf-second.service
-        mode: "0644"
-    - name: Of two units read in one call, only the new one is enabled and started
+    - name: Of two units read in one call, only the one not started yet is enabled and started
       gpuforge.gpu.systemd_units:
         name: [gf-second, gf-test]
-        daemon_reload: true
       register: both
     - name: Check the results
       ansible.builtin.assert:
