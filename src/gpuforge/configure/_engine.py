@@ -3,10 +3,11 @@
 Loading is probed in a child Python exactly as ansible-playbook would load the plugin, so an
 installed-but-incompatible mitogen is caught before the run and reported, not mid-play. A probe
 that passed is remembered in the user's cache folder (`$XDG_CACHE_HOME/gpuforge`, by default
-`~/.cache/gpuforge`) under a key of the interpreter, Ansible's version and the plugin file's size
-and time stamp: the child costs about 0.4 s of CPU, on every `up`, for the same answer. The run
-then uses the collection's wrapper of that strategy (`gpuforge.gpu.mitogen_linear`), which is
-mitogen's without its CPU pinning: pinned, every task worker shares one CPU on small machines.
+`~/.cache/gpuforge`) under a key of the interpreter, the versions of ansible-core and mitogen and
+the plugin file's size and time stamp: the child costs about 0.4 s of CPU, on every `up`, for the
+same answer. The run then uses the collection's wrapper of that strategy
+(`gpuforge.gpu.mitogen_linear`), which is mitogen's without its CPU pinning: pinned, every task
+worker shares one CPU on small machines.
 """
 
 from __future__ import annotations

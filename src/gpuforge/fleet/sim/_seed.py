@@ -103,22 +103,15 @@ def install_fast_systemctl(root: Path, host_systemctl: Path = HOST_SYSTEMCTL) ->
         return False
     if not (text.startswith("#!") and "python" in text.splitlines()[0]):
         return False
-    lib = root / LIB_DIR
-    lib.mkdir(parents=True, exist_ok=True)
-    module = lib / f"{SYSTEMCTL_MODULE}.py"
+    module = root / LIB_DIR / f"{SYSTEMCTL_MODULE}.py"
     pattern, replacement = SYSTEMCTL_YIELD
-    module.write_text(pattern.sub(replacement, text, count=1), encoding="utf-8")
+    _install(pattern.sub(replacement, text, count=1), module, 0o644)
     # Compiled here so the first call in the node is fast too (a node Python of another
     # version ignores this bytecode and compiles its own).
     with warnings.catch_warnings():  # its invalid escape sequences are not ours to report
         warnings.simplefilter("ignore")
         py_compile.compile(str(module), doraise=True)
-    launcher = root / "usr/bin/systemctl"
-    launcher.parent.mkdir(parents=True, exist_ok=True)
-    tmp = launcher.with_name("systemctl.gpuforge-tmp")
-    tmp.write_text(SYSTEMCTL_LAUNCHER, encoding="utf-8")
-    tmp.chmod(0o755)
-    tmp.replace(launcher)
+    _install(SYSTEMCTL_LAUNCHER, root / "usr/bin/systemctl")
     return True
 
 

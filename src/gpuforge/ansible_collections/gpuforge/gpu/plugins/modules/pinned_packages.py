@@ -218,7 +218,7 @@ def _listing(installed, held, planned=()):
     """`name version [hold]` lines, the planned versions replacing the installed ones (check mode)."""
     versions = {name: version for name, (version, _) in installed.items()}
     versions.update(entry.partition("=")[::2] for entry in planned)
-    holds = {name for name, (_, want) in installed.items() if want == "hold"} | set(held)
+    holds = {name for name in installed if apt_state.held(installed, name)} | set(held)
     return "".join(
         "%s %s%s\n" % (name, versions[name] or "(newest)", " hold" if name in holds else "") for name in sorted(versions)
     )

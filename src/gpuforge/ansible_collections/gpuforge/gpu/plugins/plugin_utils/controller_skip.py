@@ -13,7 +13,8 @@ see no difference.
 An include (`include_tasks`, `include_role`) is a task like any other here: its worker, too,
 evaluates the conditions first and sends the same skip result. A task goes to a worker as
 before when it has a loop or a delegate, is a handler, when its conditions hold, or when
-evaluating them fails: the worker then reports that error as it always has. `GPUFORGE_CONTROLLER_SKIP=off` sends every task to a worker.
+evaluating them fails: the worker then reports that error as it always has.
+`GPUFORGE_CONTROLLER_SKIP=off` sends every task to a worker.
 """
 
 from __future__ import annotations
