@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import marshal
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ TEMPLATES = [
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Install the cache in a fresh folder for one test; the class is restored afterwards."""
     monkeypatch.setattr(AnsibleEnvironment, "compile", AnsibleEnvironment.compile)
-    monkeypatch.setattr(AnsibleEnvironment, "_gpuforge_cache_folder", None, raising=False)
+    monkeypatch.setattr(AnsibleEnvironment, "_gpuforge_cache_memory", None, raising=False)
     folder = tmp_path / "templates"
     template_cache.install(str(folder))
     return folder
@@ -108,6 +109,7 @@ def test_an_entry_whose_filter_changed_its_calling_convention_is_compiled_again(
     assert ("filters", "join", True, "_PassArg.eval_context") in dependencies
     changed = [(kind, name, present, "_PassArg.context") for kind, name, present, _ in dependencies]
     entry.write_bytes(marshal.dumps((changed, code)))
+    template_cache.install(str(cache))  # as in a new run, with nothing in memory
     assert _render("{{ hcas | join('+') }}") == "mlx5_0+mlx5_1+mlx5_4"
     assert marshal.loads(entry.read_bytes())[0] == dependencies
 
@@ -116,8 +118,50 @@ def test_a_damaged_entry_is_compiled_again(cache: Path) -> None:
     assert _render("{{ branch | int }}") == "580"
     (entry,) = cache.iterdir()
     entry.write_bytes(b"not marshal data")
+    template_cache.install(str(cache))
     assert _render("{{ branch | int }}") == "580"
     assert marshal.loads(entry.read_bytes())[1] is not None
+
+
+def test_the_installing_process_reads_the_folder_so_its_forks_open_no_file(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for template in TEMPLATES:
+        _render(template)
+    template_cache.install(str(cache))  # a new run: memory empty, entries on disk
+    opened: list[str] = []
+    load = template_cache._load
+
+    def counting(env: Any, path: str) -> Any:
+        opened.append(path)
+        return load(env, path)
+
+    monkeypatch.setattr(template_cache, "_load", counting)
+    assert _render("{{ branch }}") == "580"
+    assert len(opened) == len(list(cache.iterdir()))
+    opened.clear()
+    for entry in cache.iterdir():
+        entry.unlink()
+    memory = AnsibleEnvironment._gpuforge_cache_memory  # type: ignore[attr-defined]
+    memory.owner = -1  # what a forked worker sees: another process installed the cache
+    assert [_render(t) for t in TEMPLATES] == [_render_without_cache(t) for t in TEMPLATES]
+    assert opened == []
+    assert list(cache.iterdir()) == []
+
+
+def test_the_installing_process_reads_entries_other_processes_added(
+    cache: Path, tmp_path: Path
+) -> None:
+    assert _render("{{ branch }}") == "580"
+    memory = AnsibleEnvironment._gpuforge_cache_memory  # type: ignore[attr-defined]
+    template_cache.install(str(tmp_path / "elsewhere"))
+    assert _render("{{ hcas | last }}") == "mlx5_4"
+    (added,) = (tmp_path / "elsewhere").iterdir()
+    added.rename(cache / added.name)
+    os.utime(cache, (1, 1))  # the folder changed, also when within the clock tick of the last look
+    AnsibleEnvironment._gpuforge_cache_memory = memory  # type: ignore[attr-defined]
+    assert _render("{{ branch }}") == "580"
+    assert added.name in memory.code
 
 
 def test_template_errors_are_raised_and_not_cached(cache: Path) -> None:
@@ -142,7 +186,7 @@ def test_the_folder_comes_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(AnsibleEnvironment, "compile", AnsibleEnvironment.compile)
-    monkeypatch.setattr(AnsibleEnvironment, "_gpuforge_cache_folder", None, raising=False)
+    monkeypatch.setattr(AnsibleEnvironment, "_gpuforge_cache_memory", None, raising=False)
     monkeypatch.setenv(template_cache.ENV_VAR, str(tmp_path / "here"))
     assert template_cache.install_from_config() == str(tmp_path / "here")
     assert _render("{{ branch }}") == "580"
@@ -153,7 +197,7 @@ def test_a_full_folder_is_emptied_on_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(AnsibleEnvironment, "compile", AnsibleEnvironment.compile)
-    monkeypatch.setattr(AnsibleEnvironment, "_gpuforge_cache_folder", None, raising=False)
+    monkeypatch.setattr(AnsibleEnvironment, "_gpuforge_cache_memory", None, raising=False)
     monkeypatch.setattr(template_cache, "_MAX_ENTRIES", 3)
     for index in range(4):
         (tmp_path / f"old{index}").write_bytes(b"")

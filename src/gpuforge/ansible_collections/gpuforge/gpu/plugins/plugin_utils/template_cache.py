@@ -14,6 +14,12 @@ runs at render time, as it does when Ansible compiles a string just before rende
 `random` or `strftime` is not frozen into the cache. The filters and tests a template names are
 looked up when it is compiled; their presence and calling convention are stored with the code
 and checked on load, so a plugin that changes them gets the template compiled anew.
+
+Each process also keeps the code it loaded or compiled in memory. The process that installed
+the cache (the controller, where the strategy loads) reads and checks every entry of the folder
+the first time it compiles, and again whenever the folder gained entries, so the workers it
+forks afterwards inherit the checked code, and the filter and test plugins it names, without
+opening a file.
 """
 
 from __future__ import annotations
@@ -67,6 +73,40 @@ def install_from_config() -> str | None:
     return folder
 
 
+class _Memory:
+    """The code this process has loaded or compiled, by entry name, and how far it read the folder.
+
+    `owner` is the process that installed the cache: only it reads the whole folder, since the
+    workers it forks inherit what it read.
+    """
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self.owner = os.getpid()
+        self.code: dict[str, CodeType] = {}
+        self.read: set[str] = set()
+        self.folder_mtime: float | None = None
+
+    def refresh(self, env: Any) -> None:
+        """In the owner: load and check the entries added to the folder since it last looked."""
+        if os.getpid() != self.owner:
+            return
+        try:
+            mtime = os.stat(self.folder).st_mtime
+            if mtime == self.folder_mtime:
+                return
+            names = [name for name in os.listdir(self.folder) if not name.startswith(".")]
+        except OSError:
+            return
+        self.folder_mtime = mtime
+        for name in names:
+            if name not in self.read:
+                self.read.add(name)
+                code = _load(env, os.path.join(self.folder, name))
+                if code is not None:
+                    self.code.setdefault(name, code)
+
+
 def install(folder: str) -> None:
     """Make every Ansible Jinja2 environment in this process cache compiled strings in `folder`."""
     os.makedirs(folder, mode=_FOLDER_MODE, exist_ok=True)
@@ -76,7 +116,7 @@ def install(folder: str) -> None:
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(folder, entry))
     ansible.template.AnsibleEnvironment.compile = _cached_compile  # type: ignore[method-assign]
-    ansible.template.AnsibleEnvironment._gpuforge_cache_folder = folder  # type: ignore[attr-defined]
+    ansible.template.AnsibleEnvironment._gpuforge_cache_memory = _Memory(folder)  # type: ignore[attr-defined]
 
 
 def _cached_compile(
@@ -90,11 +130,18 @@ def _cached_compile(
     """Jinja2's `Environment.compile`, served from the cache for plain template strings."""
     if raw or defer_init or name is not None or filename is not None or not isinstance(source, str):
         return _ORIGINAL_COMPILE(env, source, name, filename, raw, defer_init)
-    path = os.path.join(env._gpuforge_cache_folder, _key(env, source))
+    memory = env._gpuforge_cache_memory
+    memory.refresh(env)
+    name = _key(env, source)
+    code = memory.code.get(name)
+    if code is not None:
+        return code
+    path = os.path.join(memory.folder, name)
     code = _load(env, path)
     if code is None:
         code, dependencies = _compile(env, source)
         _store(path, code, dependencies)
+    memory.code[name] = code
     return code
 
 

@@ -22,11 +22,12 @@ import ansible_mitogen.affinity
 import ansible_mitogen.loaders
 import ansible_mitogen.strategy
 
-from ansible_collections.gpuforge.gpu.plugins.plugin_utils import controller_skip, template_cache
+from ansible_collections.gpuforge.gpu.plugins.plugin_utils import collection_dirs, controller_skip, template_cache
 
 # mitogen looks the policy up at each use, so replacing it before a play starts takes effect.
 ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
 template_cache.install_from_config()
+collection_dirs.install()
 
 _Base = ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True)
 
