@@ -203,3 +203,21 @@ def test_a_full_folder_is_emptied_on_install(
         (tmp_path / f"old{index}").write_bytes(b"")
     template_cache.install(str(tmp_path))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_strategies_read_new_entries_before_they_fork_a_worker(cache: Path) -> None:
+    queued: list[int] = []
+
+    class Strategy:
+        def _queue_task(self, host: Any, task: Any, task_vars: Any, play_context: Any) -> None:
+            queued.append(len(memory.code))
+
+    class Reading(template_cache.ReadBeforeFork, Strategy):
+        pass
+
+    assert _render("{{ branch }}") == "580"
+    template_cache.install(str(cache))
+    memory = AnsibleEnvironment._gpuforge_cache_memory  # type: ignore[attr-defined]
+    assert memory.code == {}
+    Reading()._queue_task(None, None, {}, None)
+    assert queued == [1]

@@ -16,9 +16,9 @@ looked up when it is compiled; their presence and calling convention are stored 
 and checked on load, so a plugin that changes them gets the template compiled anew.
 
 Each process also keeps the code it loaded or compiled in memory. The process that installed
-the cache (the controller, where the strategy loads) reads and checks every entry of the folder
-the first time it compiles, and again whenever the folder gained entries, so the workers it
-forks afterwards inherit the checked code, and the filter and test plugins it names, without
+the cache (the controller, where the strategy loads) reads and checks the entries the folder
+gained since it last looked, when it compiles and (`ReadBeforeFork`) before it forks a worker,
+so its workers inherit the checked code, and the filter and test plugins it names, without
 opening a file.
 """
 
@@ -86,9 +86,14 @@ class _Memory:
         self.code: dict[str, CodeType] = {}
         self.read: set[str] = set()
         self.folder_mtime: float | None = None
+        self.environment: Any = None
 
-    def refresh(self, env: Any) -> None:
-        """In the owner: load and check the entries added to the folder since it last looked."""
+    def refresh(self) -> None:
+        """In the owner: load and check the entries added to the folder since it last looked.
+
+        Entries are checked against an environment of its own: filters and tests resolve
+        through the process's plugin loaders, the same for every Ansible environment.
+        """
         if os.getpid() != self.owner:
             return
         try:
@@ -99,12 +104,25 @@ class _Memory:
         except OSError:
             return
         self.folder_mtime = mtime
+        if self.environment is None:
+            self.environment = ansible.template.AnsibleEnvironment()
         for name in names:
             if name not in self.read:
                 self.read.add(name)
-                code = _load(env, os.path.join(self.folder, name))
+                code = _load(self.environment, os.path.join(self.folder, name))
                 if code is not None:
                     self.code.setdefault(name, code)
+
+
+class ReadBeforeFork:
+    """Strategy mixin: the controller takes in the cache's new entries before a worker forks."""
+
+    def _queue_task(self, host: Any, task: Any, task_vars: Any, play_context: Any) -> Any:
+        """Refresh the installed cache's memory, then queue the worker as the strategy does."""
+        memory = getattr(ansible.template.AnsibleEnvironment, "_gpuforge_cache_memory", None)
+        if memory is not None:
+            memory.refresh()
+        return super()._queue_task(host, task, task_vars, play_context)  # type: ignore[misc]
 
 
 def install(folder: str) -> None:
@@ -131,7 +149,7 @@ def _cached_compile(
     if raw or defer_init or name is not None or filename is not None or not isinstance(source, str):
         return _ORIGINAL_COMPILE(env, source, name, filename, raw, defer_init)
     memory = env._gpuforge_cache_memory
-    memory.refresh(env)
+    memory.refresh()
     name = _key(env, source)
     code = memory.code.get(name)
     if code is not None:

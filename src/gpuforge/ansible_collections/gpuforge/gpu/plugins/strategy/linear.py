@@ -22,5 +22,5 @@ from ansible_collections.gpuforge.gpu.plugins.plugin_utils import controller_ski
 template_cache.install_from_config()
 
 
-class StrategyModule(controller_skip.SkipInController, _Base):
+class StrategyModule(controller_skip.SkipInController, template_cache.ReadBeforeFork, _Base):
     """ansible-core's linear strategy; false conditions are skipped without a worker."""

@@ -32,5 +32,7 @@ collection_dirs.install()
 _Base = ansible_mitogen.loaders.strategy_loader.get("free", class_only=True)
 
 
-class StrategyModule(controller_skip.SkipInController, ansible_mitogen.strategy.StrategyMixin, _Base):
+class StrategyModule(
+    controller_skip.SkipInController, template_cache.ReadBeforeFork, ansible_mitogen.strategy.StrategyMixin, _Base
+):
     """mitogen's free strategy with the null affinity policy (no CPU pinning)."""
