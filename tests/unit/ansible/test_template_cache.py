@@ -76,17 +76,23 @@ def _render_without_cache(template: str) -> Any:
         AnsibleEnvironment.compile = cached  # type: ignore[method-assign]
 
 
+def _calls_to(monkeypatch: pytest.MonkeyPatch, function: str) -> list[str]:
+    """The second argument of every later call of template_cache's `function` (which still runs)."""
+    calls: list[str] = []
+    real = getattr(template_cache, function)
+
+    def recording(env: Any, argument: str) -> Any:
+        calls.append(argument)
+        return real(env, argument)
+
+    monkeypatch.setattr(template_cache, function, recording)
+    return calls
+
+
 def test_a_cached_string_is_not_compiled_again(
     cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    compiled: list[str] = []
-    python_source = template_cache._python_source
-
-    def counting(env: Any, source: str) -> str:
-        compiled.append(source)
-        return python_source(env, source)
-
-    monkeypatch.setattr(template_cache, "_python_source", counting)
+    compiled = _calls_to(monkeypatch, "_python_source")
     assert _render("{{ hcas | length }}") == "3"
     assert _render("{{ hcas | length }}") == "3"
     assert _render("{{ hcas | first }}") == "mlx5_0"
@@ -129,14 +135,7 @@ def test_the_installing_process_reads_the_folder_so_its_forks_open_no_file(
     for template in TEMPLATES:
         _render(template)
     template_cache.install(str(cache))  # a new run: memory empty, entries on disk
-    opened: list[str] = []
-    load = template_cache._load
-
-    def counting(env: Any, path: str) -> Any:
-        opened.append(path)
-        return load(env, path)
-
-    monkeypatch.setattr(template_cache, "_load", counting)
+    opened = _calls_to(monkeypatch, "_load")
     assert _render("{{ branch }}") == "580"
     assert len(opened) == len(list(cache.iterdir()))
     opened.clear()
