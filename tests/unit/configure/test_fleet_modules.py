@@ -74,7 +74,7 @@ PACKAGES = """\
       ansible.builtin.command:
         argv: [apt-mark, unhold, datacenter-gpu-manager]
       changed_when: true
-    - name: Judge groups in place, off their pin, not held, missing and with a missing optional one
+    - name: Judge groups in place, off their pin, not held, missing, and missing an optional one
       gpuforge.gpu.packages_in_place:
         groups:
           pinned: {packages: [libnccl2=2.18.3-*+cuda12.2], hold: true}
@@ -84,16 +84,17 @@ PACKAGES = """\
           empty: {}
           missing: {packages: [gpuforge-no-such-package]}
           optional: {packages: [libnccl2], optional: [gpuforge-no-such-package]}
+          offered: {packages: [libnccl2], optional: [libnccl-dev]}
       register: in_place
     - name: Check the results
       ansible.builtin.assert:
         that:
           - in_place is not changed
-          - in_place.in_place == ['pinned', 'any', 'empty']
+          - in_place.in_place == ['pinned', 'any', 'empty', 'optional']
           - in_place.pending.unheld == ['datacenter-gpu-manager not held']
           - in_place.pending.moved == ['libnccl2 2.18.3-1+cuda12.2 off 2.18.5-*']
           - in_place.pending.missing == ['gpuforge-no-such-package missing']
-          - in_place.pending.optional == ['gpuforge-no-such-package missing']
+          - in_place.pending.offered == ['libnccl-dev missing']
           - in_place.ansible_facts.gpuforge_packages_moved is false
           - first.ansible_facts.gpuforge_packages_moved is true
           - "'gpuforge_packages_moved' not in again.ansible_facts | default({})"

@@ -1,9 +1,9 @@
 # Copyright: gpuforge maintainers
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""What dpkg has installed and whether a package pin is met, read with one dpkg-query call.
+"""What dpkg has installed, what the repositories offer, and whether a package pin is met.
 
 Shared by `pinned_packages` (which installs what is not met) and `packages_in_place` (which only
-reports it), so both judge a pin the same way.
+reports it), so both judge a pin, and an optional package, the same way.
 """
 
 from __future__ import annotations
@@ -47,3 +47,15 @@ def satisfied(present, name, pattern):
 def held(present, name):
     """Whether `name` is installed and held (`apt-mark hold`)."""
     return present.get(name, ("", ""))[1] == "hold"
+
+
+def offered(module, names):
+    """{name: [versions]} the configured repositories offer for `names` (one apt-cache madison call)."""
+    apt_cache = module.get_bin_path("apt-cache", required=True)
+    _, out, _ = module.run_command([apt_cache, "madison", "--", *names])
+    versions = {}
+    for line in out.splitlines():
+        fields = [field.strip() for field in line.split("|")]
+        if len(fields) >= 3 and fields[0] in names:
+            versions.setdefault(fields[0], []).append(fields[1])
+    return versions

@@ -13,9 +13,12 @@ description:
   - Reads the installed packages of every group with one C(dpkg-query) call and reports the
     groups that M(gpuforge.gpu.pinned_packages) would leave alone; it changes nothing.
   - A group is in place when each of its O(groups[].packages) is installed at a version its
-    pattern accepts, each of its O(groups[].optional) packages is installed, and, with
-    O(groups[].hold), each of its packages is held. An optional package that is missing makes
-    the group not in place, since only an C(apt-cache) query can tell whether it could be installed.
+    pattern accepts (and held, with O(groups[].hold)) and each of its O(groups[].optional)
+    packages is installed or offered by no configured repository. The missing optional packages
+    of all groups are looked up with one C(apt-cache madison), as
+    M(gpuforge.gpu.pinned_packages) looks them up: one it could not install (kernel headers no
+    repository has for the running kernel, say) does not make its role run its install task on
+    every re-run.
   - C(site.yml) runs it once per host before the roles, so a role whose packages are in place
     skips its own install task (one task per role and host fewer on a re-run).
   - Sets the host fact C(gpuforge_packages_moved) to false; M(gpuforge.gpu.pinned_packages) sets
@@ -76,8 +79,11 @@ def _group(module, name, value):
     return specs, optional, module.boolean(value.get("hold", False))
 
 
-def _offences(present, specs, optional, hold):
-    """What keeps a group from being in place; empty when nothing does."""
+def _offences(present, offered, specs, optional, hold):
+    """What keeps a group from being in place; empty when nothing does.
+
+    `offered` holds the missing optional packages a repository offers (from `apt_state.offered`).
+    """
     found = []
     for name, pattern in specs:
         if name not in present:
@@ -86,7 +92,7 @@ def _offences(present, specs, optional, hold):
             found.append("%s %s off %s" % (name, present[name][0], pattern))
         elif hold and not apt_state.held(present, name):
             found.append("%s not held" % name)
-    found += ["%s missing" % name for name in optional if name not in present]
+    found += ["%s missing" % name for name in optional if name not in present and name in offered]
     return found
 
 
@@ -98,9 +104,11 @@ def main():
     groups = {name: _group(module, name, value) for name, value in module.params["groups"].items()}
     names = sorted({name for specs, optional, _ in groups.values() for name in [n for n, _ in specs] + optional})
     present = apt_state.installed(module, names)
+    missing_optional = sorted({name for _, optional, _ in groups.values() for name in optional} - set(present))
+    offered = apt_state.offered(module, missing_optional) if missing_optional else {}
     pending = {}
     for name, (specs, optional, hold) in groups.items():
-        offences = _offences(present, specs, optional, hold)
+        offences = _offences(present, offered, specs, optional, hold)
         if offences:
             pending[name] = offences
     module.exit_json(

@@ -141,18 +141,6 @@ def _parse_specs(module, entries):
         module.fail_json(msg=str(exc))
 
 
-def _available(module, names):
-    """{name: [versions]} the configured repositories offer (one apt-cache madison call)."""
-    apt_cache = module.get_bin_path("apt-cache", required=True)
-    _, out, _ = module.run_command([apt_cache, "madison", "--", *names])
-    offered = {}
-    for line in out.splitlines():
-        fields = [field.strip() for field in line.split("|")]
-        if len(fields) >= 3 and fields[0] in names:
-            offered.setdefault(fields[0], []).append(fields[1])
-    return offered
-
-
 def _plan(module, specs, optional, installed):
     """apt-get arguments for every package missing or off its pin; fails when a pin has no match."""
     # missing_only: any installed version will do, as for a package without a pin.
@@ -168,10 +156,10 @@ def _plan(module, specs, optional, installed):
     if module.check_mode:
         # Reading what the repositories offer is safe in check mode; the versions of a new
         # source may not be known yet, so required packages are reported as pinned.
-        offered = _available(module, maybe) if maybe else {}
+        offered = apt_state.offered(module, maybe) if maybe else {}
         planned = ["%s=%s" % (name, pattern) if pattern else name for name, pattern in wanted]
         return planned + [name for name in maybe if name in offered]
-    offered = _available(module, [name for name, _ in wanted] + maybe)
+    offered = apt_state.offered(module, [name for name, _ in wanted] + maybe)
     plan = []
     for name, pattern in wanted:
         versions = offered.get(name, [])
