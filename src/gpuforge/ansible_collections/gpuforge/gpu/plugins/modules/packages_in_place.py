@@ -16,7 +16,7 @@ description:
     pattern accepts (and held, with O(groups[].hold)) and each of its O(groups[].optional)
     packages is installed or offered by no configured repository. The missing optional packages
     of all groups are looked up with one C(apt-cache madison), as
-    M(gpuforge.gpu.pinned_packages) looks them up: one it could not install (kernel headers no
+    M(gpuforge.gpu.pinned_packages) looks them up; one it could not install (kernel headers no
     repository has for the running kernel, say) does not make its role run its install task on
     every re-run.
   - C(site.yml) runs it once per host before the roles, so a role whose packages are in place
