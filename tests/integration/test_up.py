@@ -228,6 +228,31 @@ def test_second_up_changes_nothing(two_pool: FirstUp) -> None:
     assert payload["plans"]["local"]["totals"]["no-op"] == 4
 
 
+def test_up_puts_back_a_stopped_service_and_edited_files_on_that_node_only(
+    two_pool: FirstUp,
+) -> None:
+    """Drift on one node (a service stopped, a file edited, a mode changed): `up` repairs it there.
+
+    The re-run skips the service and file tasks of roles found in place; this is the case
+    where they are not.
+    """
+    cluster = two_pool.cluster
+    drifted = "h100-0"
+    cluster.ssh(
+        drifted,
+        "systemctl stop dcgm-exporter && echo NCCL_DEBUG=TRACE >> /etc/nccl.conf"
+        " && chmod 0600 /etc/profile.d/cuda.sh",
+    )
+    rc, payload = cluster.json("up", str(cluster.spec))
+    assert rc == 0, json.dumps(payload, indent=1)[-4000:]
+    nodes = _by_name(payload)
+    assert [name for name, node in nodes.items() if node["changed"]] == [drifted]
+    assert nodes[drifted]["changed"] == 3
+    assert cluster.ssh(drifted, "systemctl is-active dcgm-exporter").strip() == "active"
+    assert "NCCL_DEBUG" not in cluster.ssh(drifted, "cat /etc/nccl.conf")
+    assert cluster.ssh(drifted, "stat -c %a /etc/profile.d/cuda.sh").strip() == "644"
+
+
 def test_injected_xid_fails_validation_on_that_node_only(two_pool: FirstUp) -> None:
     """XID 79 on one GPU: validate exits 1 with GF-HEALTH-012 there; heal, reboot, up: ready."""
     cluster, spec = two_pool.cluster, str(two_pool.cluster.spec)

@@ -1,7 +1,7 @@
 """site.yml's steps that run on the controller, over hosts with a local connection.
 
 role_preflight judges each role's inputs exactly as the role's own preflight does, in one task,
-and returns the package lists each role's install task would use:
+and returns the packages, units and files each role's tasks would set:
 each host of a local inventory is one case whose host variables break (or keep) one role's
 inputs, and the same play runs the action over every role and, for comparison, each role's own
 `tasks/preflight.yml` through `include_role`, where Ansible itself layers the variables.
@@ -12,14 +12,16 @@ switch a role on.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from local_play import run_local
+from local_play import REPO, run_local
 
+ROLES_DIR = REPO / "src" / "gpuforge" / "ansible_collections" / "gpuforge" / "gpu" / "roles"
 ROLES = [
     "nvidia_repo",
     "stack_packages",
@@ -93,7 +95,7 @@ PLAY = """\
     - name: Write both verdicts
       ansible.builtin.copy:
         content: "{{ {'site': site_check, 'own': own_failure | default(none),
-                      'stacks': stacks} | to_json }}"
+                      'stacks': stacks, 'units': units, 'files': files} | to_json }}"
         dest: "{{ out_dir }}/{{ inventory_hostname }}.json"
         mode: "0644"
       delegate_to: localhost
@@ -103,6 +105,16 @@ PLAY = """\
           {{ dict(roles_under_test | zip(query('ansible.builtin.vars',
                   *(roles_under_test | map('regex_replace', '^(.*)$', '_\\1_stack')), default='')))
              | dict2items | selectattr('value') | items2dict }}
+        units: >-
+          {{ dict(roles_under_test | zip(query('ansible.builtin.vars',
+                  *(roles_under_test | map('regex_replace', '^(.*)$', '_\\1_units')), default='')))
+             | dict2items | selectattr('value') | items2dict }}
+        # Each role's files as Ansible renders them outside the action: its templates are
+        # linked into the play's templates/ folder, on the play's search path.
+        files: >-
+          {{ dict(roles_under_test | zip(query('ansible.builtin.vars',
+                  *(roles_under_test | map('regex_replace', '^(.*)$', '_\\1_files')), default='')))
+             | dict2items | rejectattr('value', 'equalto', '') | items2dict }}
 """
 
 
@@ -111,6 +123,12 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, An
     """Run the play once over every case; each case's two verdicts by case name."""
     work = tmp_path_factory.mktemp("preflight")
     (work / "play.yml").write_text(PLAY)
+    templates = work / "templates"
+    templates.mkdir()
+    for template in sorted(ROLES_DIR.glob("*/templates/*")):
+        link = templates / template.name
+        assert not link.exists(), f"two roles have a template named {template.name}"
+        link.symlink_to(template)
     common = {"roles_under_test": ROLES, "out_dir": str(work)}
     run_local(
         work,
@@ -127,11 +145,32 @@ def test_usable_inputs_pass_both_ways(verdicts: dict[str, dict[str, Any]]) -> No
         assert own is None, own
         assert not site.get("failed"), site["msg"]
         assert site["roles"] == ROLES
-        # The package lists handed to packages_in_place are the ones each role's install task uses.
+        # The package lists handed to roles_in_place are the ones each role's install task uses.
         assert site["packages"] == verdicts[case]["stacks"]
         assert set(site["packages"]) >= {"nvidia_driver", "nccl", "dcgm", "gpu_validation"}
         driver = site["packages"]["nvidia_driver"]
         assert driver["hold"] is True and any("580.95.05" in name for name in driver["packages"])
+        # So are the units each role's service task enables and the files its file task writes.
+        assert site["units"] == verdicts[case]["units"]
+        assert set(site["units"]) >= {"nvidia_driver", "dcgm", "monitoring", "gpu_tuning"}
+        written = {
+            role: [
+                {
+                    "dest": entry["dest"],
+                    "checksum": hashlib.sha1(entry["content"].encode()).hexdigest(),
+                    "mode": entry.get("mode", "0644"),
+                }
+                for entry in entries
+            ]
+            for role, entries in verdicts[case]["files"].items()
+        }
+        assert site["files"] == written
+        assert {role for role, entries in written.items() if entries} >= {
+            "nvidia_repo",
+            "cuda_toolkit",
+            "nccl",
+            "gpu_tuning",
+        }
 
 
 @pytest.mark.parametrize(

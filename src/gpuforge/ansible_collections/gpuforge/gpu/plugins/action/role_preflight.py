@@ -9,10 +9,14 @@ it is given and judges them against the variables each role would see: the host'
 with the role defaults of that role and the roles before it below them, their role variables
 above them, and extra variables on top, as `include_role` with `public: true` layers them.
 
-It also returns, per role that has one, the role's `_<role>_stack` (the packages its install task
-would install, their optional ones and whether it holds them) as that role would see it:
-`site.yml` checks them all in one task (gpuforge.gpu.packages_in_place) and the roles whose
-packages are in place skip their own install task.
+It also returns, per role that has them, what the role's state-setting tasks would set, as that
+role would see it: its `_<role>_stack` (the packages its install task would install, their
+optional ones and whether it holds them), its `_<role>_units` (the units it enables and starts)
+and its `_<role>_files` (the files it writes, rendered here from the role's own folder, passed on
+as path, SHA-1 and mode). `site.yml` judges them all on the host in one task
+(gpuforge.gpu.roles_in_place) and the roles in place skip those tasks; a role whose
+`_<role>_skip_when_in_place` is true sets nothing else, and is not included at all when it is in
+place on every host.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ import yaml
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.playbook.conditional import Conditional
 from ansible.plugins.action import ActionBase
 from ansible.template import Templar
 from ansible.utils.vars import combine_vars, load_extra_vars
+from ansible_collections.gpuforge.gpu.plugins.module_utils.files import content_checksum
 
 _ROLES = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "roles"
@@ -54,7 +60,12 @@ class ActionModule(ActionBase):
         defaults: dict[str, Any] = {}
         role_vars: dict[str, Any] = {}
         templar = Templar(loader=self._loader)
-        packages: dict[str, Any] = {}
+        published: dict[str, dict[str, Any]] = {
+            "packages": {},
+            "units": {},
+            "files": {},
+            "skippable": {},
+        }
         for role in roles:
             own_vars = _role_file(role, "vars", "main.yml") or {}
             defaults = combine_vars(defaults, _role_file(role, "defaults", "main.yml") or {})
@@ -69,20 +80,53 @@ class ActionModule(ActionBase):
             if failure:
                 result.update(failed=True, role=role, **failure)
                 return result
-            stack = f"_{role}_stack"
-            if stack in own_vars:
-                try:
-                    packages[role] = templar.template(seen[stack])
-                except AnsibleError:
-                    # Left out: the role's own install task templates it and says what is wrong.
-                    pass
-        result.update(
-            changed=False,
-            roles=roles,
-            packages=packages,
-            msg=f"inputs of {len(roles)} roles are usable",
-        )
+            self._publish(role, own_vars, seen, templar, published)
+        result.update(changed=False, roles=roles, msg=f"inputs of {len(roles)} roles are usable")
+        result.update(published)
         return result
+
+    def _publish(
+        self,
+        role: str,
+        own_vars: dict[str, Any],
+        seen: dict[str, Any],
+        templar: Templar,
+        published: dict[str, dict[str, Any]],
+    ) -> None:
+        """Add the role's `_<role>_stack`, `_units`, `_files` and `_skip_when_in_place` to `published`.
+
+        A value that does not template is left out: the role's own task templates it and says
+        what is wrong. File templates are looked up in the role's folder, as its tasks look them up.
+        """
+        role_path = os.path.join(_ROLES, role)
+        seen["role_path"] = role_path
+        seen["ansible_search_path"] = [role_path, *seen.get("ansible_search_path", [])]
+        templar.available_variables = seen
+        for kind, suffix in (
+            ("packages", "stack"),
+            ("units", "units"),
+            ("files", "files"),
+            ("skippable", "skip_when_in_place"),
+        ):
+            name = f"_{role}_{suffix}"
+            if name not in own_vars:
+                continue
+            try:
+                value = templar.template(seen[name])
+            except AnsibleError:
+                continue
+            if kind == "files":
+                value = [
+                    {
+                        "dest": entry["dest"],
+                        "checksum": content_checksum(entry["content"]),
+                        "mode": str(entry.get("mode", "0644")),
+                    }
+                    for entry in value
+                ]
+            elif kind == "skippable":
+                value = boolean(value, strict=False)
+            published[kind][role] = value
 
     def _argument_errors(
         self, role: str, seen: dict[str, Any], templar: Templar

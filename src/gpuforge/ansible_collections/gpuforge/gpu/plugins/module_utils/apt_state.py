@@ -2,15 +2,19 @@
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 """What dpkg has installed, what the repositories offer, and whether a package pin is met.
 
-Shared by `pinned_packages` (which installs what is not met) and `packages_in_place` (which only
+Shared by `pinned_packages` (which installs what is not met) and `roles_in_place` (which only
 reports it), so both judge a pin, and an optional package, the same way.
 """
 
 from __future__ import annotations
 
+import os
+
 from ansible_collections.gpuforge.gpu.plugins.module_utils.debversion import matches
 
 _QUERY_FORMAT = "${Package}\\t${Version}\\t${db:Status-Want}\\t${db:Status-Status}\\n"
+# Where the age of the package lists is read, in ansible.builtin.apt's order.
+_LISTS_STAMPS = ("/var/lib/apt/periodic/update-success-stamp", "/var/lib/apt/lists")
 
 
 def parse_specs(entries):
@@ -51,6 +55,8 @@ def held(present, name):
 
 def offered(module, names):
     """{name: [versions]} the configured repositories offer for `names` (one apt-cache madison call)."""
+    if not names:
+        return {}
     apt_cache = module.get_bin_path("apt-cache", required=True)
     _, out, _ = module.run_command([apt_cache, "madison", "--", *names])
     versions = {}
@@ -59,3 +65,11 @@ def offered(module, names):
         if len(fields) >= 3 and fields[0] in names:
             versions.setdefault(fields[0], []).append(fields[1])
     return versions
+
+
+def lists_mtime():
+    """When the package lists were last refreshed (epoch seconds), 0.0 when they never were."""
+    for path in _LISTS_STAMPS:
+        if os.path.exists(path):
+            return os.stat(path).st_mtime
+    return 0.0

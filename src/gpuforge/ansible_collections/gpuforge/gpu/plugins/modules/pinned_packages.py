@@ -90,12 +90,11 @@ cache_updated:
 ansible_facts:
   description:
     - C(gpuforge_packages_moved=true) when this run installed packages, else empty (see
-      M(gpuforge.gpu.packages_in_place)).
+      M(gpuforge.gpu.roles_in_place)).
   returned: always
   type: dict
 """
 
-import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -103,21 +102,12 @@ from ansible_collections.gpuforge.gpu.plugins.module_utils import apt_state
 from ansible_collections.gpuforge.gpu.plugins.module_utils.debversion import best_match
 
 _APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "a"}
-# Where the age of the package lists is read, in ansible.builtin.apt's order.
-_CACHE_STAMPS = ("/var/lib/apt/periodic/update-success-stamp", "/var/lib/apt/lists")
 _UPDATE_ATTEMPTS = 3
-
-
-def _cache_mtime():
-    for path in _CACHE_STAMPS:
-        if os.path.exists(path):
-            return os.stat(path).st_mtime
-    return 0.0
 
 
 def _refresh_cache(module):
     """`apt-get update` when the lists are older than cache_valid_time; True when they moved."""
-    before = _cache_mtime()
+    before = apt_state.lists_mtime()
     valid = module.params["cache_valid_time"]
     if valid > 0 and time.time() - before <= valid:
         return False
@@ -131,7 +121,7 @@ def _refresh_cache(module):
         if attempt + 1 == _UPDATE_ATTEMPTS:
             module.fail_json(msg="apt-get update failed %d times (rc %d): %s" % (_UPDATE_ATTEMPTS, rc, (err or out)[-2000:]))
         time.sleep(2**attempt)
-    return _cache_mtime() != before
+    return apt_state.lists_mtime() != before
 
 
 def _parse_specs(module, entries):
@@ -156,7 +146,7 @@ def _plan(module, specs, optional, installed):
     if module.check_mode:
         # Reading what the repositories offer is safe in check mode; the versions of a new
         # source may not be known yet, so required packages are reported as pinned.
-        offered = apt_state.offered(module, maybe) if maybe else {}
+        offered = apt_state.offered(module, maybe)
         planned = ["%s=%s" % (name, pattern) if pattern else name for name, pattern in wanted]
         return planned + [name for name in maybe if name in offered]
     offered = apt_state.offered(module, [name for name, _ in wanted] + maybe)

@@ -18,9 +18,15 @@ description:
   - The first role whose inputs fail fails the host, with that role's own message, before any
     role has changed anything. C(site.yml) runs it once per host and then includes each role's
     C(apply) tasks, which are C(main) without the preflight.
-  - Returns in RV(packages), per role that publishes a C(_<role>_stack) variable, that variable
-    as the role sees it (the packages its install task installs, optional ones, whether it holds
-    them), for M(gpuforge.gpu.packages_in_place).
+  - Returns what each role's state-setting tasks would set, as the role sees it, for
+    M(gpuforge.gpu.roles_in_place) to judge on the host in one task. In RV(packages) a role's
+    C(_<role>_stack) (the packages its install task installs, optional ones, whether it holds
+    them), in RV(units) its C(_<role>_units) (the units it enables, and starts unless
+    C(started) is false), and in RV(files) its C(_<role>_files) (the files it writes, with the
+    templates rendered from the role's folder) as path, SHA-1 of the content and mode.
+  - Returns in RV(skippable) each role's C(_<role>_skip_when_in_place) as a bool: true when the
+    role sets nothing but those packages, units and files, so that C(site.yml) can leave it out
+    where they are all in place.
   - Runs on the controller; it needs no connection to the host and never reports a change.
 options:
   roles:
@@ -50,6 +56,18 @@ roles:
   elements: str
 packages:
   description: Role name to its C(_<role>_stack) (C(packages), C(optional), C(hold)), templated.
+  returned: success
+  type: dict
+units:
+  description: Role name to its C(_<role>_units) (C(names), C(started)), templated.
+  returned: success
+  type: dict
+files:
+  description: Role name to its C(_<role>_files), each as C(dest), C(checksum) (SHA-1) and C(mode).
+  returned: success
+  type: dict
+skippable:
+  description: Role name to its C(_<role>_skip_when_in_place), as a bool.
   returned: success
   type: dict
 role:

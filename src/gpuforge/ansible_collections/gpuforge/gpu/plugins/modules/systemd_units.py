@@ -63,66 +63,7 @@ states:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-
-# UnitFileState values for which `systemctl enable` has nothing (more) to do.
-_ENABLED_STATES = {
-    "enabled",
-    "enabled-runtime",
-    "static",
-    "indirect",
-    "generated",
-    "alias",
-    "linked",
-    "linked-runtime",
-    "transient",
-}
-_RUNNING_STATES = {"active", "activating", "reloading"}
-_FIELDS = ("LoadState", "UnitFileState", "ActiveState")
-
-
-def _unit(name):
-    return name if "." in name else name + ".service"
-
-
-def _parse_state(text):
-    """LoadState, UnitFileState and ActiveState from one unit's `systemctl show` block."""
-    state = dict.fromkeys(_FIELDS, "")
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep and key in state:
-            state[key] = value.strip()
-    return state
-
-
-def _show(module, systemctl, units):
-    """`systemctl show` output of `units` as one block of text per unit, in order."""
-    rc, out, err = module.run_command([systemctl, "show", "--", *units])
-    if rc != 0:
-        module.fail_json(msg="systemctl show %s failed (rc %d): %s" % (" ".join(units), rc, err.strip()))
-    blocks, current = [], []
-    for line in out.splitlines():
-        if line.strip():
-            current.append(line)
-        elif current:
-            blocks.append("\n".join(current))
-            current = []
-    if current:
-        blocks.append("\n".join(current))
-    return blocks
-
-
-def _states(module, systemctl, units):
-    """Each unit's state, read with one `systemctl show` for all of them.
-
-    systemctl prints one block per unit, in the order given, separated by blank lines; an
-    implementation that answers otherwise (a block count that does not match) is asked unit by unit.
-    """
-    if not units:
-        return {}
-    blocks = _show(module, systemctl, units)
-    if len(blocks) != len(units):
-        blocks = ["\n".join(_show(module, systemctl, [unit])) for unit in units]
-    return {unit: _parse_state(block) for unit, block in zip(units, blocks)}
+from ansible_collections.gpuforge.gpu.plugins.module_utils import systemd_state
 
 
 def _run(module, systemctl, verb, units):
@@ -145,17 +86,17 @@ def main():
     systemctl = module.get_bin_path("systemctl", required=True)
     if module.params["daemon_reload"] and not module.check_mode:
         _run(module, systemctl, "daemon-reload", [])
-    units = [_unit(name) for name in module.params["name"] if name]
-    states = _states(module, systemctl, units)
+    units = [systemd_state.unit_name(name) for name in module.params["name"] if name]
+    states = systemd_state.states(module, systemctl, units)
     to_enable, to_start = [], []
     for unit, state in states.items():
         if state["LoadState"] == "masked":
             module.fail_json(msg="%s is masked; unmask it (systemctl unmask %s) to manage it" % (unit, unit))
         if state["LoadState"] != "loaded" and not module.check_mode:
             module.fail_json(msg="%s not found (LoadState %s); is its package installed?" % (unit, state["LoadState"]))
-        if module.params["enabled"] and state["UnitFileState"] not in _ENABLED_STATES:
+        if module.params["enabled"] and not systemd_state.is_enabled(state):
             to_enable.append(unit)
-        if module.params["started"] and state["ActiveState"] not in _RUNNING_STATES:
+        if module.params["started"] and not systemd_state.is_running(state):
             to_start.append(unit)
     if not module.check_mode:
         if to_enable:
