@@ -113,11 +113,7 @@ PROBED = {
     "gpuforge.gpu.systemd_units": ("name", "_{role}_units.names"),
 }
 INCLUDES = ("ansible.builtin.import_tasks", "ansible.builtin.include_tasks")
-SKIPPABLE = [
-    role
-    for role in ROLES
-    if f"_{role}_skip_when_in_place" in _role_vars(role)
-]
+SKIPPABLE = [role for role in ROLES if f"_{role}_skip_when_in_place" in _role_vars(role)]
 
 
 def _gates(task: dict[str, Any], role: str, condition: str) -> list[str]:
@@ -136,7 +132,9 @@ def _ungated_tasks(role: str, name: str, condition: str) -> list[tuple[str, dict
         if module in INCLUDES:
             if not _gates(task, role, condition):
                 target = task[module]
-                found += _ungated_tasks(role, target if isinstance(target, str) else target["file"], condition)
+                found += _ungated_tasks(
+                    role, target if isinstance(target, str) else target["file"], condition
+                )
             continue
         found.append((name, task))
     return found
@@ -162,7 +160,9 @@ def test_a_role_left_out_when_in_place_sets_only_what_is_judged(role: str) -> No
             option, variable = PROBED[module]
             assert task[module][option] == "{{ " + variable.format(role=role) + " }}", task
             continue
-        assert _gates(task, role, condition), f"{name}: {task['name']!r} is not off under {condition!r}"
+        assert _gates(task, role, condition), (
+            f"{name}: {task['name']!r} is not off under {condition!r}"
+        )
 
 
 def test_the_renderer_contract_variables_are_role_options() -> None:

@@ -24,7 +24,7 @@ description:
     them), in RV(units) its C(_<role>_units) (the units it enables, and starts unless
     C(started) is false), and in RV(files) its C(_<role>_files) (the files it writes, with the
     templates rendered from the role's folder) as path, SHA-1 of the content and mode.
-  - Returns in RV(skippable) each role's C(_<role>_skip_when_in_place) as a bool: true when the
+  - Returns in RV(skippable) each role's C(_<role>_skip_when_in_place) as a bool, true when the
     role sets nothing but those packages, units and files, so that C(site.yml) can leave it out
     where they are all in place.
   - Runs on the controller; it needs no connection to the host and never reports a change.
