@@ -116,13 +116,13 @@ PACKAGES = """\
           - "'2.18.5-1+cuda12.2' in nomatch.msg"
 """
 
-UNITS = """\
-- name: systemd units
-  hosts: nodes
-  gather_facts: false
-  tasks:
-    - name: Write two units
-      ansible.builtin.copy:
+
+def _write_units(title: str, names: str) -> str:
+    """A play's start whose first task writes a simple service unit for each of `names`."""
+    return (
+        f"- name: {title}\n  hosts: nodes\n  gather_facts: false\n  tasks:\n"
+        f"    - name: Write the units {names}\n      ansible.builtin.copy:\n"
+        + """\
         content: |
           [Unit]
           Description=gpuforge test unit {{ item }}
@@ -132,7 +132,14 @@ UNITS = """\
           WantedBy=multi-user.target
         dest: /etc/systemd/system/{{ item }}.service
         mode: "0644"
-      loop: [gf-test, gf-second]
+"""
+        + f"      loop: {names}\n"
+    )
+
+
+UNITS = (
+    _write_units("systemd units", "[gf-test, gf-second]")
+    + """\
     - name: Check mode on a unit that does not exist yet reports the change
       gpuforge.gpu.systemd_units:
         name: [gf-missing]
@@ -171,6 +178,7 @@ UNITS = """\
           - both.states['gf-test.service'].ActiveState == 'active'
           - both.states['gf-second.service'].UnitFileState not in ['enabled']
 """
+)
 
 FILES = """\
 - name: Config files
@@ -219,23 +227,9 @@ FILES = """\
           - relative is failed
 """
 
-IN_PLACE = """\
-- name: Roles in place, by their units and files
-  hosts: nodes
-  gather_facts: false
-  tasks:
-    - name: Write a unit to enable only and one to leave disabled
-      ansible.builtin.copy:
-        content: |
-          [Unit]
-          Description=gpuforge test unit {{ item }}
-          [Service]
-          ExecStart=/bin/sleep 3600
-          [Install]
-          WantedBy=multi-user.target
-        dest: /etc/systemd/system/{{ item }}.service
-        mode: "0644"
-      loop: [gf-enabled, gf-disabled]
+IN_PLACE = (
+    _write_units("Roles in place, by their units and files", "[gf-enabled, gf-disabled]")
+    + """\
     - name: Enable the first without starting it
       ansible.builtin.command:
         argv: [systemctl, enable, gf-enabled]
@@ -294,6 +288,7 @@ IN_PLACE = """\
           - by_owner.in_place.files == []
           - relative is failed and 'absolute path' in relative.msg
 """
+)
 
 CDI = """\
 - name: CDI spec
