@@ -163,9 +163,23 @@ UNITS = (
       gpuforge.gpu.systemd_units:
         name: [gf-second, gf-test]
       register: both
+    - name: Stop one unit and disable the other, behind the module's back
+      ansible.builtin.command: "systemctl {{ item }}"
+      loop: ["stop gf-test", "disable gf-second"]
+      changed_when: true
+    - name: The stopped unit is only started, the disabled one only enabled
+      gpuforge.gpu.systemd_units:
+        name: [gf-test, gf-second]
+      register: apart
+    - name: Both are then in place
+      gpuforge.gpu.systemd_units:
+        name: [gf-test, gf-second]
+      register: settled
     - name: Check the results
       ansible.builtin.assert:
         that:
+          - apart.enabled == ['gf-second.service'] and apart.started == ['gf-test.service']
+          - settled is not changed
           - dry is changed
           - first is changed
           - first.enabled == ['gf-test.service']

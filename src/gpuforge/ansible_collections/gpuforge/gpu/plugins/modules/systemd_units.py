@@ -12,9 +12,10 @@ short_description: Enable and start several systemd units in one task
 description:
   - Reads every unit's C(LoadState), C(UnitFileState) and C(ActiveState) with one C(systemctl
     show) for all of them (unit by unit when a systemctl answers with fewer blocks than units),
-    then enables and starts only those that need it, with one C(systemctl enable) and one
-    C(systemctl start) for all of them. A role's services then cost one task per host, not
-    one C(ansible.builtin.systemd_service) task per unit with two C(systemctl) calls each.
+    then enables and starts only those that need it, with one C(systemctl enable --now) for
+    the units that need both and one C(systemctl enable) or C(systemctl start) for the rest.
+    A role's services then cost one task per host, not one
+    C(ansible.builtin.systemd_service) task per unit with two C(systemctl) calls each.
   - A unit that does not exist or is masked fails the task; in check mode a missing unit (its
     package not installed yet) is reported as one that would be enabled and started.
   - For restarts (handlers) and stopping, use C(ansible.builtin.systemd_service).
@@ -67,7 +68,7 @@ from ansible_collections.gpuforge.gpu.plugins.module_utils import systemd_state
 
 
 def _run(module, systemctl, verb, units):
-    rc, out, err = module.run_command([systemctl, verb, *(["--", *units] if units else [])])
+    rc, out, err = module.run_command([systemctl, *verb.split(), *(["--", *units] if units else [])])
     if rc != 0:
         module.fail_json(msg="systemctl %s %s failed (rc %d): %s" % (verb, " ".join(units), rc, (err or out).strip()))
 
@@ -99,10 +100,15 @@ def main():
         if module.params["started"] and not systemd_state.is_running(state):
             to_start.append(unit)
     if not module.check_mode:
-        if to_enable:
-            _run(module, systemctl, "enable", to_enable)
-        if to_start:
-            _run(module, systemctl, "start", to_start)
+        # Units to enable and start (a new install's) take one `enable --now`, not two calls.
+        both = [unit for unit in to_enable if unit in to_start]
+        for verb, group in (
+            ("enable", [unit for unit in to_enable if unit not in both]),
+            ("start", [unit for unit in to_start if unit not in both]),
+            ("enable --now", both),
+        ):
+            if group:
+                _run(module, systemctl, verb, group)
     module.exit_json(changed=bool(to_enable or to_start), enabled=to_enable, started=to_start, states=states)
 
 
