@@ -361,7 +361,8 @@ class Fleet:
             prepare_upper(upper, record.name, record.address, client_pub)
             if self.seed_hardware:
                 index = host_number(IPv4Address(record.address), subnet)
-                _simlink.seed(upper, record.profile, record.name, index)
+                library_cache = self.store.tool_library_dir()
+                _simlink.seed(upper, record.profile, record.name, index, library_cache)
         self._write_known_hosts(record.cluster)
         script = _launch.write_init_script(node_dir, record.name, self.state_dir, self._apt_repo())
         record.state = _STARTING

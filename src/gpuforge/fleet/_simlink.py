@@ -36,10 +36,12 @@ def check_profile(name: str) -> None:
     _require().get_profile(name)
 
 
-def seed(upper: Path, profile: str, node_name: str, node_index: int) -> None:
-    """Write a new node's simulated hardware and state files into its upper layer."""
+def seed(upper: Path, profile: str, node_name: str, node_index: int, library_cache: Path) -> None:
+    """Write a new node's simulated hardware, state files and tools into its upper layer; the
+    tools are compiled once under `library_cache` for every node of the fleet."""
     sim = _require()
-    sim.seed_node(upper, sim.get_profile(profile), node_name, node_index)
+    library = sim.build_tool_library(library_cache)
+    sim.seed_node(upper, sim.get_profile(profile), node_name, node_index, library)
 
 
 def apt_repo(dest: Path) -> Path:

@@ -115,6 +115,10 @@ class StateStore:
         """Folder where the stand-in APT repository is built once and shared by every node."""
         return self.root / "apt"
 
+    def tool_library_dir(self) -> Path:
+        """Folder where the nodes' simulator tools are compiled once and copied from."""
+        return self.root / "sim-lib"
+
     def clusters(self) -> list[ClusterRecord]:
         """Every recorded cluster, sorted by name."""
         base = self.root / "clusters"

@@ -6,13 +6,25 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gpuforge.fleet.sim._seed import LIB_DIR, SYSTEMCTL_MODULE, install_fast_systemctl
+from gpuforge.fleet.sim._seed import (
+    LIB_DIR,
+    SYSTEMCTL_MODULE,
+    build_tool_library,
+    install_tool_library,
+)
 
 FAKE_SYSTEMCTL = """#!/usr/bin/python3
 import sys
 print("fake systemctl", " ".join(sys.argv[1:]), sys.argv[0])
 sys.exit(3 if "is-active" in sys.argv else 0)
 """
+
+
+def install_fast_systemctl(root: Path, host: Path) -> bool:
+    """Build a tool library with `host` as the host's systemctl, copy it into `root`; True when
+    a systemctl launcher was installed."""
+    install_tool_library(root, build_tool_library(root.parent / f"{root.name}-cache", host))
+    return (root / "usr/bin/systemctl").exists()
 
 
 def _run_launcher(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import py_compile
 import re
+import shutil
+import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -27,6 +31,7 @@ HOST_SYSTEMCTL = Path("/usr/bin/systemctl")
 # simulated daemons are up within milliseconds, so nodes wait 0.1 s per start instead.
 SYSTEMCTL_YIELD = (re.compile(r"^MinimumYield = 0\.5\b", re.M), "MinimumYield = 0.1")
 SYSTEMCTL_MODULE = "gpuforge_systemctl"
+_LIBRARY_FORMAT = "1"  # bump when the library's layout changes
 SYSTEMCTL_LAUNCHER = f"""#!/usr/bin/python3 -S
 # gpuforge node: the host's {HOST_SYSTEMCTL}, run from {LIB_DIR.as_posix()} with cached bytecode.
 import runpy
@@ -81,38 +86,70 @@ def _install(text: str, dest: Path, mode: int = 0o755) -> None:
     tmp.replace(dest)
 
 
-def install_tool_library(root: Path) -> None:
-    """Copy the stdlib-only tool modules to /usr/lib/gpuforge-sim, where the launchers find them.
-
-    Compiled here, so that even a node's first call loads bytecode.
-    """
+def _library_key(host_systemctl_text: str | None) -> str:
+    digest = hashlib.sha256(f"{_LIBRARY_FORMAT} {sys.version} {SYSTEMCTL_YIELD[1]}".encode())
     for src in sorted(TOOLS_DIR.glob("*.py")):
-        dest = root / LIB_DIR / src.name
-        _install(src.read_text(encoding="utf-8"), dest, 0o644)
-        py_compile.compile(str(dest), doraise=True)
+        digest.update(src.name.encode() + b"\0" + src.read_bytes())
+    digest.update((host_systemctl_text or "").encode())
+    return digest.hexdigest()[:16]
 
 
-def install_fast_systemctl(root: Path, host_systemctl: Path = HOST_SYSTEMCTL) -> bool:
-    """Shadow a Python `systemctl` stand-in with a launcher of its cached bytecode.
-
-    Returns False (and installs nothing) when `host_systemctl` is not a Python script.
-    """
+def _python_script(path: Path) -> str | None:
+    """The text of `path` when it is a Python script, else None."""
     try:
-        text = host_systemctl.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return False
-    if not (text.startswith("#!") and "python" in text.splitlines()[0]):
-        return False
-    module = root / LIB_DIR / f"{SYSTEMCTL_MODULE}.py"
-    pattern, replacement = SYSTEMCTL_YIELD
-    _install(pattern.sub(replacement, text, count=1), module, 0o644)
-    # Compiled here so the first call in the node is fast too (a node Python of another
-    # version ignores this bytecode and compiles its own).
-    with warnings.catch_warnings():  # its invalid escape sequences are not ours to report
+        return None
+    return text if text.startswith("#!") and "python" in text.splitlines()[0] else None
+
+
+def _compile(module: Path) -> None:
+    # Hash-checked bytecode stays valid in the copies nodes get (their files have new mtimes).
+    with warnings.catch_warnings():  # the host systemctl's invalid escapes are not ours to report
         warnings.simplefilter("ignore")
-        py_compile.compile(str(module), doraise=True)
-    _install(SYSTEMCTL_LAUNCHER, root / "usr/bin/systemctl")
-    return True
+        py_compile.compile(
+            str(module), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH
+        )
+
+
+def build_tool_library(cache: Path, host_systemctl: Path = HOST_SYSTEMCTL) -> Path:
+    """The folder every node's /usr/lib/gpuforge-sim is copied from, compiled once per fleet.
+
+    Holds the stdlib-only tool modules and, when the host's `systemctl` is a Python script, that
+    script as a module; kept under `cache/<hash of those inputs>`, so a node-up compiles nothing.
+    """
+    systemctl_text = _python_script(host_systemctl)
+    library = cache / _library_key(systemctl_text)
+    if library.is_dir():
+        return library
+    cache.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=".building-", dir=cache))
+    for src in sorted(TOOLS_DIR.glob("*.py")):
+        _install(src.read_text(encoding="utf-8"), building / src.name, 0o644)
+    if systemctl_text is not None:
+        pattern, replacement = SYSTEMCTL_YIELD
+        module = building / f"{SYSTEMCTL_MODULE}.py"
+        _install(pattern.sub(replacement, systemctl_text, count=1), module, 0o644)
+    for module in sorted(building.glob("*.py")):
+        _compile(module)
+    building.chmod(0o755)
+    try:
+        building.rename(library)
+    except OSError:  # another node-up built the same library first
+        shutil.rmtree(building, ignore_errors=True)
+    for old in cache.iterdir():
+        if old != library and not old.name.startswith("."):
+            shutil.rmtree(old, ignore_errors=True)
+    return library
+
+
+def install_tool_library(root: Path, library: Path) -> None:
+    """Copy a built tool library to the node's /usr/lib/gpuforge-sim, where the launchers find it,
+    and shadow the host's `systemctl` with a launcher of its module when the library has one."""
+    dest = root / LIB_DIR
+    shutil.copytree(library, dest, dirs_exist_ok=True)
+    if (library / f"{SYSTEMCTL_MODULE}.py").is_file():
+        _install(SYSTEMCTL_LAUNCHER, root / "usr/bin/systemctl")
 
 
 def _empty_apt_sources(root: Path) -> None:
@@ -129,10 +166,17 @@ def _empty_apt_sources(root: Path) -> None:
         target.write_text("")
 
 
-def seed_node(root: Path, profile: HardwareProfile, node_name: str, node_index: int) -> None:
+def seed_node(
+    root: Path,
+    profile: HardwareProfile,
+    node_name: str,
+    node_index: int,
+    library: Path | None = None,
+) -> None:
     """Write a node's hardware.json, power-on state.json, kernel log, tools; empty APT sources.
 
     `root` is the node's overlay upper dir (or its root seen from the host): `root/x` is `/x`.
+    `library` is a `build_tool_library` folder; without one, the tools are compiled for this node.
     """
     state_dir = root / STATE_DIR
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -158,8 +202,11 @@ def seed_node(root: Path, profile: HardwareProfile, node_name: str, node_index: 
         for g in hardware["gpus"]
     ]
     (state_dir / "kmsg.log").write_text("\n".join(boot) + "\n")
-    install_tool_library(root)
+    if library is None:
+        with tempfile.TemporaryDirectory() as cache:
+            install_tool_library(root, build_tool_library(Path(cache)))
+    else:
+        install_tool_library(root, library)
     for dest, name in BASE_TOOLS.items():
         _install(tool_launcher(name), root / dest)
-    install_fast_systemctl(root)
     _empty_apt_sources(root)
