@@ -45,4 +45,8 @@ if $test_setup; then
 else
     bash scripts/setup-terraform.sh
 fi
+# An editable install leaves gpuforge's own modules uncompiled, and where PYTHONDONTWRITEBYTECODE
+# is set every gpuforge process (one per node the local Terraform module starts) would compile
+# them again; a regular `pip install` compiles them too. The collection's files are Ansible's.
+.venv/bin/python -m compileall -q -x ansible_collections src/gpuforge >/dev/null
 echo "gpuforge is set up: $(.venv/bin/gpuforge --help >/dev/null && echo ok)"
