@@ -20,7 +20,7 @@ from pathlib import Path
 from gpuforge.catalog import load_catalog
 from gpuforge.errors import FleetError, ToolMissingError
 from gpuforge.fleet.sim._packages import Package, all_packages
-from gpuforge.fleet.sim._seed import TOOLS_DIR, tool_launcher
+from gpuforge.fleet.sim._seed import hash_tools, tool_launcher
 
 _FORMAT = "4"  # bump when the repository layout or package build changes
 # dpkg-deb processes at once while building the repository (the first node-up waits for it).
@@ -31,8 +31,7 @@ def _inputs_hash(packages: list[Package]) -> str:
     digest = hashlib.sha256(_FORMAT.encode())
     for pkg in packages:
         digest.update(repr(pkg).encode())
-    for tool in sorted(TOOLS_DIR.glob("*.py")):
-        digest.update(tool.name.encode() + tool.read_bytes())
+    hash_tools(digest)
     return digest.hexdigest()
 
 

@@ -86,10 +86,16 @@ def _install(text: str, dest: Path, mode: int = 0o755) -> None:
     tmp.replace(dest)
 
 
+def hash_tools(digest: Any) -> None:
+    """Feed every tool module's name and text into `digest` (a hashlib object): what the nodes'
+    tool library and the stand-in packages' launchers are built from."""
+    for tool in sorted(TOOLS_DIR.glob("*.py")):
+        digest.update(tool.name.encode() + tool.read_bytes())
+
+
 def _library_key(host_systemctl_text: str | None) -> str:
     digest = hashlib.sha256(f"{_LIBRARY_FORMAT} {sys.version} {SYSTEMCTL_YIELD[1]}".encode())
-    for src in sorted(TOOLS_DIR.glob("*.py")):
-        digest.update(src.name.encode() + b"\0" + src.read_bytes())
+    hash_tools(digest)
     digest.update((host_systemctl_text or "").encode())
     return digest.hexdigest()[:16]
 
