@@ -68,9 +68,11 @@ from ansible_collections.gpuforge.gpu.plugins.module_utils import systemd_state
 
 
 def _run(module, systemctl, verb, units):
-    rc, out, err = module.run_command([systemctl, *verb.split(), *(["--", *units] if units else [])])
+    """Run `systemctl VERB... -- UNITS`; `verb` is the list of words before the units."""
+    rc, out, err = module.run_command([systemctl, *verb, *(["--", *units] if units else [])])
     if rc != 0:
-        module.fail_json(msg="systemctl %s %s failed (rc %d): %s" % (verb, " ".join(units), rc, (err or out).strip()))
+        words = " ".join([*verb, *units])
+        module.fail_json(msg="systemctl %s failed (rc %d): %s" % (words, rc, (err or out).strip()))
 
 
 def main():
@@ -86,7 +88,7 @@ def main():
     )
     systemctl = module.get_bin_path("systemctl", required=True)
     if module.params["daemon_reload"] and not module.check_mode:
-        _run(module, systemctl, "daemon-reload", [])
+        _run(module, systemctl, ["daemon-reload"], [])
     units = [systemd_state.unit_name(name) for name in module.params["name"] if name]
     states = systemd_state.states(module, systemctl, units)
     to_enable, to_start = [], []
@@ -103,9 +105,9 @@ def main():
         # Units to enable and start (a new install's) take one `enable --now`, not two calls.
         both = [unit for unit in to_enable if unit in to_start]
         for verb, group in (
-            ("enable", [unit for unit in to_enable if unit not in both]),
-            ("start", [unit for unit in to_start if unit not in both]),
-            ("enable --now", both),
+            (["enable"], [unit for unit in to_enable if unit not in both]),
+            (["start"], [unit for unit in to_start if unit not in both]),
+            (["enable", "--now"], both),
         ):
             if group:
                 _run(module, systemctl, verb, group)
