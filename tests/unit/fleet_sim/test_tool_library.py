@@ -7,15 +7,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from gpuforge.errors import FleetError
 from gpuforge.fleet.sim._seed import (
     LIB_DIR,
+    STAND_IN_SYSTEMCTL,
+    STAND_IN_SYSTEMCTL_ENV,
     SYSTEMCTL_MODULE,
     TOOLS_DIR,
     build_tool_library,
     install_tool_library,
+    python_script,
+    stand_in_systemctl,
 )
 
-HOST_SYSTEMCTL = '#!/usr/bin/python3\nprint("systemctl stand-in")\n'
+STAND_IN = '#!/usr/bin/python3\nprint("systemctl stand-in")\n'
 
 
 def _flags(pyc: Path) -> int:
@@ -25,7 +32,7 @@ def _flags(pyc: Path) -> int:
 
 def test_the_library_is_built_once_with_hash_checked_bytecode(tmp_path: Path) -> None:
     host = tmp_path / "systemctl"
-    host.write_text(HOST_SYSTEMCTL)
+    host.write_text(STAND_IN)
     cache = tmp_path / "cache"
     library = build_tool_library(cache, host)
     modules = [*(p.name for p in TOOLS_DIR.glob("*.py")), f"{SYSTEMCTL_MODULE}.py"]
@@ -42,22 +49,41 @@ def test_the_library_is_built_once_with_hash_checked_bytecode(tmp_path: Path) ->
 
 def test_other_inputs_build_a_new_library_and_drop_the_old(tmp_path: Path) -> None:
     host = tmp_path / "systemctl"
-    host.write_text(HOST_SYSTEMCTL)
+    host.write_text(STAND_IN)
     cache = tmp_path / "cache"
     first = build_tool_library(cache, host)
-    host.write_bytes(b"\x7fELF\x02\x01\x01")  # a binary systemctl: nothing to shadow
+    host.write_text(STAND_IN + "# a newer stand-in\n")
     second = build_tool_library(cache, host)
     assert second != first and not first.exists()
-    assert not (second / f"{SYSTEMCTL_MODULE}.py").exists()
-    root = tmp_path / "node"
-    install_tool_library(root, second)
-    assert not (root / "usr/bin/systemctl").exists()
-    assert (root / LIB_DIR / "simlib.py").is_file()
+    assert (second / f"{SYSTEMCTL_MODULE}.py").read_text().endswith("# a newer stand-in\n")
+
+
+def test_a_binary_or_missing_stand_in_is_refused_with_the_set_up_fix(tmp_path: Path) -> None:
+    binary = tmp_path / "systemctl"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01")  # systemd's systemctl: the nodes never run it
+    for stand_in in (binary, tmp_path / "missing"):
+        with pytest.raises(FleetError) as caught:
+            build_tool_library(tmp_path / "cache", stand_in)
+        assert str(stand_in) in str(caught.value) and "scripts/setup.sh" in caught.value.fix
+    assert not list((tmp_path / "cache").glob("*"))
+
+
+def test_the_default_stand_in_is_set_ups_unpacked_script_or_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(STAND_IN_SYSTEMCTL_ENV, raising=False)
+    assert stand_in_systemctl() == STAND_IN_SYSTEMCTL
+    assert python_script(STAND_IN_SYSTEMCTL), "scripts/setup.sh unpacks the stand-in there"
+    own = tmp_path / "systemctl"
+    own.write_text(STAND_IN)
+    monkeypatch.setenv(STAND_IN_SYSTEMCTL_ENV, str(own))
+    library = build_tool_library(tmp_path / "cache")
+    assert (library / f"{SYSTEMCTL_MODULE}.py").read_text() == STAND_IN
 
 
 def test_a_node_copy_loads_the_bytecode_and_recompiles_an_edited_source(tmp_path: Path) -> None:
     host = tmp_path / "systemctl"
-    host.write_text(HOST_SYSTEMCTL)
+    host.write_text(STAND_IN)
     root = tmp_path / "node"
     install_tool_library(root, build_tool_library(tmp_path / "cache", host))
     module = root / LIB_DIR / f"{SYSTEMCTL_MODULE}.py"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import py_compile
 import re
 import shutil
@@ -14,6 +15,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from gpuforge.errors import FleetError
 from gpuforge.fleet.sim._hardware import HardwareProfile
 
 TOOLS_DIR = Path(__file__).parent / "tools"
@@ -22,18 +24,21 @@ LIB_DIR = Path("usr/lib/gpuforge-sim")
 # Tools every machine has before any NVIDIA package: the kernel log reader (the host's dmesg
 # would show the shared host kernel) and the simulated power cycle.
 BASE_TOOLS = {"usr/bin/dmesg": "dmesg.py", "usr/sbin/gpuforge-sim-reboot": "sim_reboot.py"}
-# The host's `systemctl` stand-in (Debian's `systemctl` package) is one 4,600-line Python script
-# that Python compiles again on every call, ~40 of its ~60 ms. Nodes run the same code as a module
-# from LIB_DIR instead, whose bytecode Python caches, and skip site-packages (`-S`): every
-# service task of a play calls it a few times on every node.
-HOST_SYSTEMCTL = Path("/usr/bin/systemctl")
+# Nodes run Debian's daemonless `systemctl` stand-in (the `systemctl` package, one 4,600-line
+# Python script), never the host's /usr/bin/systemctl, which is systemd's on most machines. Set-up
+# unpacks the package's script to STAND_IN_SYSTEMCTL without installing the package (it conflicts
+# with systemd). Python would compile the script again on every call, ~40 of its ~60 ms: nodes run
+# it as a module from LIB_DIR instead, whose bytecode Python caches, and skip site-packages (`-S`):
+# every service task of a play calls it a few times on every node.
+STAND_IN_SYSTEMCTL = Path("/var/cache/gpuforge/systemctl/systemctl")
+STAND_IN_SYSTEMCTL_ENV = "GPUFORGE_NODE_SYSTEMCTL"
 # It also waits 0.5 s after starting a Type=simple service to see that it stayed up; the
 # simulated daemons are up within milliseconds, so nodes wait 0.1 s per start instead.
 SYSTEMCTL_YIELD = (re.compile(r"^MinimumYield = 0\.5\b", re.M), "MinimumYield = 0.1")
 SYSTEMCTL_MODULE = "gpuforge_systemctl"
 _LIBRARY_FORMAT = "1"  # bump when the library's layout changes
 SYSTEMCTL_LAUNCHER = f"""#!/usr/bin/python3 -S
-# gpuforge node: the host's {HOST_SYSTEMCTL}, run from {LIB_DIR.as_posix()} with cached bytecode.
+# gpuforge node: the daemonless systemctl stand-in, run from {LIB_DIR.as_posix()} with its bytecode.
 import runpy
 import sys
 
@@ -93,15 +98,22 @@ def hash_tools(digest: Any) -> None:
         digest.update(tool.name.encode() + tool.read_bytes())
 
 
-def _library_key(host_systemctl_text: str | None) -> str:
+def _library_key(systemctl_text: str) -> str:
     digest = hashlib.sha256(f"{_LIBRARY_FORMAT} {sys.version} {SYSTEMCTL_YIELD[1]}".encode())
     hash_tools(digest)
-    digest.update((host_systemctl_text or "").encode())
+    digest.update(systemctl_text.encode())
     return digest.hexdigest()[:16]
 
 
-def _python_script(path: Path) -> str | None:
-    """The text of `path` when it is a Python script, else None."""
+def stand_in_systemctl() -> Path:
+    """Where the nodes' `systemctl` stand-in script is: $GPUFORGE_NODE_SYSTEMCTL, else the path
+    set-up unpacks it to."""
+    explicit = os.environ.get(STAND_IN_SYSTEMCTL_ENV)
+    return Path(explicit) if explicit else STAND_IN_SYSTEMCTL
+
+
+def python_script(path: Path) -> str | None:
+    """The text of `path` when it is a readable Python script, else None."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
@@ -111,20 +123,28 @@ def _python_script(path: Path) -> str | None:
 
 def _compile(module: Path) -> None:
     # Hash-checked bytecode stays valid in the copies nodes get (their files have new mtimes).
-    with warnings.catch_warnings():  # the host systemctl's invalid escapes are not ours to report
+    with warnings.catch_warnings():  # the stand-in's invalid escapes are not ours to report
         warnings.simplefilter("ignore")
         py_compile.compile(
             str(module), doraise=True, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH
         )
 
 
-def build_tool_library(cache: Path, host_systemctl: Path = HOST_SYSTEMCTL) -> Path:
+def build_tool_library(cache: Path, systemctl: Path | None = None) -> Path:
     """The folder every node's /usr/lib/gpuforge-sim is copied from, compiled once per fleet.
 
-    Holds the stdlib-only tool modules and, when the host's `systemctl` is a Python script, that
-    script as a module; kept under `cache/<hash of those inputs>`, so a node-up compiles nothing.
+    Holds the stdlib-only tool modules and the `systemctl` stand-in script (default:
+    `stand_in_systemctl()`) as a module; kept under `cache/<hash of those inputs>`, so a node-up
+    compiles nothing. Raises FleetError when the stand-in is missing or not a Python script.
     """
-    systemctl_text = _python_script(host_systemctl)
+    systemctl = systemctl or stand_in_systemctl()
+    systemctl_text = python_script(systemctl)
+    if systemctl_text is None:
+        raise FleetError(
+            f"the nodes' service manager {systemctl} is missing or not a Python script",
+            fix="run `bash scripts/setup.sh` (it unpacks Debian's daemonless `systemctl` there "
+            f"without installing it), or point ${STAND_IN_SYSTEMCTL_ENV} at that script",
+        )
     library = cache / _library_key(systemctl_text)
     if library.is_dir():
         return library
@@ -132,10 +152,9 @@ def build_tool_library(cache: Path, host_systemctl: Path = HOST_SYSTEMCTL) -> Pa
     building = Path(tempfile.mkdtemp(prefix=".building-", dir=cache))
     for src in sorted(TOOLS_DIR.glob("*.py")):
         _install(src.read_text(encoding="utf-8"), building / src.name, 0o644)
-    if systemctl_text is not None:
-        pattern, replacement = SYSTEMCTL_YIELD
-        module = building / f"{SYSTEMCTL_MODULE}.py"
-        _install(pattern.sub(replacement, systemctl_text, count=1), module, 0o644)
+    pattern, replacement = SYSTEMCTL_YIELD
+    module = building / f"{SYSTEMCTL_MODULE}.py"
+    _install(pattern.sub(replacement, systemctl_text, count=1), module, 0o644)
     for module in sorted(building.glob("*.py")):
         _compile(module)
     building.chmod(0o755)
@@ -151,11 +170,9 @@ def build_tool_library(cache: Path, host_systemctl: Path = HOST_SYSTEMCTL) -> Pa
 
 def install_tool_library(root: Path, library: Path) -> None:
     """Copy a built tool library to the node's /usr/lib/gpuforge-sim, where the launchers find it,
-    and shadow the host's `systemctl` with a launcher of its module when the library has one."""
-    dest = root / LIB_DIR
-    shutil.copytree(library, dest, dirs_exist_ok=True)
-    if (library / f"{SYSTEMCTL_MODULE}.py").is_file():
-        _install(SYSTEMCTL_LAUNCHER, root / "usr/bin/systemctl")
+    and shadow the host's `systemctl` (systemd's, or none) with a launcher of the stand-in."""
+    shutil.copytree(library, root / LIB_DIR, dirs_exist_ok=True)
+    _install(SYSTEMCTL_LAUNCHER, root / "usr/bin/systemctl")
 
 
 def _empty_apt_sources(root: Path) -> None:
