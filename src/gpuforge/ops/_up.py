@@ -439,10 +439,17 @@ class Pipeline:
 
 
 def _exit_code(result: UpResult) -> int:
-    configure_failed = bool(result.configure and result.configure.failed_hosts)
-    if result.report is not None and not result.report.ready:
-        ready_nodes = [n for n in result.report.nodes if n.ready]
-        if configure_failed and ready_nodes:
-            return 3
-        return 1
-    return 3 if configure_failed else 0
+    """0 ready; 1 not ready, or every node failed; 3 some nodes failed while others are fine.
+
+    A node that failed configure counts as failed even when validation judged its hardware
+    ready: a cluster on which every node failed is not a partial success.
+    """
+    failed = set(result.configure.failed_hosts) if result.configure else set()
+    report = result.report
+    if not failed:
+        return 0 if report is None or report.ready else 1
+    if report is not None:
+        healthy = {n.host for n in report.nodes if n.ready} - failed
+    else:
+        healthy = set(result.configure.hosts) - failed if result.configure else set()
+    return 3 if healthy else 1

@@ -1,6 +1,6 @@
 """Spec + lock -> deployment folder: Terraform root modules and Ansible group_vars."""
 
-from gpuforge.render._ansible import cluster_vars, pool_vars, render_group_vars
+from gpuforge.render._ansible import cluster_vars, load_group_vars, pool_vars, render_group_vars
 from gpuforge.render._deployment import (
     GROUP_VARS_DIR,
     INVENTORY_FILE,
@@ -11,7 +11,7 @@ from gpuforge.render._deployment import (
     render_deployment,
     terraform_root_dir,
 )
-from gpuforge.render._hcl import Block, Expr, literal, render_file
+from gpuforge.render._hcl import Block, Expr, literal, quoted, render_file
 from gpuforge.render._naming import all_targets, group_token, local_subnet, target_pools
 from gpuforge.render._terraform import MODULE_FOR, local_profile, render_root
 
@@ -28,10 +28,12 @@ __all__ = [
     "cluster_vars",
     "group_token",
     "literal",
+    "load_group_vars",
     "local_profile",
     "local_subnet",
     "pool_vars",
     "previous_roots",
+    "quoted",
     "render_deployment",
     "render_file",
     "render_group_vars",

@@ -2,15 +2,38 @@
 
 Blocks hold attributes, nested blocks and blank lines. Consecutive single-line attributes align
 their `=` as `terraform fmt` does; values are written as HCL literals or raw expressions.
+Every string (values, map keys, block labels) is written by `quoted`, which escapes HCL's
+template sequences, so Terraform reads spec text literally and never evaluates it.
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 INDENT = "  "
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def quoted(text: str) -> str:
+    """`text` as an HCL quoted string that evaluates to exactly `text`.
+
+    Quotes, backslashes and control characters are escaped, and `${`/`%{` become `$${`/`%%{`
+    so no spec value is read as an interpolation or directive. Other characters (emoji
+    included) are written as themselves: HCL reads UTF-8 but not JSON's surrogate pairs.
+    """
+    parts = []
+    for char in text:
+        if char in _ESCAPES:
+            parts.append(_ESCAPES[char])
+        elif unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+            parts.append(f"\\u{ord(char):04x}")
+        else:
+            parts.append(char)
+    body = "".join(parts).replace("${", "$${").replace("%{", "%%{")
+    return f'"{body}"'
 
 
 @dataclass(frozen=True)
@@ -34,7 +57,7 @@ def literal(value: Value, depth: int = 0) -> str:
     if isinstance(value, int | float):
         return json.dumps(value)
     if isinstance(value, str):
-        return json.dumps(value).replace("${", "$${").replace("%{", "%%{")
+        return quoted(value)
     if isinstance(value, Sequence):
         return "[" + ", ".join(literal(item, depth) for item in value) + "]"
     if not value:
@@ -66,7 +89,7 @@ def aligned(pairs: list[tuple[str, str]], pad: str) -> list[str]:
 
 def _key(name: str) -> str:
     bare = name.replace("_", "a").replace("-", "a").isalnum() and not name[0].isdigit()
-    return name if bare else json.dumps(name)
+    return name if bare else quoted(name)
 
 
 @dataclass
@@ -95,7 +118,7 @@ class Block:
     def render(self, depth: int = 0) -> str:
         """The block as formatted HCL text."""
         pad = INDENT * depth
-        head = " ".join([self.type, *(json.dumps(label) for label in self.labels)])
+        head = " ".join([self.type, *(quoted(label) for label in self.labels)])
         lines = [f"{pad}{head} {{"]
         pairs: list[tuple[str, str]] = []
 

@@ -17,12 +17,15 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationError,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from gpuforge.catalog import load_catalog, parse_requirement
+from gpuforge.spec._labels import label_problem
 from gpuforge.spec._notation import (
     TargetRef,
     check_name,
@@ -30,6 +33,14 @@ from gpuforge.spec._notation import (
     parse_gpu,
     parse_speed_gbps,
     parse_target,
+)
+from gpuforge.spec._text import (
+    HostAddress,
+    Identifier,
+    LoginName,
+    RepositoryUrl,
+    SshPublicKey,
+    Text,
 )
 
 Market = Literal["on-demand", "spot", "spot-with-fallback"]
@@ -92,15 +103,17 @@ class StateConfig(_Section):
     """Where Terraform keeps state, with locking for the remote backends."""
 
     backend: Literal["local", "s3", "gcs", "azurerm"] = "local"
-    path: str | None = Field(None, description="local: state file path")
-    bucket: str | None = Field(None, description="s3/gcs: bucket name")
-    key: str | None = Field(None, description="s3: object key; default <cluster>/terraform.tfstate")
-    region: str | None = Field(None, description="s3: bucket region")
-    lock_table: str | None = Field(None, description="s3: DynamoDB table used for locking")
-    prefix: str | None = Field(None, description="gcs: object prefix")
-    resource_group: str | None = Field(None, description="azurerm: storage account group")
-    storage_account: str | None = Field(None, description="azurerm: storage account")
-    container: str | None = Field(None, description="azurerm: blob container")
+    path: Text | None = Field(None, description="local: state file path")
+    bucket: Identifier | None = Field(None, description="s3/gcs: bucket name")
+    key: Text | None = Field(
+        None, description="s3: object key; default <cluster>/terraform.tfstate"
+    )
+    region: Identifier | None = Field(None, description="s3: bucket region")
+    lock_table: Identifier | None = Field(None, description="s3: DynamoDB table used for locking")
+    prefix: Text | None = Field(None, description="gcs: object prefix")
+    resource_group: Identifier | None = Field(None, description="azurerm: storage account group")
+    storage_account: Identifier | None = Field(None, description="azurerm: storage account")
+    container: Identifier | None = Field(None, description="azurerm: blob container")
 
     @model_validator(mode="after")
     def _backend_settings(self) -> StateConfig:
@@ -134,8 +147,8 @@ class PoolNetwork(_Section):
 class MigConfig(_Section):
     """MIG on every GPU of the pool: a named layout or profile -> instances per GPU."""
 
-    layout: str | None = None
-    devices: dict[str, int] = Field(default_factory=dict)
+    layout: Identifier | None = None
+    devices: dict[Identifier, int] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -211,7 +224,7 @@ class GpuSettingsOverride(_Section):
 class PoolGpu(GpuSettingsOverride):
     """The GPUs of each node of a pool (model and count) plus optional setting overrides."""
 
-    model: str
+    model: Text
     count: int = Field(1, ge=1, le=16)
 
     @model_validator(mode="before")
@@ -238,7 +251,9 @@ class SoftwareSpec(_Section):
     """The software stack: each version is auto, exact, a branch/release, or a range."""
 
     os: OsName = "ubuntu-22.04"
-    kernel: str = Field("auto", description="auto, or the kernel release to pin (5.15.0-1034-aws)")
+    kernel: Identifier = Field(
+        "auto", description="auto, or the kernel release to pin (5.15.0-1034-aws)"
+    )
     driver: VersionText = "auto"
     driver_modules: Literal["auto", "open", "proprietary"] = "auto"
     cuda: VersionText = "auto"
@@ -247,14 +262,16 @@ class SoftwareSpec(_Section):
     container_toolkit: VersionText = "auto"
     dcgm: VersionText = "auto"
     repository: Literal["auto", "nvidia", "mirror", "local"] = "auto"
-    repository_url: str | None = None
+    repository_url: RepositoryUrl | None = Field(
+        None, description="http(s) or file URL of the repository root (mirror or local)"
+    )
 
 
 class SoftwareOverride(_Section):
     """Per-pool software; unset fields inherit the cluster's `software` section."""
 
     os: OsName | None = None
-    kernel: str | None = None
+    kernel: Identifier | None = None
     driver: VersionText | None = None
     driver_modules: Literal["auto", "open", "proprietary"] | None = None
     cuda: VersionText | None = None
@@ -268,9 +285,9 @@ class Host(_Section):
     """An existing machine of an `onprem` pool, reached over SSH (or locally on this machine)."""
 
     name: str
-    address: str
+    address: HostAddress
     connection: Literal["ssh", "local"] = "ssh"
-    user: str = "root"
+    user: LoginName = "root"
 
     @field_validator("name")
     @classmethod
@@ -282,17 +299,19 @@ class Pool(_Section):
     """A group of identical nodes: GPUs or an instance type, count, market, network, disks."""
 
     gpu: PoolGpu | None = None
-    instance_type: str | None = None
+    instance_type: Identifier | None = None
     count: int = Field(1, ge=0, le=4096)
     market: Market = "on-demand"
     placement_group: bool | None = None
     target: Target | None = None
-    zone: str | None = None
-    profile: str | None = Field(None, description="local target: simulated hardware profile")
+    zone: Identifier | None = None
+    profile: Identifier | None = Field(None, description="local target: simulated hardware profile")
     network: PoolNetwork = Field(default_factory=PoolNetwork)
     storage: Storage = Field(default_factory=Storage)
     software: SoftwareOverride = Field(default_factory=SoftwareOverride)
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[Text, Text] = Field(
+        default_factory=dict, description="tags or labels of the pool's machines (cloud rules)"
+    )
     hosts: list[Host] = Field(default_factory=list, description="onprem: the existing machines")
 
     @model_validator(mode="before")
@@ -344,7 +363,7 @@ class Validation(_Section):
     dcgm_level: int = Field(1, ge=0, le=4)
     nccl: bool = True
     nccl_min_busbw_gbps: float | None = Field(None, gt=0)
-    skip: list[str] = Field(default_factory=list)
+    skip: list[Identifier] = Field(default_factory=list)
 
 
 class Rollout(_Section):
@@ -366,7 +385,7 @@ class Security(_Section):
 
     ssh_cidrs: list[str] = Field(default_factory=list)
     public_ip: bool = False
-    ssh_public_key: str | None = None
+    ssh_public_key: SshPublicKey | None = None
 
     @field_validator("ssh_cidrs")
     @classmethod
@@ -393,13 +412,13 @@ class Cost(_Section):
 
     budget_usd_per_hour: float | None = Field(None, gt=0)
     prefer_cheapest_region: bool = False
-    schedule: dict[str, str] = Field(default_factory=dict)
+    schedule: dict[Text, Text] = Field(default_factory=dict)
 
 
 class Checks(_Section):
     """Finding codes (GF-AREA-NNN) that `gpuforge check` should not report for this spec."""
 
-    skip: list[str] = Field(default_factory=list)
+    skip: list[Identifier] = Field(default_factory=list)
 
 
 class ClusterSpec(_Section):
@@ -442,6 +461,22 @@ class ClusterSpec(_Section):
         for name in value:
             check_name(name)
         return value
+
+    @model_validator(mode="after")
+    def _labels(self) -> ClusterSpec:
+        """Each pool's labels follow the rules of the cloud the pool runs on."""
+        errors = []
+        for name, pool in self.pools.items():
+            provider = self.pool_target(pool).provider
+            for key, value in pool.labels.items():
+                problem = label_problem(provider, key, value)
+                if problem is not None:
+                    error = PydanticCustomError("value_error", "{problem}", {"problem": problem})
+                    loc = ("pools", name, "labels", key)
+                    errors.append(InitErrorDetails(type=error, loc=loc, input=value))
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
 
     def pool_target(self, pool: Pool) -> TargetRef:
         """The target a pool runs on: its own, else the cluster's first."""

@@ -13,6 +13,7 @@ from typing import Literal
 Provider = Literal["aws", "azure", "gcp", "vsphere", "onprem", "local"]
 PROVIDERS: tuple[Provider, ...] = ("aws", "azure", "gcp", "vsphere", "onprem", "local")
 _LOCATIONLESS = ("onprem", "local")
+_LOCATION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _GPU_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9 ._-]*?)\s*(?:[:x*]\s*(\d+))?\s*$")
 _SPEED_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([GgTt])?(?:b(?:ps|/s)?|B)?\s*$")
 _NAME_RE = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
@@ -48,6 +49,11 @@ def parse_target(text: str) -> TargetRef:
         raise ValueError(f"target {provider!r} takes no location (got {raw!r})")
     if provider not in _LOCATIONLESS and not location:
         raise ValueError(f"target {provider!r} needs a location, e.g. {provider}/<region>")
+    if location and not _LOCATION_RE.match(location):
+        raise ValueError(
+            f"target location {location!r} is not a region or datacenter name; "
+            f"use letters, digits, _ . and - only, e.g. {provider}/us-east-1"
+        )
     return TargetRef(provider, location)
 
 

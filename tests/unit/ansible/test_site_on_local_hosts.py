@@ -50,6 +50,11 @@ CASES: dict[str, dict[str, Any]] = {
     "locked_clocks": {"gpu_tuning_locked_clocks": {"min": 2000, "max": 1000}},
     "nccl_env_key": {"nccl_env": {"nccl_debug": "INFO"}},
     "exporter_port": {"dcgm_exporter_port": 70000},
+    # A newline would add a second (trusted) line to the node's APT sources.
+    "repo_url_newline": {
+        "nvidia_repo_mode": "mirror",
+        "nvidia_repo_url": "https://mirror.example.com/cuda\ndeb [trusted=yes] http://evil.test /",
+    },
     # Role variables outrank host variables: the role's own list wins and the check passes.
     "role_vars_win": {"_nvidia_repo_supported": []},
 }
@@ -181,6 +186,7 @@ def test_usable_inputs_pass_both_ways(verdicts: dict[str, dict[str, Any]]) -> No
         ("locked_clocks", "gpu_tuning"),
         ("nccl_env_key", "nccl"),
         ("exporter_port", "dcgm"),
+        ("repo_url_newline", "nvidia_repo"),
     ],
 )
 def test_a_broken_input_fails_with_the_role_s_own_message(

@@ -17,7 +17,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from gpuforge.check import inputs_digest, read_lock
-from gpuforge.render import GROUP_VARS_DIR, render_deployment
+from gpuforge.render import GROUP_VARS_DIR, load_group_vars, render_deployment
 from gpuforge.spec import load_spec
 
 from .conftest import CASES, COLLECTION, EXAMPLES
@@ -51,7 +51,10 @@ def play_toggles() -> set[str]:
 
 def _group_vars(deployment: Path) -> dict[str, dict[str, Any]]:
     folder = deployment / GROUP_VARS_DIR
-    return {path.name: _yaml(path) for path in sorted(folder.glob("*.yml"))}
+    return {
+        path.name: load_group_vars(path.read_text(encoding="utf-8"))
+        for path in sorted(folder.glob("*.yml"))
+    }
 
 
 def _kind(value: Any) -> str:

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 import typer
-from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from gpuforge.cli import up_cmds
-from gpuforge.render import GROUP_VARS_DIR
+from gpuforge.render import GROUP_VARS_DIR, load_group_vars
 
 from .conftest import AS_OF_TEXT, CASES, EXAMPLES, pool_inputs, render, roots, solve
 
@@ -74,7 +73,7 @@ def test_rendered_roots_keep_nodes_private_and_ssh_as_given(
                 assert "0.0.0.0/0" not in inputs["ssh_cidrs"], f"{target} {pool}"
             if provider in PUBLIC_IP_INPUT:
                 assert inputs[PUBLIC_IP_INPUT[provider]] is False, f"{target} {pool}"
-    all_vars = YAML(typ="safe", pure=True).load(
+    all_vars = load_group_vars(
         (deployment / GROUP_VARS_DIR / "all.yml").read_text(encoding="utf-8")
     )
     assert all_vars["hardening_ssh_cidrs"] == spec.security.ssh_cidrs
