@@ -393,7 +393,7 @@ class Pipeline:
             )
         result = UpResult(self.spec.name, self.deployment.root)
         self._run_step("validate", functools.partial(self.step_validate, result), set(), result)
-        result.exit_code = _exit_code(result)
+        result.exit_code = up_exit_code(result)
         return result
 
     # ---- the whole run -------------------------------------------------------------------
@@ -415,7 +415,7 @@ class Pipeline:
         }
         for name in STEPS:
             self._run_step(name, functools.partial(steps[name], result), done, result)
-        result.exit_code = _exit_code(result)
+        result.exit_code = up_exit_code(result)
         return result
 
     def destroy(self) -> list[str]:
@@ -438,7 +438,7 @@ class Pipeline:
         return destroyed
 
 
-def _exit_code(result: UpResult) -> int:
+def up_exit_code(result: UpResult) -> int:
     """0 ready; 1 not ready, or every node failed; 3 some nodes failed while others are fine.
 
     A node that failed configure counts as failed even when validation judged its hardware

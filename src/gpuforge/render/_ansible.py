@@ -53,11 +53,11 @@ _UnsafeConstructor.add_constructor(UNSAFE_TAG, _construct_unsafe)
 
 
 def _unsafe(value: Any) -> Any:
-    """`value` with every string (in lists and mapping values too) marked `!unsafe`."""
+    """`value` with every string (list items, mapping keys and values too) marked `!unsafe`."""
     if isinstance(value, str):
         return _Unsafe(value)
     if isinstance(value, dict):
-        return {key: _unsafe(item) for key, item in value.items()}
+        return {_unsafe(key): _unsafe(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_unsafe(item) for item in value]
     return value
@@ -69,7 +69,8 @@ def _dump(data: dict[str, Any]) -> str:
     yaml.default_flow_style = False
     yaml.width = 4096
     buffer = io.StringIO()
-    yaml.dump(_unsafe(data), buffer)
+    # Top-level keys are variable names, which Ansible never templates.
+    yaml.dump({name: _unsafe(value) for name, value in data.items()}, buffer)
     return HEADER + "---\n" + buffer.getvalue()
 
 
