@@ -9,11 +9,15 @@ template sequences, so Terraform reads spec text literally and never evaluates i
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 INDENT = "  "
+# Map keys written without quotes: ASCII identifiers only (`½` is alphanumeric to Python, not
+# an identifier to HCL).
+_BARE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -88,8 +92,7 @@ def aligned(pairs: list[tuple[str, str]], pad: str) -> list[str]:
 
 
 def _key(name: str) -> str:
-    bare = name.replace("_", "a").replace("-", "a").isalnum() and not name[0].isdigit()
-    return name if bare else quoted(name)
+    return name if _BARE_KEY.fullmatch(name) else quoted(name)
 
 
 @dataclass

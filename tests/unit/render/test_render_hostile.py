@@ -17,14 +17,15 @@ from typing import Any
 
 import pytest
 from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
 from ansible.utils.unsafe_proxy import AnsibleUnsafe
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from gpuforge.errors import SpecError
-from gpuforge.render import GROUP_VARS_DIR, quoted
+from gpuforge.render import GROUP_VARS_DIR, literal, quoted, render_group_vars
 
-from .conftest import render
+from .conftest import REPO_ROOT, render, solve
 
 TERRAFORM = shutil.which("tofu") or shutil.which("terraform")
 needs_terraform = pytest.mark.skipif(TERRAFORM is None, reason="no tofu/terraform on PATH")
@@ -126,10 +127,11 @@ def _terraform_values(expressions: dict[str, str], work: Path) -> dict[str, Any]
 @needs_terraform
 def test_terraform_reads_every_quoted_string_literally(tmp_path: Path) -> None:
     values = "[" + ", ".join(quoted(text) for text in CORPUS) + "]"
-    keys = "{\n" + "\n".join(f"{quoted(text)} = {i}" for i, text in enumerate(CORPUS)) + "\n}"
-    out = _terraform_values({"values": values, "keys": keys}, tmp_path / "tf")
+    # Map keys as the HCL writer writes them: quoted, or bare when they are identifiers.
+    keys = {text: i for i, text in enumerate([*CORPUS, "½", "é", "gpuforge-pool", "_x", "9a"])}
+    out = _terraform_values({"values": values, "keys": literal(keys)}, tmp_path / "tf")
     assert out["values"] == CORPUS
-    assert out["keys"] == {text: i for i, text in enumerate(CORPUS)}
+    assert out["keys"] == keys
 
 
 def _azure_spec(labels: dict[str, str]) -> str:
@@ -324,3 +326,18 @@ def test_hostile_text_is_refused_or_carried_literally(
         carried = value if slot != "ssh-key-comment" else f"{SSH_KEY} {value}"
         carried = carried if slot != "repository-url" else f"https://m.test/{value}"
         assert _carried(deployment, carried, language), (slot, value)
+
+
+def test_group_vars_stay_data_for_ansible_even_past_the_spec_layer(tmp_path: Path) -> None:
+    # The spec layer refuses this URL; the group_vars must not need it to (defence in depth).
+    marker = tmp_path / "MARKER"
+    jinja = f"{{{{ lookup('pipe', 'touch {marker}') }}}}"
+    spec, lock = solve((REPO_ROOT / "examples" / "local.yaml").read_text(encoding="utf-8"))
+    software = spec.software.model_copy(update={"repository": "mirror", "repository_url": jinja})
+    spec = spec.model_copy(update={"software": software})
+    files = render_group_vars(spec, lock)
+    variables = DataLoader().load(files["pool_h100.yml"])
+    assert variables["nvidia_repo_url"] == jinja
+    templar = Templar(loader=DataLoader(), variables=variables)
+    assert templar.template("{{ nvidia_repo_url }}") == jinja
+    assert not marker.exists()
