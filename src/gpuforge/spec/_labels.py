@@ -51,8 +51,7 @@ def _aws(key: str, value: str) -> str | None:
 
 
 def _azure(key: str, value: str) -> str | None:
-    bad = sorted(_AZURE_KEY_FORBIDDEN & set(key))
-    if not 1 <= len(key) <= 512 or bad:
+    if not 1 <= len(key) <= 512 or _AZURE_KEY_FORBIDDEN & set(key):
         return (
             f"Azure tag key {key!r} is not allowed; use 1 to 512 characters without "
             "< > % & \\ ? / (e.g. team)"
