@@ -207,6 +207,26 @@ def _slot_spec(slot: str, value: str) -> tuple[dict[str, Any], tuple[str, ...], 
         spec["target"] = "onprem"
         pool["hosts"] = [{"name": "n1", "address": value}]
         return spec, ("pools", "train", "hosts", "0", "address"), "json"
+    if slot == "gcs-prefix":
+        spec["target"] = "gcp/us-central1"
+        spec["state"] = {"backend": "gcs", "bucket": "tfstate", "prefix": value}
+        return spec, ("state", "prefix"), "hcl"
+    if slot == "target-location":
+        spec["target"] = f"aws/{value}"
+        return spec, ("target",), "hcl"
+    if slot == "kernel":
+        spec["software"] = {"kernel": value}
+        return spec, ("software", "kernel"), None
+    if slot == "mig-layout":
+        pool["gpu"] = {"model": "H100", "count": 8, "mig": {"layout": value}}
+        return spec, ("pools", "train", "gpu"), None
+    if slot == "validation-skip":
+        spec["validation"] = {"skip": [value]}
+        return spec, ("validation", "skip"), None
+    if slot == "onprem-user":
+        spec["target"] = "onprem"
+        pool["hosts"] = [{"name": "n1", "address": "10.0.0.5", "user": value}]
+        return spec, ("pools", "train", "hosts", "0", "user"), None
     assert slot == "cluster-name"
     spec["name"] = value
     return spec, ("name",), "yaml"
@@ -229,6 +249,12 @@ SLOTS = [
     "instance-type",
     "zone",
     "onprem-address",
+    "onprem-user",
+    "gcs-prefix",
+    "target-location",
+    "kernel",
+    "mig-layout",
+    "validation-skip",
     "cluster-name",
 ]
 
@@ -301,7 +327,7 @@ def _check_rendered(deployment: Path) -> None:
 
 
 @settings(
-    max_examples=80,
+    max_examples=120,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
