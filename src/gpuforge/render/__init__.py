@@ -1,6 +1,16 @@
 """Spec + lock -> deployment folder: Terraform root modules and Ansible group_vars."""
 
 from gpuforge.render._ansible import cluster_vars, load_group_vars, pool_vars, render_group_vars
+from gpuforge.render._boundary import (
+    FOLDER_MODE,
+    check_folder,
+    inside,
+    make_folder,
+    read_inside,
+    remove_inside,
+    remove_tree_inside,
+    write_inside,
+)
 from gpuforge.render._deployment import (
     GROUP_VARS_DIR,
     INVENTORY_FILE,
@@ -16,6 +26,7 @@ from gpuforge.render._naming import all_targets, group_token, local_subnet, targ
 from gpuforge.render._terraform import MODULE_FOR, local_profile, render_root
 
 __all__ = [
+    "FOLDER_MODE",
     "GROUP_VARS_DIR",
     "INVENTORY_FILE",
     "MANIFEST",
@@ -25,19 +36,26 @@ __all__ = [
     "RenderResult",
     "all_targets",
     "build_files",
+    "check_folder",
     "cluster_vars",
     "group_token",
+    "inside",
     "literal",
     "load_group_vars",
     "local_profile",
     "local_subnet",
+    "make_folder",
     "pool_vars",
     "previous_roots",
     "quoted",
+    "read_inside",
+    "remove_inside",
+    "remove_tree_inside",
     "render_deployment",
     "render_file",
     "render_group_vars",
     "render_root",
     "target_pools",
     "terraform_root_dir",
+    "write_inside",
 ]

@@ -17,6 +17,14 @@ from pathlib import Path
 from gpuforge.check import Lock, inputs_digest
 from gpuforge.errors import InputError
 from gpuforge.render._ansible import render_group_vars
+from gpuforge.render._boundary import (
+    check_folder,
+    inside,
+    make_folder,
+    read_inside,
+    remove_inside,
+    write_inside,
+)
 from gpuforge.render._naming import all_targets, target_pools
 from gpuforge.render._terraform import render_root
 from gpuforge.spec import ClusterSpec
@@ -93,45 +101,40 @@ def build_files(spec: ClusterSpec, lock: Lock) -> tuple[dict[str, str], dict[str
 
 
 def render_deployment(spec: ClusterSpec, lock: Lock, out_dir: Path) -> RenderResult:
-    """Write the deployment folder for `spec` + `lock` into `out_dir`; return what changed."""
+    """Write the deployment folder for `spec` + `lock` into `out_dir`; return what changed.
+
+    Only paths inside `out_dir` are read, written or deleted; a symlink in it is refused.
+    """
     files, roots = build_files(spec, lock)
+    out_dir = make_folder(out_dir)
+    check_folder(out_dir)
     previous = _previous_files(out_dir)
     diff_parts: list[str] = []
     changed: list[str] = []
-    try:
-        for rel, text in sorted(files.items()):
-            path = out_dir / rel
-            old = path.read_text(encoding="utf-8") if path.exists() else None
-            if old == text:
-                continue
-            changed.append(rel)
+    for rel, text in sorted(files.items()):
+        old = read_inside(out_dir, rel)
+        if old == text:
+            continue
+        changed.append(rel)
+        diff_parts.extend(
+            difflib.unified_diff(
+                (old or "").splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                fromfile=f"a/{rel}" if old is not None else "/dev/null",
+                tofile=f"b/{rel}",
+            )
+        )
+        write_inside(out_dir, rel, text)
+    removed = sorted(set(previous) - set(files))
+    for rel in removed:
+        old = read_inside(out_dir, rel)
+        if old is not None:
             diff_parts.extend(
                 difflib.unified_diff(
-                    (old or "").splitlines(keepends=True),
-                    text.splitlines(keepends=True),
-                    fromfile=f"a/{rel}" if old is not None else "/dev/null",
-                    tofile=f"b/{rel}",
+                    old.splitlines(keepends=True), [], fromfile=f"a/{rel}", tofile="/dev/null"
                 )
             )
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        removed = sorted(set(previous) - set(files))
-        for rel in removed:
-            path = out_dir / rel
-            if path.exists():
-                diff_parts.extend(
-                    difflib.unified_diff(
-                        path.read_text(encoding="utf-8").splitlines(keepends=True),
-                        [],
-                        fromfile=f"a/{rel}",
-                        tofile="/dev/null",
-                    )
-                )
-                path.unlink()
-    except OSError as error:
-        raise InputError(
-            f"cannot write the deployment folder {out_dir}: {error}", "check permissions"
-        ) from None
+        remove_inside(out_dir, rel)
     return RenderResult(
         root=out_dir,
         files=sorted(files),
@@ -143,22 +146,34 @@ def render_deployment(spec: ClusterSpec, lock: Lock, out_dir: Path) -> RenderRes
 
 
 def previous_roots(out_dir: Path) -> dict[str, str]:
-    """Target -> root folder as the previous render's manifest recorded them."""
-    try:
-        data = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    """Target -> root folder as the previous render's manifest recorded them (inside it only)."""
+    roots = _manifest(out_dir).get("roots", {})
+    if not isinstance(roots, dict):
         return {}
-    roots = data.get("roots", {})
-    return {str(k): str(v) for k, v in roots.items() if ".." not in str(v)}
+    return {str(k): str(v) for k, v in roots.items() if _is_inside(v)}
 
 
 def _previous_files(out_dir: Path) -> list[str]:
-    manifest = out_dir / MANIFEST
-    if not manifest.exists():
+    listed = _manifest(out_dir).get("files", [])
+    if not isinstance(listed, list):
         return []
+    return [f for f in listed if _is_inside(f)]
+
+
+def _is_inside(value: object) -> bool:
+    """Whether a path the manifest lists stays inside the folder; any other is ignored."""
+    if not isinstance(value, str):
+        return False
     try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    listed = data.get("files", [])
-    return [f for f in listed if isinstance(f, str) and ".." not in f]
+        inside(value, MANIFEST)
+    except InputError:
+        return False
+    return True
+
+
+def _manifest(out_dir: Path) -> dict[str, object]:
+    try:
+        data = json.loads(read_inside(out_dir, MANIFEST) or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
