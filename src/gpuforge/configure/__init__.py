@@ -5,6 +5,7 @@ runner's events into typed `ConfigureEvent`s for progress displays, returns a `P
 with per-host recap and failures, and records start and end in the deployment's `Journal`.
 """
 
+from gpuforge.configure._artifacts import scrub_runner_secrets
 from gpuforge.configure._cfg import ansible_cfg
 from gpuforge.configure._engine import StrategyChoice, mitogen_plugins_dir, resolve_strategy
 from gpuforge.configure._events import ConfigureEvent, EventKind, HostStats
@@ -42,4 +43,5 @@ __all__ = [
     "mitogen_plugins_dir",
     "resolve_strategy",
     "run_playbook",
+    "scrub_runner_secrets",
 ]

@@ -20,6 +20,12 @@ import ansible_runner
 import ansible_runner.interface
 from ansible_runner.exceptions import AnsibleRunnerException
 
+from gpuforge.configure._artifacts import (
+    forget_run_environment,
+    private_folder,
+    scrub_runner_secrets,
+    status_handler,
+)
 from gpuforge.configure._engine import StrategyChoice, resolve_strategy
 from gpuforge.configure._events import (
     ConfigureEvent,
@@ -254,6 +260,7 @@ def run_playbook(
     if forks is not None:
         settings = replace(settings, forks=forks)
     deploy_dir = deploy_dir.resolve()
+    scrub_runner_secrets(deploy_dir)
     inventory = inventory if inventory.is_absolute() else deploy_dir / inventory
     if not inventory.exists():
         raise InputError(
@@ -286,8 +293,7 @@ def run_playbook(
             hosts=len(hosts),
         )
     collector = _Collector(on_event)
-    private = deploy_dir / STATE_DIR / "runner"
-    (private / "env").mkdir(parents=True, exist_ok=True)
+    private = private_folder(deploy_dir)
     # ansible-runner reads its own settings only from this file; none of them are secret.
     (private / "env" / "settings").write_text(json.dumps(_RUNNER_SETTINGS))
     ident = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{name}"
@@ -310,6 +316,7 @@ def run_playbook(
             fact_cache_type="none",
             rotate_artifacts=_ARTIFACTS_KEPT,
             event_handler=collector,
+            status_handler=status_handler(deploy_dir, ident),
             cancel_callback=collector.cancel.is_set,
         )
         _drive(runner, collector)
@@ -324,10 +331,11 @@ def run_playbook(
             f"ansible-runner could not run {name}: {exc}",
             fix=f"check that {private} is a writable directory",
         ) from exc
+    finally:
+        # The runner's `command` artifact copies the whole environment; it may hold credentials.
+        forget_run_environment(deploy_dir, ident)
     duration = time.monotonic() - started
     artifacts = private / "artifacts" / ident
-    # The runner's `command` artifact copies the whole environment; it may hold credentials.
-    (artifacts / "command").unlink(missing_ok=True)
     if collector.stats is None:
         stdout = (artifacts / "stdout").read_text(errors="replace") if artifacts.exists() else ""
         reason = _ansible_error(stdout) or f"ansible-playbook ended with {runner.status}"
