@@ -240,12 +240,11 @@ def render_cmd(
         doc, lock = _lock_for(spec, as_of)
         deployment = Deployment.for_spec(spec, doc.spec.name, out)
         result = render_deployment(doc.spec, lock, deployment.root)
-        deployment.ansible_cfg.parent.mkdir(parents=True, exist_ok=True)
-        deployment.ansible_cfg.write_text(
+        deployment.write(
+            deployment.ansible_cfg,
             ansible_cfg(
                 EngineSettings.tuned(known_hosts=fleet_known_hosts(doc.spec)), deployment.root
             ),
-            encoding="utf-8",
         )
     if as_json:
         emit_json(

@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from gpuforge.render import INVENTORY_FILE
+from gpuforge.render import INVENTORY_FILE, folder_inside, remove_tree_inside, write_inside
 
 DEPLOY_ENV = "GPUFORGE_DEPLOY_DIR"
 
@@ -23,6 +23,21 @@ class Deployment:
         if override is not None:
             return cls(override.resolve())
         return cls(spec_path.resolve().parent / ".deploy" / cluster)
+
+    def _relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def write(self, path: Path, text: str) -> None:
+        """Write a file of this folder, never through a symlink (InputError names the path)."""
+        write_inside(self.root, self._relative(path), text)
+
+    def folder(self, path: Path) -> Path:
+        """Create a folder inside this one (and those above it); never follows a symlink."""
+        return folder_inside(self.root, self._relative(path))
+
+    def remove_tree(self, path: Path) -> None:
+        """Delete a folder inside this one with everything in it; never follows a symlink."""
+        remove_tree_inside(self.root, self._relative(path))
 
     @property
     def inventory(self) -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -34,6 +33,7 @@ from gpuforge.configure import (
     StepStatus,
     ansible_cfg,
     run_playbook,
+    scrub_runner_secrets,
 )
 from gpuforge.errors import ConfigureError, InputError, Problem, SpecError
 from gpuforge.fleet import Fleet, resolve_state_dir
@@ -49,7 +49,7 @@ from gpuforge.provision import (
     discover_roots,
     inventory_yaml,
 )
-from gpuforge.render import build_files, previous_roots, render_deployment
+from gpuforge.render import build_files, make_folder, previous_roots, render_deployment
 from gpuforge.spec import ClusterSpec, SpecDocument
 from gpuforge.validate import ReadinessReport, validate_collected
 
@@ -122,7 +122,9 @@ class Pipeline:
         # that run started (None when it collected none).
         self.collected: set[str] = set()
         self.collected_at: datetime | None = None
-        self.deployment.root.mkdir(parents=True, exist_ok=True)
+        make_folder(self.deployment.root)
+        # Refuses a folder holding a symlink; removes what a crashed run left with secrets.
+        scrub_runner_secrets(self.deployment.root)
         self.journal = Journal(self.deployment.journal)
 
     # ---- helpers -------------------------------------------------------------------------
@@ -227,9 +229,8 @@ class Pipeline:
             self.reporter.step_finished("retire", "done", target)
         rendered = render_deployment(self.spec, lock, self.deployment.root)
         settings = self._settings()
-        self.deployment.ansible_cfg.parent.mkdir(parents=True, exist_ok=True)
-        self.deployment.ansible_cfg.write_text(
-            ansible_cfg(settings, self.deployment.root), encoding="utf-8"
+        self.deployment.write(
+            self.deployment.ansible_cfg, ansible_cfg(settings, self.deployment.root)
         )
         return {
             "summary": f"{len(rendered.changed)} file(s) changed",
@@ -276,8 +277,7 @@ class Pipeline:
                     if host.connection == "local":
                         extra[node.name]["ansible_connection"] = "local"
         inventory = build_inventory(nodes, extra)
-        self.deployment.inventory.parent.mkdir(parents=True, exist_ok=True)
-        self.deployment.inventory.write_text(inventory_yaml(inventory), encoding="utf-8")
+        self.deployment.write(self.deployment.inventory, inventory_yaml(inventory))
         result.nodes = nodes
         return {"summary": f"{len(nodes)} node(s)", "nodes": [n.name for n in nodes]}
 
@@ -337,12 +337,10 @@ class Pipeline:
         cannot be reached is judged as not collected rather than on an earlier run's files."""
         collect = self.deployment.collect_dir
         if hosts is None:
-            shutil.rmtree(collect, ignore_errors=True)
-        else:
-            for host in hosts:
-                shutil.rmtree(collect / host, ignore_errors=True)
-        collect.mkdir(parents=True, exist_ok=True)
-        return collect
+            self.deployment.remove_tree(collect)
+        for host in hosts or []:
+            self.deployment.remove_tree(collect / host)
+        return self.deployment.folder(collect)
 
     def step_validate(self, result: UpResult) -> dict[str, Any]:
         """Collect the facts configure did not, judge them, write the JSON and HTML reports."""
@@ -375,8 +373,8 @@ class Pipeline:
             started_at=started,
             finished_at=datetime.now(UTC),
         )
-        self.deployment.report_json.write_text(report.to_json(), encoding="utf-8")
-        self.deployment.report_html.write_text(report.to_html(), encoding="utf-8")
+        self.deployment.write(self.deployment.report_json, report.to_json())
+        self.deployment.write(self.deployment.report_html, report.to_html())
         result.report = report
         return {
             "summary": "ready" if report.ready else "not ready",

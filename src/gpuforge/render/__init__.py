@@ -4,6 +4,7 @@ from gpuforge.render._ansible import cluster_vars, load_group_vars, pool_vars, r
 from gpuforge.render._boundary import (
     FOLDER_MODE,
     check_folder,
+    folder_inside,
     inside,
     make_folder,
     read_inside,
@@ -38,6 +39,7 @@ __all__ = [
     "build_files",
     "check_folder",
     "cluster_vars",
+    "folder_inside",
     "group_token",
     "inside",
     "literal",

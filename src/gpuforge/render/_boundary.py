@@ -12,7 +12,7 @@ import os
 import shutil
 import stat
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path, PurePosixPath
 
 from gpuforge.errors import InputError
@@ -20,6 +20,7 @@ from gpuforge.errors import InputError
 __all__ = [
     "FOLDER_MODE",
     "check_folder",
+    "folder_inside",
     "inside",
     "make_folder",
     "read_inside",
@@ -31,6 +32,7 @@ __all__ = [
 FOLDER_MODE = 0o700
 # Terraform's own working folder: an unpacked provider mirror or plugin cache is linked into it.
 _TERRAFORM_WORKDIR = ".terraform"
+_FolderContext = AbstractContextManager[int | None]
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -105,9 +107,14 @@ def check_folder(root: Path) -> None:
         dirs[:] = sorted(d for d in dirs if d != _TERRAFORM_WORKDIR)
 
 
+def _open_parent(root: Path, rel: PurePosixPath, create: bool) -> _FolderContext:
+    """A descriptor of `rel`'s parent folder, reached without following any symlink."""
+    return _open_folder(root, rel.parts[:-1], create)
+
+
 @contextmanager
-def _open_parent(root: Path, rel: PurePosixPath, create: bool) -> Iterator[int | None]:
-    """A descriptor of `rel`'s parent folder, reached without following any symlink.
+def _open_folder(root: Path, parts: tuple[str, ...], create: bool) -> Iterator[int | None]:
+    """A descriptor of the folder root/parts..., reached without following any symlink.
 
     Yields None when a folder on the way is missing and `create` is False.
     """
@@ -120,7 +127,7 @@ def _open_parent(root: Path, rel: PurePosixPath, create: bool) -> Iterator[int |
         return
     try:
         here = root
-        for part in rel.parts[:-1]:
+        for part in parts:
             here = here / part
             try:
                 child = os.open(part, _DIR_FLAGS, dir_fd=fd)
@@ -199,6 +206,16 @@ def remove_inside(root: Path, rel: str | PurePosixPath) -> bool:
                 return False
             os.unlink(path.name, dir_fd=parent)
             return True
+    except OSError as error:
+        raise _io_error(root, path, error) from None
+
+
+def folder_inside(root: Path, rel: str | PurePosixPath) -> Path:
+    """Create a folder (and those above it) inside the deployment folder; return its path."""
+    path = inside(rel)
+    try:
+        with _open_folder(root, path.parts, create=True):
+            return root / path
     except OSError as error:
         raise _io_error(root, path, error) from None
 
