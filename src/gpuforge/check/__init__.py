@@ -6,6 +6,7 @@ from datetime import date
 
 from gpuforge.catalog import load_catalog
 from gpuforge.check import rules as _rules
+from gpuforge.check._cidrs import collapse_cidrs, internet_spaces
 from gpuforge.check._context import CheckContext, PoolFacts
 from gpuforge.check._findings import Finding, Severity, sort_findings
 from gpuforge.check._lock import (
@@ -59,8 +60,10 @@ __all__ = [
     "Severity",
     "StackResult",
     "StackSolver",
+    "collapse_cidrs",
     "current_lock",
     "inputs_digest",
+    "internet_spaces",
     "lock_path",
     "make_context",
     "node_names",

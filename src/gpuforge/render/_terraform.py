@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gpuforge.catalog import load_catalog
-from gpuforge.check import Lock
+from gpuforge.check import Lock, collapse_cidrs
 from gpuforge.errors import InputError
 from gpuforge.fleet.sim import get_profile, profile_names
 from gpuforge.render._hcl import Block, Expr, Value, render_file
@@ -189,14 +189,19 @@ def _backend(spec: ClusterSpec, target: TargetRef) -> Block:
     state = spec.state
     key = state.key or f"{spec.name}/{target.slug}/terraform.tfstate"
     if state.backend == "s3":
-        return (
+        s3 = (
             Block("backend", ("s3",))
             .attr("bucket", state.bucket)
             .attr("key", key)
             .attr("region", state.region or (target.location if target.provider == "aws" else None))
-            .attr("dynamodb_table", state.lock_table)
-            .attr("encrypt", True)
         )
+        # Remote state always locks: DynamoDB when named, else S3's own lock file (Terraform
+        # >= 1.10, OpenTofu >= 1.8; `check` says so as GF-STATE-003). gcs and azurerm lock alone.
+        if state.lock_table:
+            s3.attr("dynamodb_table", state.lock_table)
+        else:
+            s3.attr("use_lockfile", True)
+        return s3.attr("encrypt", True)
     if state.backend == "gcs":
         return (
             Block("backend", ("gcs",))
@@ -357,7 +362,9 @@ def _shared_inputs(
         )
         shared.update(
             {
-                "ssh_cidrs": list(spec.security.ssh_cidrs),
+                # The union, so that blocks covering the internet together read as /0, which
+                # every module refuses.
+                "ssh_cidrs": collapse_cidrs(spec.security.ssh_cidrs),
                 "ssh_public_key": Expr("var.ssh_public_key"),
             }
         )

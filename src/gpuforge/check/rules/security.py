@@ -1,13 +1,13 @@
-"""GF-SEC: nodes must not expose SSH to the internet."""
+"""GF-SEC: nodes must not expose SSH to the internet, alone or through a union of blocks."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 
-from gpuforge.check._context import CheckContext
+from gpuforge.check._cidrs import internet_spaces
+from gpuforge.check._context import CLOUDS, CheckContext
 from gpuforge.check._registry import Hit, rule
-
-_WORLD = ("0.0.0.0/0", "::/0")
 
 
 def _pool_public(ctx: CheckContext) -> Iterator[str]:
@@ -18,34 +18,67 @@ def _pool_public(ctx: CheckContext) -> Iterator[str]:
             yield name
 
 
+def _internet(ctx: CheckContext) -> tuple[str, int] | None:
+    """How SSH is open to the internet ("0.0.0.0/0", or the blocks that cover it) and where."""
+    cidrs = ctx.doc.spec.security.ssh_cidrs
+    for space in internet_spaces(cidrs):
+        version = ipaddress.ip_network(space).version
+        members = [i for i, c in enumerate(cidrs) if ipaddress.ip_network(c).version == version]
+        if len(members) == 1 or space in cidrs:
+            return space, cidrs.index(space) if space in cidrs else members[0]
+        blocks = ", ".join(cidrs[i] for i in members)
+        return f"{space} (together, {blocks} cover it)", members[0]
+    return None
+
+
 @rule("GF-SEC-001", "public IP with SSH open to the internet", "error")
 def public_ssh(ctx: CheckContext) -> Iterator[Hit]:
-    """A public address plus SSH from 0.0.0.0/0 invites brute force against every node."""
-    spec = ctx.doc.spec
-    world = [c for c in spec.security.ssh_cidrs if c in _WORLD]
-    if not world:
+    """A public address plus SSH from the whole internet invites brute force against every node."""
+    world = _internet(ctx)
+    if world is None:
         return
     for name in _pool_public(ctx):
-        index = spec.security.ssh_cidrs.index(world[0])
         yield Hit(
             f"pool {name}: nodes get public IPs and SSH is open to {world[0]}",
             "restrict ssh_cidrs to your office/VPN ranges, or set public_ip: false and use a "
             "bastion",
-            ("security", "ssh_cidrs", index),
+            ("security", "ssh_cidrs", world[1]),
             name,
         )
 
 
 @rule("GF-SEC-002", "SSH allowed from anywhere", "warning")
 def world_ssh(ctx: CheckContext) -> Iterator[Hit]:
-    """Even without public IPs, 0.0.0.0/0 lets every peered network reach SSH."""
-    spec = ctx.doc.spec
+    """Even without public IPs, the whole internet as source lets every peered network reach SSH."""
     if list(_pool_public(ctx)):
         return
-    for index, cidr in enumerate(spec.security.ssh_cidrs):
-        if cidr in _WORLD:
+    world = _internet(ctx)
+    if world is not None:
+        yield Hit(
+            f"SSH is allowed from {world[0]}",
+            "list only the networks that administer the cluster",
+            ("security", "ssh_cidrs", world[1]),
+        )
+
+
+@rule("GF-SEC-003", "public IPs with no SSH source ranges", "warning")
+def public_without_sources(ctx: CheckContext) -> Iterator[Hit]:
+    """Public addresses with an empty ssh_cidrs: no SSH rule is rendered, nothing can reach SSH.
+
+    gpuforge never renders a firewall rule without sources (on GCP that means 0.0.0.0/0).
+    """
+    spec = ctx.doc.spec
+    if spec.security.ssh_cidrs:
+        return
+    for name in _pool_public(ctx):
+        if ctx.pools[name].target.provider in CLOUDS:
             yield Hit(
-                f"SSH is allowed from {cidr}",
-                "list only the networks that administer the cluster",
-                ("security", "ssh_cidrs", index),
+                f"pool {name}: nodes get public IPs but security.ssh_cidrs is empty, so no "
+                "SSH rule is rendered and the nodes cannot be configured over SSH",
+                "list the controller's or VPN's CIDR blocks in security.ssh_cidrs (never "
+                "0.0.0.0/0), or set public_ip: false and reach the nodes through a bastion",
+                ("security", "public_ip")
+                if spec.pools[name].network.public_ip is None
+                else ("pools", name, "network", "public_ip"),
+                name,
             )

@@ -1,4 +1,8 @@
-"""GF-STATE: Terraform state must be shared and locked for clouds, and its backend complete."""
+"""GF-STATE: Terraform state must be shared and locked for clouds, and its backend complete.
+
+Remote state always locks: DynamoDB or S3's own lock file for s3; gcs and azurerm lock by
+themselves.
+"""
 
 from __future__ import annotations
 
@@ -35,3 +39,18 @@ def local_state_for_cloud(ctx: CheckContext) -> Iterator[Hit]:
             "use state: {backend: s3, bucket: ..., lock_table: ...} (or gcs, azurerm)",
             ("state",) if "state" in ctx.doc.spec.model_fields_set else (),
         )
+
+
+@rule("GF-STATE-003", "S3 state locked with S3's own lock file", "info")
+def s3_lockfile(ctx: CheckContext) -> Iterator[Hit]:
+    """Remote state always locks: an S3 backend without lock_table renders `use_lockfile`."""
+    state = ctx.doc.spec.state
+    if state.backend != "s3" or state.lock_table:
+        return
+    yield Hit(
+        "state backend s3 has no lock_table: the state is locked with S3's native lock file "
+        "(use_lockfile = true), which needs Terraform >= 1.10 or OpenTofu >= 1.8",
+        "run Terraform >= 1.10 or OpenTofu >= 1.8, or set state.lock_table to a DynamoDB table "
+        "to lock with it instead",
+        ("state", "backend"),
+    )

@@ -75,8 +75,12 @@ resource "google_compute_router_nat" "this" {
 # Least privilege for the instances tagged with the pool's tag: SSH only from ssh_cidrs,
 # every protocol between the pool's own instances (NCCL), outbound only to the subnet and
 # to HTTP/HTTPS; everything else outbound is denied. The metadata server and Google's DNS
-# resolver are not subject to VPC firewall rules.
+# resolver are not subject to VPC firewall rules. Every ingress rule names its sources: the
+# Google provider reads an ingress rule without sources as 0.0.0.0/0, so an empty ssh_cidrs
+# creates no SSH rule at all.
 resource "google_compute_firewall" "ssh" {
+  count = length(var.ssh_cidrs) > 0 ? 1 : 0
+
   name          = "${local.name}-ssh"
   project       = var.project
   network       = local.network

@@ -178,7 +178,7 @@ variable "public_ip" {
 }
 
 variable "ssh_cidrs" {
-  description = "IPv4 CIDR blocks allowed to reach the nodes on TCP 22 (the Ansible controller, a bastion, IAP's 35.235.240.0/20). Open-to-the-world blocks are refused."
+  description = "IPv4 CIDR blocks allowed to reach the nodes on TCP 22 (the Ansible controller, a bastion, IAP's 35.235.240.0/20). Open-to-the-world blocks are refused; an empty list opens SSH to nobody."
   type        = list(string)
 
   validation {
