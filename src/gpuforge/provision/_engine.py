@@ -31,6 +31,8 @@ __all__ = ["Engine", "EventCallback", "PlanResult"]
 
 EventCallback = Callable[[ProgressEvent], None]
 
+# Terraform writes state and plan files (which may hold secrets) owner-only, as gpuforge does.
+PRIVATE_UMASK = 0o077
 # Values shorter than this are too likely to appear by chance to be worth masking.
 _MIN_SECRET_LEN = 4
 # Variables whose values are masked: every TF_VAR_* and anything named like a credential.
@@ -184,6 +186,7 @@ class Engine:
                 stderr=subprocess.STDOUT,
                 text=True,
                 bufsize=1,
+                umask=PRIVATE_UMASK,
             )
         except OSError as error:
             raise ToolMissingError(
@@ -211,6 +214,7 @@ class Engine:
                 capture_output=True,
                 text=True,
                 check=False,
+                umask=PRIVATE_UMASK,
             )
         except OSError as error:
             raise ToolMissingError(
