@@ -60,6 +60,24 @@ def test_every_gcp_ingress_rule_has_explicit_sources_or_is_not_created() -> None
         assert body.get("count", "").strip("${}") == f"length({ranges}) > 0 ? 1 : 0", name
 
 
+def test_every_azure_inbound_allow_rule_has_literal_sources_or_is_not_created() -> None:
+    (nsg,) = _resources(MODULES / "azure-gpu-cluster", "azurerm_network_security_group").values()
+    allowed_in = [
+        rule
+        for rule in nsg.get("security_rule", [])
+        if (rule["direction"], rule["access"]) == ('"Inbound"', '"Allow"')
+    ]
+
+    for rule in allowed_in:
+        assert rule.get("source_address_prefix") == '"VirtualNetwork"', rule["name"]
+    for dynamic in nsg.get("dynamic", []):
+        for body in dynamic.values():
+            (content,) = body["content"]
+            if (content["direction"], content["access"]) == ('"Inbound"', '"Allow"'):
+                assert body["for_each"].startswith("${length(var.ssh_cidrs) > 0 ?"), content
+                assert content["source_address_prefixes"] == "${security_rule.value}"
+
+
 def test_gcp_with_empty_ssh_cidrs_renders_an_empty_source_list(tmp_path: Path) -> None:
     deployment = tmp_path / "deploy"
     render(GCP_SPEC.replace(GCP_SSH, "security: {public_ip: true}"), deployment)

@@ -49,17 +49,22 @@ resource "azurerm_network_security_group" "nodes" {
   location            = var.location
   tags                = local.tags
 
-  security_rule {
-    name                       = "ssh-in"
-    description                = "SSH from the allowed CIDR blocks"
-    priority                   = 100
-    direction                  = "Inbound"
-    access                     = "Allow"
-    protocol                   = "Tcp"
-    source_port_range          = "*"
-    destination_port_range     = "22"
-    source_address_prefixes    = var.ssh_cidrs
-    destination_address_prefix = "VirtualNetwork"
+  # Every inbound rule names its sources: an empty ssh_cidrs creates no SSH rule at all.
+  dynamic "security_rule" {
+    for_each = length(var.ssh_cidrs) > 0 ? [var.ssh_cidrs] : []
+
+    content {
+      name                       = "ssh-in"
+      description                = "SSH from the allowed CIDR blocks"
+      priority                   = 100
+      direction                  = "Inbound"
+      access                     = "Allow"
+      protocol                   = "Tcp"
+      source_port_range          = "*"
+      destination_port_range     = "22"
+      source_address_prefixes    = security_rule.value
+      destination_address_prefix = "VirtualNetwork"
+    }
   }
 
   security_rule {
