@@ -31,8 +31,9 @@ __all__ = ["Engine", "EventCallback", "PlanResult"]
 
 EventCallback = Callable[[ProgressEvent], None]
 
-# Terraform writes state and plan files (which may hold secrets) owner-only, as gpuforge does.
-PRIVATE_UMASK = 0o077
+# Files Terraform writes in a root that may hold secrets (state, its backup, the backend's
+# settings): made owner-only after every command. Plans are added by name as they are saved.
+_PRIVATE_FILES = ("terraform.tfstate", "terraform.tfstate.backup", ".terraform/terraform.tfstate")
 # Values shorter than this are too likely to appear by chance to be worth masking.
 _MIN_SECRET_LEN = 4
 # Variables whose values are masked: every TF_VAR_* and anything named like a credential.
@@ -121,6 +122,7 @@ class Engine:
         args += self._json_flag() + self._parallelism_flag() + (["-destroy"] if destroy else [])
         args += [f"-var-file={path}" for path in var_files]
         code, events = self._stream(args)
+        self._make_private(plan_file)
         if code not in (0, 2):
             raise self._failure("plan", events)
         return PlanResult(plan_file=self.workdir / plan_file, has_changes=code == 2)
@@ -186,18 +188,27 @@ class Engine:
                 stderr=subprocess.STDOUT,
                 text=True,
                 bufsize=1,
-                umask=PRIVATE_UMASK,
             )
         except OSError as error:
             raise ToolMissingError(
                 f"cannot run {self.binary.path}: {error}", "run scripts/setup-terraform.sh"
             ) from error
-        with process:
-            for raw in process.stdout or ():
-                event = parse_ui_line(self._redact(raw))
-                events.append(event)
-                self.on_event(event)
+        try:
+            with process:
+                for raw in process.stdout or ():
+                    event = parse_ui_line(self._redact(raw))
+                    events.append(event)
+                    self.on_event(event)
+        finally:
+            self._make_private()
         return process.returncode, events
+
+    def _make_private(self, *names: str) -> None:
+        """Make the state (and the named plan files) owner-only: they may hold secrets."""
+        for name in (*_PRIVATE_FILES, *names):
+            path = self.workdir / name
+            if path.is_file() and not path.is_symlink():
+                path.chmod(0o600)
 
     def _run_checked(self, args: list[str], command: str) -> None:
         code, events = self._stream(args)
@@ -214,7 +225,6 @@ class Engine:
                 capture_output=True,
                 text=True,
                 check=False,
-                umask=PRIVATE_UMASK,
             )
         except OSError as error:
             raise ToolMissingError(
