@@ -6,7 +6,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from gpuforge.render import INVENTORY_FILE, folder_inside, remove_tree_inside, write_inside
+from gpuforge.render import (
+    INVENTORY_FILE,
+    folder_inside,
+    no_link_below,
+    remove_tree_inside,
+    write_inside,
+)
 
 DEPLOY_ENV = "GPUFORGE_DEPLOY_DIR"
 
@@ -19,10 +25,13 @@ class Deployment:
 
     @classmethod
     def for_spec(cls, spec_path: Path, cluster: str, override: Path | None = None) -> Deployment:
-        """The folder for a spec: `--deploy-dir`, else `.deploy/<cluster>` next to the spec."""
+        """The folder for a spec: `--deploy-dir`, else `.deploy/<cluster>` next to the spec.
+
+        The default folder is refused when `.deploy` or `.deploy/<cluster>` is a symlink.
+        """
         if override is not None:
             return cls(override.resolve())
-        return cls(spec_path.resolve().parent / ".deploy" / cluster)
+        return cls(no_link_below(spec_path.resolve().parent, f".deploy/{cluster}"))
 
     def _relative(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()

@@ -23,6 +23,7 @@ __all__ = [
     "folder_inside",
     "inside",
     "make_folder",
+    "no_link_below",
     "read_inside",
     "remove_inside",
     "remove_tree_inside",
@@ -69,6 +70,21 @@ def inside(rel: str | PurePosixPath, source: str = "the deployment") -> PurePosi
             "paths must be relative to the deployment folder, without '..'; delete the file "
             "that lists it and render again",
         )
+    return path
+
+
+def no_link_below(base: Path, rel: str) -> Path:
+    """`base/rel`, refusing a symlink at any step below `base` (e.g. `.deploy/<cluster>`)."""
+    path = base
+    for part in inside(rel).parts:
+        path = path / part
+        if path.is_symlink():
+            raise InputError(
+                f"{path} is a symlink; gpuforge never follows one on the way to the deployment "
+                "folder",
+                "remove the symlink and run the command again; to keep the deployment "
+                "elsewhere, pass that folder as --deploy-dir",
+            )
     return path
 
 

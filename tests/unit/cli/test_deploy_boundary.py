@@ -92,3 +92,18 @@ def test_the_next_command_removes_a_crashed_runs_secrets(spec: Path, tmp_path: P
     assert code == 2  # nothing deployed yet
     leftovers = [p for p in deploy.rglob("*") if p.is_file() and SECRET in p.read_text()]
     assert leftovers == []
+
+
+@pytest.mark.parametrize("link", [".deploy", ".deploy/demo"])
+def test_a_symlinked_default_folder_is_refused(
+    spec: Path, tmp_path: Path, outside: Path, link: str
+) -> None:
+    (tmp_path / link).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / link).symlink_to(outside)
+
+    code, payload = _json("render", str(spec), *AS_OF)
+
+    assert code == 2
+    assert f"{tmp_path / link} is a symlink" in payload["error"]
+    assert "--deploy-dir" in payload["fix"]
+    assert sorted(p.name for p in outside.rglob("*")) == ["local", "main.tf"]
