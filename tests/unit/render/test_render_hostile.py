@@ -301,6 +301,26 @@ def _carried(deployment: Path, value: str, language: str) -> bool:
     )
 
 
+def _template_sequences(text: str) -> list[int]:
+    """Offsets of the `${` and `%{` that HCL would evaluate: scanned left to right as its lexer
+    does, an escape (`$${`, `%%{`) is consumed whole, so `%%%%{` holds none."""
+    found, at = [], 0
+    while at < len(text):
+        if text.startswith(("$${", "%%{"), at):
+            at += 3
+        elif text.startswith(("${", "%{"), at):
+            found.append(at)
+            at += 2
+        else:
+            at += 1
+    return found
+
+
+def test_the_template_scan_consumes_escapes_whole() -> None:
+    assert _template_sequences('"%%%%{ $$${x} a$${b}"') == []
+    assert _template_sequences('"${x}" "%{ if y }"') == [1, 8]
+
+
 def _check_rendered(deployment: Path) -> None:
     """Every rendered file parses in its language, and nothing in it is a template for it."""
     for path in (deployment / GROUP_VARS_DIR).glob("*.yml"):
@@ -310,9 +330,7 @@ def _check_rendered(deployment: Path) -> None:
     for path in deployment.glob("terraform/*/terraform.tfvars.json"):
         json.loads(path.read_text(encoding="utf-8"))
     for path in deployment.glob("terraform/*/*.tf"):
-        text = path.read_text(encoding="utf-8")
-        unescaped = text.replace("$${", "").replace("%%{", "")
-        assert "${" not in unescaped and "%{" not in unescaped, path
+        assert not _template_sequences(path.read_text(encoding="utf-8")), path
     if TERRAFORM is not None:
         done = subprocess.run(
             [TERRAFORM, "fmt", "-recursive", "-list=false", "-write=false", "-no-color"],
