@@ -2,7 +2,10 @@
 
 GpuforgeError                  base; carries a "To fix:" hint
  ├── InputError                bad input from the user (exit 2)
- │    └── SpecError            one or more problems in a spec file, each with a location
+ │    └── FileError            a file that cannot be read or parsed; each problem has a location
+ │         ├── MissingFileError    the file does not exist
+ │         └── SpecError           one or more problems in a spec file
+ ├── DiskFullError             no space left while writing (exit 3: the run stopped part-way)
  ├── ToolMissingError          an external binary (tofu, terraform, ansible, sshd) is absent
  ├── FleetError                the local simulated fleet could not do what was asked
  ├── ProvisionError            OpenTofu/Terraform failed
@@ -69,14 +72,31 @@ class InputError(GpuforgeError):
     exit_code = 2
 
 
-class SpecError(InputError):
-    """A spec failed to load or validate; `problems` lists every issue found, not only the first."""
+class FileError(InputError):
+    """A file is unreadable or malformed; `problems` lists every issue found, each located."""
 
     def __init__(self, problems: list[Problem]) -> None:
         first = problems[0] if problems else None
-        summary = f"{first.location}: {first.message}" if first else "invalid spec"
+        summary = f"{first.location}: {first.message}" if first else "invalid file"
         super().__init__(summary, first.fix if first else "")
         self.problems = problems
+
+
+class MissingFileError(FileError):
+    """The file does not exist (callers for which absence is normal catch this one)."""
+
+
+class SpecError(FileError):
+    """A spec failed to load or validate; `problems` lists every issue found, not only the first."""
+
+
+class DiskFullError(GpuforgeError):
+    """The disk (or quota) ran out while writing; what finished is kept, so a rerun continues.
+
+    Exit 3, as for a partial failure: the input is fine, the run stopped part-way.
+    """
+
+    exit_code = 3
 
 
 class ToolMissingError(GpuforgeError):

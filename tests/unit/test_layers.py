@@ -10,6 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "gpuforge"
 # Lowest first. `errors` is shared by all; `cli` is the top.
 LAYERS = [
+    "files",
     "catalog",
     "spec",
     "check",

@@ -2,6 +2,8 @@
 
 Every problem, from YAML syntax to a wrong field, becomes a `Problem` naming file, line,
 column and field path with a "To fix:" hint; all problems are reported at once (SpecError).
+The file is read and its YAML composed by `gpuforge.files` first (regular files only, size
+capped, no alias bombs or Python tags), so nothing hostile is ever constructed.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from gpuforge.errors import InputError, Location, Problem, SpecError
+from gpuforge.errors import FileError, InputError, Location, MissingFileError, Problem, SpecError
+from gpuforge.files import check_yaml, read_text
 from gpuforge.spec._models import ClusterSpec
 
 PathKey = tuple[str | int, ...]
 MAX_SPEC_BYTES = 4 * 1024 * 1024
+_READ_FIX = "pass a UTF-8 YAML file of at most 4 MiB"
 _VALUE_KINDS = {
     "int_parsing": "a whole number",
     "int_type": "a whole number",
@@ -222,6 +226,10 @@ def load_spec_text(text: str, file: str = "<spec>") -> SpecDocument:
     """Parse and validate spec text; raises SpecError listing every problem with its location."""
     if len(text.encode("utf-8", "replace")) > MAX_SPEC_BYTES:
         raise SpecError([Problem(Location(file), "file is larger than 4 MiB", "split the spec")])
+    try:
+        check_yaml(text, file)
+    except FileError as error:
+        raise SpecError(error.problems) from None
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -270,9 +278,9 @@ def load_spec(path: str | Path) -> SpecDocument:
     """Read and validate a spec file; InputError when unreadable, SpecError when invalid."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
+        text = read_text(file, max_bytes=MAX_SPEC_BYTES, fix=_READ_FIX)
+    except MissingFileError:
         raise InputError(f"{file}: no such file", "check the path to the spec") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{file}: cannot read: {error}", "pass a UTF-8 YAML file") from None
+    except FileError as error:
+        raise SpecError(error.problems) from None
     return load_spec_text(text, str(file))

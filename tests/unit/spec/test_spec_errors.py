@@ -273,8 +273,8 @@ def test_binary_file_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         load_spec(path)
 
-    assert "cannot read" in caught.value.message
-    assert caught.value.fix == "pass a UTF-8 YAML file"
+    assert caught.value.message.endswith("cluster.yaml:1:1: is not valid UTF-8 (byte 0xff)")
+    assert caught.value.fix == "pass a UTF-8 YAML file of at most 4 MiB"
 
 
 def test_file_positions_come_from_the_file(tmp_path: Path) -> None:

@@ -1,0 +1,104 @@
+"""Write the files gpuforge owns so a crash or a full disk never leaves a half-written one.
+
+`write_atomic` writes a temporary file in the same folder, fsyncs it, renames it over the old
+one and fsyncs the folder; with `backup` the previous version is kept as `<name>.bak`, and
+`read_recovering` falls back to it (with a warning) when the main file is corrupt.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from gpuforge.errors import DiskFullError, FileError, InputError, MissingFileError
+
+__all__ = ["backup_path", "disk_full", "read_recovering", "write_atomic"]
+
+T = TypeVar("T")
+log = logging.getLogger("gpuforge")
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def backup_path(path: Path) -> Path:
+    """Where the previous version of `path` is kept: `<name>.bak` beside it."""
+    return path.with_name(path.name + ".bak")
+
+
+def disk_full(error: OSError, path: Path) -> DiskFullError | None:
+    """A DiskFullError naming the folder of `path` when `error` is ENOSPC/EDQUOT, else None."""
+    if error.errno not in _FULL:
+        return None
+    folder = path.parent
+    return DiskFullError(
+        f"no space left on the device holding {folder} (while writing {path.name})",
+        f"free space there (`df -h {folder}`), then run the same command again; "
+        "`gpuforge up --resume` continues a run that stopped",
+    )
+
+
+def _write_error(error: OSError, path: Path) -> Exception:
+    full = disk_full(error, path)
+    if full is not None:
+        return full
+    return InputError(
+        f"cannot write {path}: {error.strerror}",
+        "make the folder writable by this user, or point gpuforge at another one",
+    )
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, text: str, *, backup: bool = False) -> None:
+    """Replace `path` by `text` all at once (temp file, fsync, rename); DiskFullError when the
+    disk is full, InputError when the folder is not writable; the old file is then untouched."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    data = text.encode("utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if backup and path.is_file():
+            bak_tmp = tmp.with_name(tmp.name + ".bak")
+            bak_tmp.unlink(missing_ok=True)
+            os.link(path, bak_tmp)
+            os.replace(bak_tmp, backup_path(path))
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".bak").unlink(missing_ok=True)
+        raise _write_error(error, path) from None
+
+
+def read_recovering(path: Path, parse: Callable[[Path], T]) -> T:
+    """`parse(path)`, or when that raises FileError and `<name>.bak` parses, the backup's value
+    (logged as a warning); the main file's error when neither is usable."""
+    try:
+        return parse(path)
+    except MissingFileError:
+        raise
+    except FileError as error:
+        try:
+            value = parse(backup_path(path))
+        except FileError:
+            raise error from None
+        log.warning(
+            "%s; using its backup %s (the previous version)", error.message, backup_path(path)
+        )
+        return value
