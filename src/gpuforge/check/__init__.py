@@ -16,9 +16,12 @@ from gpuforge.check._lock import (
     current_lock,
     inputs_digest,
     lock_path,
+    parse_lock,
     pool_packages,
     read_lock,
+    read_lock_text,
     solve_lock,
+    write_lock,
 )
 from gpuforge.check._mig import placement_problem, resolve_layout
 from gpuforge.check._registry import RULES, Hit, Rule
@@ -67,10 +70,13 @@ __all__ = [
     "lock_path",
     "make_context",
     "node_names",
+    "parse_lock",
     "placement_problem",
     "pool_packages",
     "read_lock",
+    "read_lock_text",
     "resolve_layout",
     "run_checks",
     "solve_lock",
+    "write_lock",
 ]

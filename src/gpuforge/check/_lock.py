@@ -28,7 +28,8 @@ from gpuforge.catalog import (
 )
 from gpuforge.check._context import CheckContext
 from gpuforge.check._stack import Conflict, ResolvedStack
-from gpuforge.errors import InputError, Problem, SpecError
+from gpuforge.errors import FileError, InputError, Location, MissingFileError, Problem, SpecError
+from gpuforge.files import load_yaml, read_text, write_atomic
 from gpuforge.spec import ClusterSpec
 
 LOCK_HEADER = (
@@ -118,40 +119,112 @@ class Lock:
         return LOCK_HEADER + buffer.getvalue()
 
 
-def read_lock(path: Path) -> Lock:
-    """Read a lock file back into a Lock; InputError when it is missing or malformed."""
+MAX_LOCK_BYTES = 4 * 1024 * 1024
+_CORRUPT_FIX = "restore it from version control, or delete it and run `gpuforge lock`"
+
+
+class _Shape(Exception):
+    """A field of the lock is missing or of the wrong kind (turned into a located FileError)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _get(node: Any, key: str, where: str) -> Any:
+    field = f"{where}.{key}" if where else key
+    if not isinstance(node, dict):
+        raise _Shape(where, "is not a mapping")
+    if key not in node:
+        raise _Shape(field, "is missing")
+    return node[key]
+
+
+def _text(node: Any, key: str, where: str) -> str:
+    value = _get(node, key, where)
+    if isinstance(value, dict | list) or value is None:
+        raise _Shape(f"{where}.{key}", "is not a single value")
+    return str(value)
+
+
+def _pool_lock(entry: Any, where: str) -> PoolLock:
+    reasons = _get(entry, "reasons", where)
+    packages = _get(entry, "packages", where)
+    if not isinstance(reasons, dict):
+        raise _Shape(f"{where}.reasons", "is not a mapping")
+    if not isinstance(packages, list) or not all(isinstance(p, str) and "=" in p for p in packages):
+        raise _Shape(f"{where}.packages", "is not a list of `name=version` strings")
+    count = _get(entry, "gpus_per_node", where)
+    if not isinstance(count, int) or isinstance(count, bool):
+        raise _Shape(f"{where}.gpus_per_node", "is not a whole number")
+    cudnn = _get(entry, "cudnn", where)
+    stack = ResolvedStack(
+        os=_text(entry, "os", where),
+        driver=_text(entry, "driver", where),
+        driver_branch=_text(entry, "driver_branch", where),
+        driver_modules=_text(entry, "driver_modules", where),
+        cuda=_text(entry, "cuda", where),
+        cudnn=None if cudnn is None else _text(entry, "cudnn", where),
+        nccl=_text(entry, "nccl", where),
+        container_toolkit=_text(entry, "container_toolkit", where),
+        dcgm=_text(entry, "dcgm", where),
+        reasons={str(k): str(v) for k, v in reasons.items()},
+        minor_version_compat=bool(_get(entry, "minor_version_compat", where)),
+    )
+    return PoolLock(
+        gpu=_text(entry, "gpu", where),
+        gpus_per_node=count,
+        stack=stack,
+        fabricmanager=bool(_get(entry, "fabricmanager", where)),
+        packages=[PackagePin(*p.split("=", 1)) for p in packages],
+    )
+
+
+def parse_lock(text: str, file: str) -> Lock:
+    """Lock text back into a Lock; FileError naming the file and the field that is wrong."""
+    data = load_yaml(text, file)
     try:
-        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-        lock = Lock(str(data["cluster"]), str(data["inputs_digest"]))
-        for name, entry in data["pools"].items():
-            stack = ResolvedStack(
-                os=str(entry["os"]),
-                driver=str(entry["driver"]),
-                driver_branch=str(entry["driver_branch"]),
-                driver_modules=str(entry["driver_modules"]),
-                cuda=str(entry["cuda"]),
-                cudnn=None if entry["cudnn"] is None else str(entry["cudnn"]),
-                nccl=str(entry["nccl"]),
-                container_toolkit=str(entry["container_toolkit"]),
-                dcgm=str(entry["dcgm"]),
-                reasons={str(k): str(v) for k, v in entry["reasons"].items()},
-                minor_version_compat=bool(entry["minor_version_compat"]),
-            )
-            packages = [PackagePin(*str(p).split("=", 1)) for p in entry["packages"]]
-            lock.pools[str(name)] = PoolLock(
-                gpu=str(entry["gpu"]),
-                gpus_per_node=int(entry["gpus_per_node"]),
-                stack=stack,
-                fabricmanager=bool(entry["fabricmanager"]),
-                packages=packages,
-            )
-    except FileNotFoundError:
-        raise InputError(f"{path}: no lock file", "run `gpuforge lock` first") from None
-    except (OSError, KeyError, TypeError, ValueError, AttributeError) as error:
-        raise InputError(
-            f"{path}: not a valid lock file ({error})", "delete it and run `gpuforge lock`"
-        ) from None
+        lock = Lock(_text(data, "cluster", ""), _text(data, "inputs_digest", ""))
+        pools = _get(data, "pools", "")
+        if not isinstance(pools, dict):
+            raise _Shape("pools", "is not a mapping")
+        for name, entry in pools.items():
+            lock.pools[str(name)] = _pool_lock(entry, f"pools.{name}")
+    except _Shape as error:
+        message = f"not a valid lock file: `{error.field or 'the document'}` {error.message}"
+        where = Location(file, path=error.field)
+        raise FileError([Problem(where, message, _CORRUPT_FIX)]) from None
     return lock
+
+
+def _read_lock_file(path: Path) -> str:
+    return read_text(path, max_bytes=MAX_LOCK_BYTES, fix=_CORRUPT_FIX)
+
+
+def read_lock(path: Path) -> Lock:
+    """Read a lock file back into a Lock; InputError when it is missing, FileError when corrupt."""
+    try:
+        text = _read_lock_file(path)
+    except MissingFileError:
+        raise InputError(f"{path}: no lock file", "run `gpuforge lock` first") from None
+    return parse_lock(text, str(path))
+
+
+def read_lock_text(spec_path: str | Path) -> str | None:
+    """The text of a spec's lock, checked to be a valid lock; None when there is none yet."""
+    path = lock_path(spec_path)
+    try:
+        text = _read_lock_file(path)
+    except MissingFileError:
+        return None
+    parse_lock(text, str(path))
+    return text
+
+
+def write_lock(path: Path, lock: Lock) -> None:
+    """Write the lock atomically (never half a lock, even on a full disk)."""
+    write_atomic(path, lock.dump())
 
 
 class LockConflicts(Exception):
@@ -229,5 +302,5 @@ def current_lock(ctx: CheckContext, spec_path: Path) -> tuple[Lock, bool]:
                 for c in items
             ]
         ) from None
-    path.write_text(lock.dump(), encoding="utf-8")
+    write_lock(path, lock)
     return lock, True

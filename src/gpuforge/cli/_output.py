@@ -1,21 +1,32 @@
-"""Shared output plumbing for every command: exit codes, JSON vs human output, error display."""
+"""Shared output plumbing for every command: exit codes, JSON vs human output, error display.
+
+No command shows a Python traceback: expected errors (GpuforgeError) print their message and
+fix, a full disk becomes DiskFullError, any other OSError names its file, and anything else
+becomes a one-line "internal error" with a hint. Set GPUFORGE_DEBUG=1 to see the traceback.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from typer.exceptions import TyperException
 
-from gpuforge.errors import GpuforgeError, SpecError
+from gpuforge.errors import FileError, GpuforgeError, InputError
+from gpuforge.files import disk_full
 
 console = Console()
 err_console = Console(stderr=True)
+DEBUG_ENV = "GPUFORGE_DEBUG"
 
 
 class Exit(IntEnum):
@@ -41,10 +52,10 @@ def fail(error: GpuforgeError, as_json: bool) -> NoReturn:
     """Report an expected error without a traceback and exit with its code."""
     if as_json:
         body: dict[str, Any] = {"ok": False, "error": error.message, "fix": error.fix}
-        if isinstance(error, SpecError):
+        if isinstance(error, FileError):
             body["problems"] = [p.to_dict() for p in error.problems]
         emit_json(body)
-    elif isinstance(error, SpecError):
+    elif isinstance(error, FileError):
         for problem in error.problems:
             _say(f"[bold red]error[/] {problem.location}: {problem.message}")
             if problem.fix:
@@ -56,13 +67,65 @@ def fail(error: GpuforgeError, as_json: bool) -> NoReturn:
     raise typer.Exit(error.exit_code)
 
 
+def debugging() -> bool:
+    """Whether the developer asked for tracebacks (GPUFORGE_DEBUG=1)."""
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def as_gpuforge_error(error: Exception) -> GpuforgeError:
+    """The error to show for an exception no layer turned into a GpuforgeError itself."""
+    if isinstance(error, GpuforgeError):
+        return error
+    if isinstance(error, OSError):
+        path = Path(str(error.filename or "."))
+        full = disk_full(error, path)
+        if full is not None:
+            return full
+        where = f"{error.filename}: " if error.filename else ""
+        return InputError(
+            f"{where}{error.strerror or error}",
+            "check that the path exists and this user may read and write it",
+        )
+    return GpuforgeError(
+        f"internal error: {type(error).__name__}: {error}",
+        f"this is a gpuforge bug; run again with {DEBUG_ENV}=1 to see the traceback, and report it",
+    )
+
+
+class _WarningPrinter(logging.Handler):
+    """Shows what the layers log as warnings (a file recovered from its backup) on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _say(f"[bold yellow]warning[/] {record.getMessage()}")
+
+
 @contextmanager
-def handled(as_json: bool) -> Iterator[None]:
-    """Turn any GpuforgeError raised inside the block into a clean message and exit code."""
+def _warnings_shown() -> Iterator[None]:
+    logger = logging.getLogger("gpuforge")
+    handler = _WarningPrinter(logging.WARNING)
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
     try:
         yield
+    finally:
+        logger.removeHandler(handler)
+
+
+@contextmanager
+def handled(as_json: bool) -> Iterator[None]:
+    """Turn any error raised inside the block into a clean message and exit code, never a
+    traceback (unless GPUFORGE_DEBUG is set and the error was not expected)."""
+    try:
+        with _warnings_shown():
+            yield
+    except (typer.Exit, typer.Abort, TyperException):
+        raise
     except GpuforgeError as error:
         fail(error, as_json)
+    except Exception as error:
+        if debugging():
+            raise
+        fail(as_gpuforge_error(error), as_json)
 
 
 def run_reporting(as_json: bool, action: Callable[[], int]) -> NoReturn:

@@ -16,8 +16,10 @@ from gpuforge.check import (
     LockConflicts,
     lock_path,
     make_context,
+    read_lock_text,
     run_checks,
     solve_lock,
+    write_lock,
 )
 from gpuforge.cli._output import Exit, console, emit_json, handled
 from gpuforge.errors import InputError, Problem
@@ -45,11 +47,6 @@ def parse_as_of(text: str | None) -> date:
         raise InputError(f"--as-of {text!r} is not a date", "write it as YYYY-MM-DD") from None
 
 
-def _read_lock(spec: Path) -> str | None:
-    path = lock_path(spec)
-    return path.read_text(encoding="utf-8") if path.exists() else None
-
-
 def check_cmd(
     spec: SpecArg,
     skip: SkipOpt = None,
@@ -59,7 +56,7 @@ def check_cmd(
     """Check a spec against the catalog: stack, MIG, power, network, cloud, security, lock."""
     with handled(as_json):
         doc = load_spec(spec)
-        ctx = make_context(doc, parse_as_of(as_of), _read_lock(spec))
+        ctx = make_context(doc, parse_as_of(as_of), read_lock_text(spec))
         findings = run_checks(ctx, set(skip or ()))
     errors = sum(1 for f in findings if f.severity == "error")
     if as_json:
@@ -119,11 +116,7 @@ def lock_cmd(
                     )
             raise typer.Exit(Exit.FINDINGS) from None
         target = lock_path(spec)
-        text = lock.dump()
-        try:
-            target.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise InputError(f"cannot write {target}: {error}", "check permissions") from None
+        write_lock(target, lock)
     if as_json:
         emit_json({"ok": True, "lock": str(target), **lock.to_data()})
         return

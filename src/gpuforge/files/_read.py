@@ -64,9 +64,8 @@ def _read_bytes(path: Path, max_bytes: int, fix: str) -> bytes:
             raise MissingFileError(
                 [Problem(Location(str(path)), "no such file", fix="check the path")]
             ) from None
-        raise _refuse(
-            path, f"cannot read: {error.strerror}", "make it readable by this user, or run as its owner"
-        ) from None
+        access = "make it readable by this user, or run as its owner"
+        raise _refuse(path, f"cannot read: {error.strerror}", access) from None
     try:
         status = os.fstat(fd)
         _check_regular(path, status.st_mode)

@@ -52,7 +52,7 @@ def _children(node: Node, path: str) -> list[tuple[str, Node]]:
 
 def _check_node(node: Node, file: str, path: str) -> None:
     if node.tag not in _ALLOWED_TAGS:
-        shown = node.tag.replace(_CORE, "!!")
+        shown = str(node.tag).replace(_CORE, "!!")
         raise _located(
             file,
             node.start_mark,

@@ -24,6 +24,7 @@ from gpuforge.check import (
     lock_path,
     make_context,
     read_lock,
+    read_lock_text,
     run_checks,
 )
 from gpuforge.configure import (
@@ -183,9 +184,7 @@ class Pipeline:
 
     def step_check(self, result: UpResult) -> dict[str, Any]:
         """Run the rules; errors stop the pipeline before anything is created."""
-        lock_file = lock_path(self.spec_path)
-        lock_text = lock_file.read_text(encoding="utf-8") if lock_file.exists() else None
-        ctx = make_context(self.doc, self.as_of, lock_text)
+        ctx = make_context(self.doc, self.as_of, read_lock_text(self.spec_path))
         skip = {"GF-LOCK-002"} | self.skip
         result.findings = run_checks(ctx, skip)
         errors = [f for f in result.findings if f.severity == "error"]

@@ -242,16 +242,16 @@ def test_check_follows_the_lock(tmp_path: Path) -> None:
     assert [f["code"] for f in stale["findings"]] == ["GF-LOCK-002"]
 
 
-def test_check_reports_an_unreadable_lock(tmp_path: Path) -> None:
+def test_check_refuses_an_unreadable_lock(tmp_path: Path) -> None:
+    """A corrupt lock is bad input (exit 2, located), as it is for `up` and `render`."""
     spec = _copy(tmp_path, SPECS / "clean.yaml", "clean.yaml")
     (tmp_path / "clean.lock").write_text("{not: [yaml", encoding="utf-8")
 
     code, body = _json("check", str(spec), *AS_OF)
 
-    assert code == 1
-    assert [(f["code"], f["message"]) for f in body["findings"]] == [
-        ("GF-LOCK-002", "the lock file is unreadable")
-    ]
+    assert code == 2
+    assert [(p["file"], p["line"]) for p in body["problems"]] == [(str(tmp_path / "clean.lock"), 1)]
+    assert "gpuforge lock" in body["fix"]
 
 
 def test_lock_without_a_stack_exits_1_with_located_conflicts(tmp_path: Path) -> None:

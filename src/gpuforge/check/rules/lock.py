@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from gpuforge.check._context import CheckContext
 from gpuforge.check._lock import inputs_digest
 from gpuforge.check._registry import Hit, rule
+from gpuforge.errors import FileError
+from gpuforge.files import load_yaml
 
 
 @rule("GF-LOCK-001", "no lock file yet", "info")
@@ -29,8 +28,8 @@ def lock_stale(ctx: CheckContext) -> Iterator[Hit]:
     if ctx.lock_text is None:
         return
     try:
-        data = YAML(typ="safe", pure=True).load(ctx.lock_text)
-    except YAMLError:
+        data = load_yaml(ctx.lock_text, "lock")
+    except FileError:
         data = None
     if not isinstance(data, dict) or "inputs_digest" not in data:
         yield Hit("the lock file is unreadable", "delete it and run `gpuforge lock`", ())
