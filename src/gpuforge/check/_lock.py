@@ -183,7 +183,7 @@ def _pool_lock(entry: Any, where: str) -> PoolLock:
 
 def parse_lock(text: str, file: str) -> Lock:
     """Lock text back into a Lock; FileError naming the file and the field that is wrong."""
-    data = load_yaml(text, file)
+    data = load_yaml(text, file, _CORRUPT_FIX)
     try:
         lock = Lock(_text(data, "cluster", ""), _text(data, "inputs_digest", ""))
         pools = _get(data, "pools", "")

@@ -8,6 +8,7 @@ tag other than the core schema's (`!!python/...`, local `!tags`): only then is i
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -143,13 +144,19 @@ def check_yaml(text: str, file: str) -> None:
         _check_graph(root, file)
 
 
-def load_yaml(text: str, file: str) -> Any:
-    """Plain Python data of YAML `text`, checked first by `check_yaml`; FileError on any problem."""
-    check_yaml(text, file)
+def load_yaml(text: str, file: str, fix: str = "") -> Any:
+    """Plain Python data of YAML `text`, checked first by `check_yaml`; FileError on any problem,
+    its hint replaced by `fix` when given (for files gpuforge writes, which users do not edit)."""
     try:
-        return YAML(typ="safe", pure=True).load(text)
-    except (YAMLError, ValueError, TypeError, RecursionError) as error:
-        raise _yaml_error(error, text, file) from None
+        check_yaml(text, file)
+        try:
+            return YAML(typ="safe", pure=True).load(text)
+        except (YAMLError, ValueError, TypeError, RecursionError) as error:
+            raise _yaml_error(error, text, file) from None
+    except FileError as error:
+        if not fix:
+            raise
+        raise FileError([replace(p, fix=fix) for p in error.problems]) from None
 
 
 def load_json(text: str, file: str, fix: str) -> Any:
