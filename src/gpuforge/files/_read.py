@@ -50,11 +50,12 @@ def _check_regular(path: Path, mode: int) -> None:
         raise _refuse(path, f"is {kind}, not a regular file", _REGULAR_FIX)
 
 
-def _read_bytes(path: Path, max_bytes: int, fix: str) -> bytes:
+def _read_bytes(path: Path, max_bytes: int, fix: str, follow_links: bool) -> bytes:
     try:
-        _check_regular(path, os.stat(path).st_mode)
+        _check_regular(path, os.stat(path, follow_symlinks=follow_links).st_mode)
         # O_NONBLOCK: should the path turn into a FIFO between stat and open, open still returns.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+        flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+        fd = os.open(path, flags if follow_links else flags | os.O_NOFOLLOW)
     except FileNotFoundError:
         raise MissingFileError(
             [Problem(Location(str(path)), "no such file", fix="check the path")]
@@ -93,10 +94,11 @@ def _size(count: int) -> str:
     return f"{count // MIB} MiB" if count >= MIB and count % MIB == 0 else f"{count} bytes"
 
 
-def read_text(path: Path, *, max_bytes: int, fix: str) -> str:
-    """The UTF-8 text of a regular file of at most `max_bytes`; FileError (MissingFileError when
-    absent) names the file, and the line and column of a NUL byte or an invalid UTF-8 sequence."""
-    data = _read_bytes(path, max_bytes, fix)
+def read_text(path: Path, *, max_bytes: int, fix: str, follow_links: bool = True) -> str:
+    """The UTF-8 text of a regular file of at most `max_bytes` (a symlink to one unless
+    `follow_links` is False); FileError (MissingFileError when absent) names the file, and the
+    line and column of a NUL byte or an invalid UTF-8 sequence."""
+    data = _read_bytes(path, max_bytes, fix, follow_links)
     nul = data.find(b"\0")
     try:
         text = data.decode("utf-8")

@@ -1,7 +1,8 @@
 """Write the files gpuforge owns so a crash or a full disk never leaves a half-written one.
 
 `write_atomic` writes a temporary file in the same folder, fsyncs it, renames it over the old
-one and fsyncs the folder; with `backup` the previous version is kept as `<name>.bak`, and
+one and fsyncs the folder; with `backup` the same text is also kept as `<name>.bak` (a separate
+file, so an edit in place or a torn block of the main one leaves it intact), and
 `read_recovering` falls back to it (with a warning) when the main file is corrupt.
 """
 
@@ -58,13 +59,9 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, text: str, *, backup: bool = False) -> None:
-    """Replace `path` by `text` all at once (temp file, fsync, rename); DiskFullError when the
-    disk is full, InputError when the folder is not writable; the old file is then untouched."""
+def _replace(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    data = text.encode("utf-8")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
         try:
             view = memoryview(data)
@@ -73,16 +70,24 @@ def write_atomic(path: Path, text: str, *, backup: bool = False) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-        if backup and path.is_file():
-            bak_tmp = tmp.with_name(tmp.name + ".bak")
-            bak_tmp.unlink(missing_ok=True)
-            os.link(path, bak_tmp)
-            os.replace(bak_tmp, backup_path(path))
         os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_atomic(path: Path, text: str, *, backup: bool = False) -> None:
+    """Replace `path` by `text` all at once (temp file, fsync, rename); with `backup`, a second
+    copy `<name>.bak` is kept the same way. DiskFullError when the disk is full, InputError when
+    the folder is not writable: the files there are then as they were."""
+    data = text.encode("utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _replace(path, data)
+        if backup:
+            _replace(backup_path(path), data)
         _fsync_dir(path.parent)
     except OSError as error:
-        tmp.unlink(missing_ok=True)
-        tmp.with_name(tmp.name + ".bak").unlink(missing_ok=True)
         raise _write_error(error, path) from None
 
 
@@ -98,7 +103,5 @@ def read_recovering(path: Path, parse: Callable[[Path], T]) -> T:
             value = parse(backup_path(path))
         except FileError:
             raise error from None
-        log.warning(
-            "%s; using its backup %s (the previous version)", error.message, backup_path(path)
-        )
+        log.warning("%s; using its backup %s", error.message, backup_path(path))
         return value

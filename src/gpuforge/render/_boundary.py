@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path, PurePosixPath
 
-from gpuforge.errors import InputError
+from gpuforge.errors import GpuforgeError, InputError
+from gpuforge.files import disk_full, not_regular
 
 __all__ = [
     "FOLDER_MODE",
@@ -175,10 +176,10 @@ def _refuse_link(root: Path, rel: PurePosixPath, parent: int) -> bool:
     return True
 
 
-def _io_error(root: Path, rel: PurePosixPath, error: OSError) -> InputError:
-    return InputError(
+def _io_error(root: Path, rel: PurePosixPath, error: OSError) -> GpuforgeError:
+    return disk_full(error, root / rel) or InputError(
         f"cannot write {rel} in the deployment folder {root}: {error.strerror or error}",
-        "check the folder's permissions and free space",
+        "check the folder's permissions",
     )
 
 
@@ -189,8 +190,13 @@ def read_inside(root: Path, rel: str | PurePosixPath) -> str | None:
         with _open_parent(root, path, create=False) as parent:
             if parent is None or not _refuse_link(root, path, parent):
                 return None
-            fd = os.open(path.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+            # O_NONBLOCK and the check after it: a pipe planted here is refused, never waited on.
+            flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+            fd = os.open(path.name, flags, dir_fd=parent)
             with os.fdopen(fd, encoding="utf-8") as handle:
+                odd = not_regular(root / path, os.fstat(fd).st_mode)
+                if odd is not None:
+                    raise odd
                 return handle.read()
     except (IsADirectoryError, UnicodeDecodeError):
         return None

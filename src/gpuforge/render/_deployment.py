@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 from gpuforge.check import Lock, inputs_digest
-from gpuforge.errors import InputError
+from gpuforge.errors import FileError, InputError, Location, MissingFileError, Problem
+from gpuforge.files import MIB, backup_path, load_json, read_recovering, read_text, write_atomic
 from gpuforge.render._ansible import render_group_vars
 from gpuforge.render._boundary import (
     check_folder,
@@ -30,6 +32,7 @@ from gpuforge.render._terraform import render_root
 from gpuforge.spec import ClusterSpec
 
 MANIFEST = "gpuforge.json"
+MAX_MANIFEST_BYTES = 64 * MIB
 GROUP_VARS_DIR = "ansible/inventory/group_vars"
 INVENTORY_FILE = "ansible/inventory/hosts.yml"
 
@@ -124,7 +127,8 @@ def render_deployment(spec: ClusterSpec, lock: Lock, out_dir: Path) -> RenderRes
                 tofile=f"b/{rel}",
             )
         )
-        write_inside(out_dir, rel, text)
+        if rel != MANIFEST:
+            write_inside(out_dir, rel, text)
     removed = sorted(set(previous) - set(files))
     for rel in removed:
         old = read_inside(out_dir, rel)
@@ -135,6 +139,10 @@ def render_deployment(spec: ClusterSpec, lock: Lock, out_dir: Path) -> RenderRes
                 )
             )
         remove_inside(out_dir, rel)
+    # Last, as the commit point, with a copy in gpuforge.json.bak to recover from.
+    manifest = out_dir / MANIFEST
+    if MANIFEST in changed or not backup_path(manifest).is_file():
+        write_atomic(manifest, files[MANIFEST], backup=True)
     return RenderResult(
         root=out_dir,
         files=sorted(files),
@@ -145,18 +153,36 @@ def render_deployment(spec: ClusterSpec, lock: Lock, out_dir: Path) -> RenderRes
     )
 
 
+def _parse_manifest(path: Path) -> dict[str, Any]:
+    fix = f"delete {path} and render again (then remove files the old render left by hand)"
+    text = read_text(path, max_bytes=MAX_MANIFEST_BYTES, fix=fix, follow_links=False)
+    data = load_json(text, str(path), fix)
+    if not isinstance(data, dict):
+        raise FileError([Problem(Location(str(path)), "is not a JSON object", fix)])
+    for key, kind in (("files", list), ("roots", dict)):
+        if not isinstance(data.get(key, kind()), kind):
+            message = f"`{key}` is not a JSON {'array' if kind is list else 'object'}"
+            raise FileError([Problem(Location(str(path), path=key), message, fix)])
+    return data
+
+
+def read_manifest(out_dir: Path) -> dict[str, Any]:
+    """The previous render's manifest ({} when there is none), from its backup when corrupt;
+    FileError naming the file when neither copy is usable."""
+    try:
+        return read_recovering(out_dir / MANIFEST, _parse_manifest)
+    except MissingFileError:
+        return {}
+
+
 def previous_roots(out_dir: Path) -> dict[str, str]:
     """Target -> root folder as the previous render's manifest recorded them (inside it only)."""
-    roots = _manifest(out_dir).get("roots", {})
-    if not isinstance(roots, dict):
-        return {}
+    roots = read_manifest(out_dir).get("roots", {})
     return {str(k): str(v) for k, v in roots.items() if _is_inside(v)}
 
 
 def _previous_files(out_dir: Path) -> list[str]:
-    listed = _manifest(out_dir).get("files", [])
-    if not isinstance(listed, list):
-        return []
+    listed = read_manifest(out_dir).get("files", [])
     return [f for f in listed if _is_inside(f)]
 
 
@@ -169,11 +195,3 @@ def _is_inside(value: object) -> bool:
     except InputError:
         return False
     return True
-
-
-def _manifest(out_dir: Path) -> dict[str, object]:
-    try:
-        data = json.loads(read_inside(out_dir, MANIFEST) or "{}")
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}

@@ -56,11 +56,12 @@ def render(spec: Path | str, out: Path) -> RenderResult:
 
 
 def read_tree(folder: Path) -> dict[str, bytes]:
-    """Every file under `folder`, by POSIX path relative to it, with its bytes."""
+    """Every file under `folder`, by POSIX path relative to it, with its bytes; the `.bak`
+    copies gpuforge keeps to recover from (gpuforge.json.bak) are not rendered files."""
     return {
         path.relative_to(folder).as_posix(): path.read_bytes()
         for path in sorted(folder.rglob("*"))
-        if path.is_file()
+        if path.is_file() and path.suffix != ".bak"
     }
 
 
