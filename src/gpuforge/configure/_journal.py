@@ -1,20 +1,25 @@
 """An append-only JSON-lines journal of a deployment's steps, so `up --resume` skips finished work.
 
-Each record is one line written with a single `write` and fsync'd. A crash mid-write leaves at
-most one torn last line: readers skip it and the next append starts on a fresh line. A fresh
-`up` calls `start_run()`; `--resume` does not, so it sees the steps of the interrupted run.
+Each record is one line written with a single `write` and fsync'd. A crash mid-write (or a full
+disk) leaves at most one torn last line: readers skip it and the next append starts on a fresh
+line. A fresh `up` calls `start_run()`; `--resume` does not, so it sees the steps of the
+interrupted run. The journal is only ever a regular file: a pipe or directory in its place, NUL
+bytes or invalid UTF-8 in it are refused (exit 2, naming it), never waited on or guessed at.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-from dataclasses import dataclass, field
+import stat
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from gpuforge.errors import InputError
+from gpuforge.errors import FileError, InputError, Location, MissingFileError, Problem
+from gpuforge.files import MIB, disk_full, read_text
 
 __all__ = ["RUN_STEP", "Journal", "JournalEntry", "StepStatus"]
 
@@ -23,6 +28,7 @@ _STATUSES: frozenset[str] = frozenset({"started", "done", "failed", "interrupted
 
 # The marker step a fresh run starts with; earlier records belong to earlier runs.
 RUN_STEP = "run"
+MAX_JOURNAL_BYTES = 64 * MIB
 
 
 @dataclass(frozen=True)
@@ -67,40 +73,59 @@ class Journal:
             data=dict(data),
         )
         line = json.dumps(entry.to_dict(), sort_keys=True, default=str) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # O_RDWR|O_NONBLOCK: a pipe in the journal's place opens at once and is refused below.
+            flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC
+            fd = os.open(self.path, flags, 0o600)
         except OSError as exc:
-            raise InputError(
-                f"cannot write the journal {self.path}: {exc.strerror}",
-                fix="make the deployment folder writable, or point gpuforge at another one",
-            ) from exc
+            raise self._write_error(exc) from None
         try:
-            if self._ends_torn():
+            size = os.fstat(fd)
+            if not stat.S_ISREG(size.st_mode):
+                raise self._corrupt("is not a regular file")
+            if size.st_size and os.pread(fd, 1, size.st_size - 1) != b"\n":
                 line = "\n" + line
-            os.write(fd, line.encode())
+            payload = line.encode()
+            if os.write(fd, payload) != len(payload):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path))
             os.fsync(fd)
+        except OSError as exc:
+            raise self._write_error(exc) from None
         finally:
             os.close(fd)
         return entry
 
-    def _ends_torn(self) -> bool:
-        try:
-            with self.path.open("rb") as fh:
-                fh.seek(0, os.SEEK_END)
-                if fh.tell() == 0:
-                    return False
-                fh.seek(-1, os.SEEK_END)
-                return fh.read(1) != b"\n"
-        except FileNotFoundError:
-            return False
+    def _write_error(self, error: OSError) -> Exception:
+        full = disk_full(error, self.path)
+        if full is not None:
+            return full
+        if error.errno == errno.EISDIR:
+            return self._corrupt("is a directory, not a regular file")
+        return InputError(
+            f"cannot write the journal {self.path}: {error.strerror}",
+            fix="make the deployment folder writable, or point gpuforge at another one",
+        )
+
+    @property
+    def _fix(self) -> str:
+        return (
+            f"move it aside (mv {self.path} {self.path}.corrupt), then run `gpuforge up` without "
+            "--resume: every step runs again and changes nothing that is already right"
+        )
+
+    def _corrupt(self, message: str) -> FileError:
+        return FileError([Problem(Location(str(self.path)), message, self._fix)])
 
     def entries(self) -> list[JournalEntry]:
-        """Every readable record in order; a torn or garbled line is skipped, not fatal."""
+        """Every readable record in order; a torn or garbled line is skipped, not fatal, but a
+        journal that is not UTF-8 text in a regular file is refused (FileError)."""
         try:
-            text = self.path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
+            text = read_text(self.path, max_bytes=MAX_JOURNAL_BYTES, fix=self._fix)
+        except MissingFileError:
             return []
+        except FileError as error:
+            raise FileError([replace(p, fix=self._fix) for p in error.problems]) from None
         return [e for e in map(_parse, text.splitlines()) if e is not None]
 
     def start_run(self, **data: Any) -> JournalEntry:
