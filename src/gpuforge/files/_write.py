@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from gpuforge.errors import DiskFullError, FileError, InputError, MissingFileError
+from gpuforge.errors import DiskFullError, FileError, InputError
 
 __all__ = ["backup_path", "disk_full", "read_recovering", "write_atomic"]
 
@@ -92,12 +92,10 @@ def write_atomic(path: Path, text: str, *, backup: bool = False) -> None:
 
 
 def read_recovering(path: Path, parse: Callable[[Path], T]) -> T:
-    """`parse(path)`, or when that raises FileError and `<name>.bak` parses, the backup's value
-    (logged as a warning); the main file's error when neither is usable."""
+    """`parse(path)`, or when that raises FileError (MissingFileError included) and
+    `<name>.bak` parses, the backup's value (logged as a warning); else the main file's error."""
     try:
         return parse(path)
-    except MissingFileError:
-        raise
     except FileError as error:
         try:
             value = parse(backup_path(path))

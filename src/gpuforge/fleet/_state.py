@@ -1,5 +1,8 @@
 """The fleet's state directory: a lock, one record per cluster and per node, written atomically.
 
+Each record is written with `gpuforge.files.write_atomic` next to a `.bak` copy; a corrupt
+record is read from its copy (with a warning), and when both are unusable the error names it.
+
 Layout (every path is recorded before the thing it names is created, so a later call can reap it):
     <state>/lock
     <state>/clusters/<cluster>/cluster.json
@@ -15,12 +18,14 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from gpuforge.errors import FleetError
+from gpuforge.errors import FileError, FleetError, Location, Problem
+from gpuforge.files import MIB, backup_path, load_json, read_recovering, read_text, write_atomic
 
+R = TypeVar("R", "ClusterRecord", "NodeRecord")
 DEFAULT_STATE_DIR = Path("/var/lib/gpuforge/fleet")
 STATE_DIR_ENV = "GPUFORGE_FLEET_DIR"
 
@@ -61,22 +66,59 @@ class NodeRecord:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n", backup=True)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise FleetError(
-            f"cannot read fleet record {path}: {error}",
-            fix=f"remove the broken record ({path}) and run `gpuforge fleet down --all`",
-        ) from error
-    if not isinstance(data, dict):
-        raise FleetError(f"fleet record {path} is not an object", fix=f"remove {path}")
-    return data
+def _record_fix(path: Path) -> str:
+    return (
+        f"restore {path.name} from a copy, or move it aside (mv {path} {path}.corrupt) so the "
+        "fleet forgets it, and stop what still runs of it by hand"
+    )
+
+
+_TYPES: dict[str, type] = {"str": str, "int": int, "list[str]": list}
+
+
+def _wrong_fields(kind: type, data: dict[str, Any]) -> dict[str, str]:
+    """Fields of `data` that `kind` lacks, has not, or holds with another type."""
+    known = {f.name: f for f in fields(kind)}
+    wrong = {name: "is not a field of the record" for name in data if name not in known}
+    for name, spec in known.items():
+        expected = _TYPES.get(str(spec.type))
+        if name not in data:
+            if spec.default is MISSING and spec.default_factory is MISSING:
+                wrong[name] = "is missing"
+        elif expected is not None and (
+            not isinstance(data[name], expected) or isinstance(data[name], bool)
+        ):
+            wrong[name] = f"is not of type {spec.type}"
+    return wrong
+
+
+def _read_record(path: Path, kind: type[R]) -> R:
+    """One record, from its backup copy when the file itself is corrupt; FileError naming it."""
+
+    def parse(source: Path) -> R:
+        fix = _record_fix(path)
+        data = load_json(read_text(source, max_bytes=MIB, fix=fix), str(source), fix)
+        if not isinstance(data, dict):
+            raise FileError([Problem(Location(str(source)), "is not a JSON object", fix)])
+        wrong = _wrong_fields(kind, data)
+        if wrong:
+            raise FileError(
+                [
+                    Problem(Location(str(source), path=name), f"field `{name}` {why}", fix)
+                    for name, why in wrong.items()
+                ]
+            )
+        return kind(**data)
+
+    return read_recovering(path, parse)
+
+
+def _recorded(path: Path) -> bool:
+    """Whether a record (or only its backup copy) exists; anything in its place counts too."""
+    return path.exists() or path.is_symlink() or backup_path(path).exists()
 
 
 class StateStore:
@@ -130,7 +172,7 @@ class StateStore:
     def get_cluster(self, cluster: str) -> ClusterRecord | None:
         """The record of one cluster, or None when it is not recorded."""
         path = self.cluster_dir(cluster) / "cluster.json"
-        return ClusterRecord(**_read_json(path)) if path.is_file() else None
+        return _read_record(path, ClusterRecord) if _recorded(path) else None
 
     def put_cluster(self, record: ClusterRecord) -> None:
         """Record a cluster (before its bridge is created)."""
@@ -149,7 +191,7 @@ class StateStore:
     def get_node(self, cluster: str, node: str) -> NodeRecord | None:
         """The record of one node, or None when it is not recorded."""
         path = self.node_dir(cluster, node) / "node.json"
-        return NodeRecord(**_read_json(path)) if path.is_file() else None
+        return _read_record(path, NodeRecord) if _recorded(path) else None
 
     def put_node(self, record: NodeRecord) -> None:
         """Record a node (before any of its processes or interfaces exist)."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gpuforge.errors import FleetError
+from gpuforge.errors import FileError
 from gpuforge.fleet import STATE_DIR_ENV, resolve_state_dir
 from gpuforge.fleet._state import ClusterRecord, NodeRecord, StateStore
 
@@ -32,8 +32,10 @@ def test_broken_record_is_reported_with_a_fix(tmp_path: Path) -> None:
     folder = store.cluster_dir("demo")
     folder.mkdir(parents=True)
     (folder / "cluster.json").write_text("{not json")
-    with pytest.raises(FleetError) as caught:
+    with pytest.raises(FileError) as caught:
         store.clusters()
+    assert caught.value.exit_code == 2
+    assert caught.value.message.startswith(f"{folder / 'cluster.json'}:1:2: invalid JSON")
     assert "cluster.json" in caught.value.fix
 
 
