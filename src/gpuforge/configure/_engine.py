@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gpuforge.configure._settings import EngineSettings
+from gpuforge.errors import FileError
+from gpuforge.files import MIB, load_json, read_text
 
 __all__ = ["StrategyChoice", "mitogen_plugins_dir", "probe_strategy", "resolve_strategy"]
 
@@ -94,8 +96,8 @@ def _probe_cache_file() -> Path:
 def _read_passes(cache: Path) -> list[str]:
     """The keys of the probes that passed, oldest first; empty when missing or unreadable."""
     try:
-        keys = json.loads(cache.read_text(encoding="utf-8")).get("passed", [])
-    except (OSError, ValueError, AttributeError):
+        keys = load_json(read_text(cache, max_bytes=MIB, fix=""), str(cache), "").get("passed", [])
+    except (FileError, AttributeError):
         return []
     return [key for key in keys if isinstance(key, str)] if isinstance(keys, list) else []
 

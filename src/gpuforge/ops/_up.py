@@ -50,7 +50,13 @@ from gpuforge.provision import (
     discover_roots,
     inventory_yaml,
 )
-from gpuforge.render import build_files, make_folder, previous_roots, render_deployment
+from gpuforge.render import (
+    build_files,
+    make_folder,
+    previous_roots,
+    read_manifest,
+    render_deployment,
+)
 from gpuforge.spec import ClusterSpec, SpecDocument
 from gpuforge.validate import ReadinessReport, validate_collected
 
@@ -129,6 +135,13 @@ class Pipeline:
         self.journal = Journal(self.deployment.journal)
 
     # ---- helpers -------------------------------------------------------------------------
+
+    def _read_inputs(self) -> None:
+        """Read (and so check) every file the run reads before anything is written: a corrupt
+        lock, manifest or journal stops the command with the deployment folder untouched."""
+        read_lock_text(self.spec_path)
+        read_manifest(self.deployment.root)
+        self.journal.entries()
 
     def _env(self) -> dict[str, str]:
         return {
@@ -388,6 +401,7 @@ class Pipeline:
                 f"no inventory at {self.deployment.inventory}",
                 "run `gpuforge up` first, or pass the --deploy-dir it used",
             )
+        self._read_inputs()
         result = UpResult(self.spec.name, self.deployment.root)
         self._run_step("validate", functools.partial(self.step_validate, result), set(), result)
         result.exit_code = up_exit_code(result)
@@ -397,6 +411,7 @@ class Pipeline:
 
     def up(self, resume: bool = False) -> UpResult:
         """Run every step (skipping those already done when resuming); returns the result."""
+        self._read_inputs()
         result = UpResult(self.spec.name, self.deployment.root)
         done = self.completed() if resume else set()
         if not resume:
@@ -424,6 +439,7 @@ class Pipeline:
                 f"nothing to destroy: {terraform_dir} does not exist",
                 "run `gpuforge up` first, or pass --deploy-dir",
             )
+        self._read_inputs()
         for root in discover_roots(self.deployment.root):
             self.reporter.step_started("destroy", root.target or root.path.name)
             engine = self._engine(root.path)

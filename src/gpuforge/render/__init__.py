@@ -20,6 +20,7 @@ from gpuforge.render._deployment import (
     RenderResult,
     build_files,
     previous_roots,
+    read_manifest,
     render_deployment,
     terraform_root_dir,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "previous_roots",
     "quoted",
     "read_inside",
+    "read_manifest",
     "remove_inside",
     "remove_tree_inside",
     "render_deployment",
