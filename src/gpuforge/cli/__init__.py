@@ -12,6 +12,8 @@ import sys
 
 import typer
 
+from gpuforge.cli._output import handled
+
 # Each module registers its commands with a `register(app)` function; the set lists the
 # commands it owns so `main` can load only that module.
 _COMMAND_MODULES: dict[str, frozenset[str]] = {
@@ -31,9 +33,16 @@ def build_app(modules: list[str] | None = None) -> typer.Typer:
         pretty_exceptions_enable=False,
         add_completion=False,
     )
+    # With a callback the app stays a group even when only one command is registered (else
+    # Typer would run `inventory` as the whole app and take the word `inventory` for its DIR).
+    app.callback()(_group)
     for name in modules if modules is not None else list(_COMMAND_MODULES):
         importlib.import_module(name).register(app)
     return app
+
+
+def _group() -> None:
+    """One declarative file to a provisioned, configured and validated GPU cluster."""
 
 
 def _modules_for(argv: list[str]) -> list[str] | None:
@@ -44,5 +53,8 @@ def _modules_for(argv: list[str]) -> list[str] | None:
 
 
 def main() -> None:
-    """Entry point of the `gpuforge` console script."""
-    build_app(_modules_for(sys.argv[1:]))()
+    """Entry point of the `gpuforge` console script: never a traceback (GPUFORGE_DEBUG=1 shows
+    one), whatever a command or Typer itself raises outside the commands' own handling."""
+    app = build_app(_modules_for(sys.argv[1:]))
+    with handled("--json" in sys.argv[1:]):
+        app()

@@ -71,7 +71,7 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 def _record_fix(path: Path) -> str:
     return (
-        f"restore {path.name} from a copy, or move it aside (mv {path} {path}.corrupt) so the "
+        f"restore {path.name} from a copy, or move it aside (add .corrupt to its name) so the "
         "fleet forgets it, and stop what still runs of it by hand"
     )
 
@@ -105,12 +105,10 @@ def _read_record(path: Path, kind: type[R]) -> R:
             raise FileError([Problem(Location(str(source)), "is not a JSON object", fix)])
         wrong = _wrong_fields(kind, data)
         if wrong:
-            raise FileError(
-                [
-                    Problem(Location(str(source), path=name), f"field `{name}` {why}", fix)
-                    for name, why in wrong.items()
-                ]
-            )
+            message = "; ".join(f"`{name}` {why}" for name, why in wrong.items())
+            where = Location(str(source), path=next(iter(wrong)))
+            label = kind.__name__.removesuffix("Record").lower()
+            raise FileError([Problem(where, f"not a {label} record: {message}", fix)])
         return kind(**data)
 
     return read_recovering(path, parse)
