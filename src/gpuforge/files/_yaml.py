@@ -52,6 +52,16 @@ def _children(node: Node, path: str) -> list[tuple[str, Node]]:
 
 
 def _check_node(node: Node, file: str, path: str) -> None:
+    if isinstance(node, MappingNode):
+        for key, _ in node.value:
+            if not isinstance(key, ScalarNode):
+                raise _located(
+                    file,
+                    key.start_mark,
+                    "a key must be a plain value, not a list or mapping",
+                    "write the key as text",
+                    path,
+                )
     if node.tag not in _ALLOWED_TAGS:
         shown = str(node.tag).replace(_CORE, "!!")
         raise _located(
