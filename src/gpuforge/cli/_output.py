@@ -77,8 +77,7 @@ def as_gpuforge_error(error: Exception) -> GpuforgeError:
     if isinstance(error, GpuforgeError):
         return error
     if isinstance(error, OSError):
-        path = Path(str(error.filename or "."))
-        full = disk_full(error, path)
+        full = disk_full(error, Path(str(error.filename)) if error.filename else None)
         if full is not None:
             return full
         where = f"{error.filename}: " if error.filename else ""

@@ -29,14 +29,15 @@ def backup_path(path: Path) -> Path:
     return path.with_name(path.name + ".bak")
 
 
-def disk_full(error: OSError, path: Path) -> DiskFullError | None:
+def disk_full(error: OSError, path: Path | None) -> DiskFullError | None:
     """A DiskFullError naming the folder of `path` when `error` is ENOSPC/EDQUOT, else None."""
     if error.errno not in _FULL:
         return None
-    folder = path.parent
+    where = f" holding {path.parent} (while writing {path.name})" if path else ""
+    df = f"`df -h {path.parent}`" if path else "`df -h`"
     return DiskFullError(
-        f"no space left on the device holding {folder} (while writing {path.name})",
-        f"free space there (`df -h {folder}`), then run the same command again; "
+        f"no space left on the device{where}",
+        f"free space there ({df}), then run the same command again; "
         "`gpuforge up --resume` continues a run that stopped",
     )
 
