@@ -12,14 +12,13 @@ from __future__ import annotations
 import errno
 import json
 import os
-import stat
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from gpuforge.errors import FileError, InputError, Location, MissingFileError, Problem
-from gpuforge.files import MIB, disk_full, read_text
+from gpuforge.files import MIB, disk_full, not_regular, read_text
 
 __all__ = ["RUN_STEP", "Journal", "JournalEntry", "StepStatus"]
 
@@ -82,8 +81,9 @@ class Journal:
             raise self._write_error(exc) from None
         try:
             size = os.fstat(fd)
-            if not stat.S_ISREG(size.st_mode):
-                raise self._corrupt("is not a regular file")
+            odd = not_regular(self.path, size.st_mode)
+            if odd is not None:
+                raise FileError([replace(p, fix=self._fix) for p in odd.problems])
             if size.st_size and os.pread(fd, 1, size.st_size - 1) != b"\n":
                 line = "\n" + line
             payload = line.encode()

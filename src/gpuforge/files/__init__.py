@@ -7,7 +7,7 @@ write_atomic()     temp file + fsync + rename, optionally keeping `<name>.bak`
 read_recovering()  the main file, else its `.bak` with a warning
 """
 
-from gpuforge.files._read import MIB, position_of, read_text
+from gpuforge.files._read import MIB, not_regular, position_of, read_text
 from gpuforge.files._write import backup_path, disk_full, read_recovering, write_atomic
 from gpuforge.files._yaml import ALIAS_BUDGET, check_yaml, load_json, load_yaml
 
@@ -19,6 +19,7 @@ __all__ = [
     "disk_full",
     "load_json",
     "load_yaml",
+    "not_regular",
     "position_of",
     "read_recovering",
     "read_text",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from gpuforge.errors import FileError, Location, MissingFileError, Problem
 
-__all__ = ["MIB", "position_of", "read_text"]
+__all__ = ["MIB", "not_regular", "position_of", "read_text"]
 
 MIB = 1024 * 1024
 _KINDS = {
@@ -44,10 +44,18 @@ def _refuse(path: Path, message: str, fix: str, line: int = 0, column: int = 0) 
     return FileError([Problem(Location(str(path), line, column), message, fix)])
 
 
+def not_regular(path: Path, mode: int) -> FileError | None:
+    """The error for `path` when its `st_mode` is not a regular file's (a pipe, a directory...)."""
+    if stat.S_ISREG(mode):
+        return None
+    kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    return _refuse(path, f"is {kind}, not a regular file", _REGULAR_FIX)
+
+
 def _check_regular(path: Path, mode: int) -> None:
-    if not stat.S_ISREG(mode):
-        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-        raise _refuse(path, f"is {kind}, not a regular file", _REGULAR_FIX)
+    error = not_regular(path, mode)
+    if error is not None:
+        raise error
 
 
 def _read_bytes(path: Path, max_bytes: int, fix: str, follow_links: bool) -> bytes:

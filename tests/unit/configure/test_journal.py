@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from gpuforge.configure import Journal
+from gpuforge.errors import DiskFullError, FileError
 
 
 def test_records_and_completed_steps(tmp_path: Path) -> None:
@@ -62,3 +65,49 @@ def test_missing_file_reads_empty_and_bad_status_is_rejected(tmp_path: Path) -> 
     assert journal.last_failure() is None
     with pytest.raises(ValueError):
         journal.record("check", "finished")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (os.mkfifo, "is a named pipe (FIFO), not a regular file"),
+        (lambda p: p.mkdir(), "is a directory, not a regular file"),
+        (lambda p: p.write_bytes(b'{"step": "check",\0 "status": "done"}\n'), "contains a NUL"),
+    ],
+)
+def test_a_journal_that_is_not_a_text_file_is_refused_never_waited_on(
+    tmp_path: Path, make: Callable[[Path], None], message: str
+) -> None:
+    path = tmp_path / "journal.jsonl"
+    make(path)
+    journal = Journal(path)
+
+    with pytest.raises(FileError) as caught:
+        journal.entries()
+    assert message in caught.value.message
+    assert caught.value.exit_code == 2
+    assert f"mv {path} {path}.corrupt" in caught.value.fix
+    if path.is_file():
+        return
+    with pytest.raises(FileError) as caught:
+        journal.record("check", "done")
+    assert message in caught.value.message
+
+
+def test_a_full_disk_is_said_and_the_journal_goes_on_once_there_is_room(
+    small_disk: Path, grow_disk: Callable[..., None]
+) -> None:
+    journal = Journal(small_disk / "journal.jsonl")
+    journal.record("up:check", "done")
+    (small_disk / "ballast").write_bytes(b"x" * (16 * 1024 - 4096))
+
+    with pytest.raises(DiskFullError) as caught:
+        for _ in range(100):
+            journal.record("up:render", "started", note="y" * 200)
+
+    assert caught.value.exit_code == 3
+    assert "gpuforge up --resume" in caught.value.fix
+    grow_disk(small_disk)
+    journal.record("up:render", "done")
+    assert journal.entries()[0].step == "up:check"
+    assert journal.step_status()["up:render"] == "done"
