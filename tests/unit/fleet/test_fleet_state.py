@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -66,3 +67,39 @@ def test_state_dir_resolution_order(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(STATE_DIR_ENV, str(tmp_path / "env"))
     assert resolve_state_dir() == tmp_path / "env"
     assert resolve_state_dir(tmp_path / "flag") == tmp_path / "flag"
+
+
+def test_a_corrupt_record_is_read_from_its_copy(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = StateStore(tmp_path)
+    node = NodeRecord("demo-gpu-0", "demo", "gpu", "hgx-h100-8", "10.251.7.11", "10.251.7.0/24")
+    store.put_node(node)
+    record = store.node_dir("demo", "demo-gpu-0") / "node.json"
+    record.write_text('{"name": "demo-gpu-0", "launcher_pid": "x"}\n')
+
+    with caplog.at_level(logging.WARNING, logger="gpuforge"):
+        assert store.get_node("demo", "demo-gpu-0") == node
+
+    assert f"{record} (cluster): not a node record" in caplog.text
+    assert f"using its backup {record}.bak" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('{"name": "demo", "subnet": 5, "bridge": "gfb"}', "subnet"),
+        ('{"name": "demo", "subnet": "10.0.0.0/24"}', "bridge"),
+        ('{"name": "demo", "subnet": "10.0.0.0/24", "bridge": "b", "x": 1}', "x"),
+        ('["demo"]', ""),
+    ],
+)
+def test_a_record_of_the_wrong_shape_names_its_field(tmp_path: Path, text: str, field: str) -> None:
+    store = StateStore(tmp_path)
+    store.cluster_dir("demo").mkdir(parents=True)
+    (store.cluster_dir("demo") / "cluster.json").write_text(text)
+
+    with pytest.raises(FileError) as caught:
+        store.get_cluster("demo")
+    assert caught.value.problems[0].location.path == field
+    assert caught.value.exit_code == 2
