@@ -315,3 +315,20 @@ def test_the_installed_command_refuses_the_bad_input(name: str, tmp_path: Path) 
         else:
             _assert_refused(done.returncode, output, case, args)
     assert snapshot(tmp_path) == before
+
+
+def test_a_corrupt_manifest_is_recovered_from_its_copy(tmp_path: Path) -> None:
+    """A broken gpuforge.json no longer blocks the deployment: its copy is used, with a warning."""
+    place(Case("spec", "ok", "", _copy_from(EXAMPLES / "local.yaml")), tmp_path)
+    shutil.copyfile(EXAMPLES / "local.lock", tmp_path / "cluster.lock")
+    args = ["render", str(tmp_path / "cluster.yaml"), "-o", str(tmp_path / "deploy")]
+    first = CliRunner().invoke(build_app(), args)
+    manifest = tmp_path / "deploy" / "gpuforge.json"
+    good = manifest.read_text(encoding="utf-8")
+    manifest.write_text('[1, 2]\n{"roots":', encoding="utf-8")
+
+    again = CliRunner().invoke(build_app(), args, env={"COLUMNS": "400"})
+
+    assert (first.exit_code, again.exit_code) == (0, 0), again.output
+    assert f"warning {manifest}:2:1: invalid JSON: Extra data; using its backup" in again.stderr
+    assert manifest.read_text(encoding="utf-8") == good
