@@ -20,6 +20,7 @@ LAYERS = [
     "configure",
     "validate",
     "ops",
+    "cost",
     "cli",
 ]
 

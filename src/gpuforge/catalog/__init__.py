@@ -31,9 +31,17 @@ from gpuforge.catalog._packages import (
     fabricmanager_package,
     nccl_packages,
 )
+from gpuforge.catalog._prices import (
+    ATTRIBUTION,
+    PriceSnapshot,
+    load_price_file,
+    parse_price_csv,
+    shipped_snapshot,
+)
 from gpuforge.catalog._versions import Clause, Requirement, Version, parse_requirement
 
 __all__ = [
+    "ATTRIBUTION",
     "Catalog",
     "Clause",
     "CudaFamily",
@@ -50,6 +58,7 @@ __all__ = [
     "OsRelease",
     "PackagePin",
     "PowerRange",
+    "PriceSnapshot",
     "RegionPrice",
     "Requirement",
     "Version",
@@ -61,6 +70,9 @@ __all__ = [
     "driver_packages",
     "fabricmanager_package",
     "load_catalog",
+    "load_price_file",
     "nccl_packages",
+    "parse_price_csv",
     "parse_requirement",
+    "shipped_snapshot",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -25,6 +25,7 @@ from gpuforge.catalog._models import (
     OsRelease,
     RegionPrice,
 )
+from gpuforge.catalog._prices import PriceSnapshot, shipped_snapshot
 from gpuforge.catalog._versions import Version
 
 _CLOUDS: tuple[Literal["aws", "azure", "gcp"], ...] = ("aws", "azure", "gcp")
@@ -66,6 +67,7 @@ class Catalog:
     dcgm: list[Version]
     other_packages: dict[str, list[Version]]
     os_releases: dict[str, OsRelease]
+    prices: PriceSnapshot = field(default_factory=shipped_snapshot)
     _aliases: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -96,7 +98,11 @@ class Catalog:
     @cached_property
     def instances(self) -> dict[tuple[str, str], InstanceType]:
         """Cloud instance types keyed by (cloud, type), built from the price snapshot + specs."""
-        return _load_instances()
+        return _load_instances(self.prices)
+
+    def with_prices(self, prices: PriceSnapshot) -> Catalog:
+        """This catalog with another price snapshot (instance table rebuilt from it)."""
+        return dataclasses.replace(self, prices=prices)
 
     def instance(self, cloud: str, name: str) -> InstanceType | None:
         """One instance type, or None when the catalog does not know it."""
@@ -275,15 +281,9 @@ class _Offer:
         self.regions[region] = (_cheapest(old[0], on_demand), _cheapest(old[1], spot))
 
 
-def _read_csv(cloud: str) -> list[dict[str, str]]:
-    path = resources.files("gpuforge.catalog").joinpath("data", "prices", f"{cloud}_gpu_vms.csv")
-    with path.open("r", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _offers(cloud: str, specs: dict[str, Any]) -> dict[str, _Offer]:
+def _offers(cloud: str, specs: dict[str, Any], prices: PriceSnapshot) -> dict[str, _Offer]:
     offers: dict[str, _Offer] = {}
-    rows = _read_csv(cloud)
+    rows = prices.cloud_rows(cloud)
     gcp_gpu_prices: dict[tuple[str, str], tuple[float | None, float | None]] = {}
     if cloud == "gcp":
         for row in rows:
@@ -348,12 +348,12 @@ def _add_gcp_accelerator_prices(
             offer.add_price(row["Region"], total_od, total_spot)
 
 
-def _load_instances() -> dict[tuple[str, str], InstanceType]:
+def _load_instances(prices: PriceSnapshot) -> dict[tuple[str, str], InstanceType]:
     specs = _data("instances.yaml")
     names: dict[str, str] = specs["price_accelerator_names"]
     result: dict[tuple[str, str], InstanceType] = {}
     for cloud in _CLOUDS:
-        offers = _offers(cloud, specs)
+        offers = _offers(cloud, specs, prices)
         cloud_specs: dict[str, Any] = specs.get(cloud, {})
         for name in sorted(set(offers) | set(cloud_specs)):
             offer = offers.get(name, _Offer())

@@ -24,6 +24,7 @@ from gpuforge.check._lock import (
     write_lock,
 )
 from gpuforge.check._mig import placement_problem, resolve_layout
+from gpuforge.check._pricing import HOURS_PER_MONTH, PoolPrice, pool_price, pool_prices
 from gpuforge.check._registry import RULES, Hit, Rule
 from gpuforge.check._stack import Conflict, ResolvedStack, StackResult, StackSolver
 from gpuforge.check.rules.pools import node_names
@@ -49,6 +50,7 @@ def run_checks(ctx: CheckContext, skip: set[str] | None = None) -> list[Finding]
 
 
 __all__ = [
+    "HOURS_PER_MONTH",
     "RULES",
     "CheckContext",
     "Conflict",
@@ -58,6 +60,7 @@ __all__ = [
     "LockConflicts",
     "PoolFacts",
     "PoolLock",
+    "PoolPrice",
     "ResolvedStack",
     "Rule",
     "Severity",
@@ -73,6 +76,8 @@ __all__ = [
     "parse_lock",
     "placement_problem",
     "pool_packages",
+    "pool_price",
+    "pool_prices",
     "read_lock",
     "read_lock_text",
     "resolve_layout",

@@ -27,6 +27,7 @@ from gpuforge.catalog import (
     nccl_packages,
 )
 from gpuforge.check._context import CheckContext
+from gpuforge.check._pricing import PoolPrice, pool_prices
 from gpuforge.check._stack import Conflict, ResolvedStack
 from gpuforge.errors import FileError, InputError, Location, MissingFileError, Problem, SpecError
 from gpuforge.files import load_yaml, read_text, write_atomic
@@ -77,6 +78,8 @@ class Lock:
     cluster: str
     digest: str
     pools: dict[str, PoolLock] = field(default_factory=dict)
+    prices: dict[str, PoolPrice] = field(default_factory=dict)
+    price_snapshot: dict[str, Any] = field(default_factory=dict)
 
     def to_data(self) -> dict[str, Any]:
         """Plain data in a fixed key order, for YAML and JSON output."""
@@ -100,7 +103,7 @@ class Lock:
                 "packages": [str(p) for p in entry.packages],
                 "reasons": dict(sorted(stack.reasons.items())),
             }
-        return {
+        data: dict[str, Any] = {
             "apiVersion": "gpuforge/v1",
             "kind": "Lock",
             "cluster": self.cluster,
@@ -108,6 +111,10 @@ class Lock:
             "generated_by": f"gpuforge {__version__}",
             "pools": pools,
         }
+        if self.prices:
+            data["price_snapshot"] = self.price_snapshot
+            data["prices"] = {name: p.to_data() for name, p in self.prices.items()}
+        return data
 
     def dump(self) -> str:
         """Deterministic YAML text of the lock, with its header comment."""
@@ -191,6 +198,7 @@ def parse_lock(text: str, file: str) -> Lock:
             raise _Shape("pools", "is not a mapping")
         for name, entry in pools.items():
             lock.pools[str(name)] = _pool_lock(entry, f"pools.{name}")
+        _read_prices(lock, data)
     except _Shape as error:
         message = f"not a valid lock file: `{error.field or 'the document'}` {error.message}"
         where = Location(file, path=error.field)
@@ -225,6 +233,41 @@ def read_lock_text(spec_path: str | Path) -> str | None:
 def write_lock(path: Path, lock: Lock) -> None:
     """Write the lock atomically (never half a lock, even on a full disk)."""
     write_atomic(path, lock.dump())
+
+
+def _price(entry: Any, key: str, where: str) -> float | None:
+    value = _get(entry, key, where)
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise _Shape(f"{where}.{key}", "is not a number")
+    return float(value)
+
+
+def _read_prices(lock: Lock, data: Any) -> None:
+    """The prices pinned in a lock (absent in locks of unpriced clusters or older gpuforge)."""
+    snapshot = data.get("price_snapshot") or {}
+    prices = data.get("prices") or {}
+    if not isinstance(snapshot, dict):
+        raise _Shape("price_snapshot", "is not a mapping")
+    if not isinstance(prices, dict):
+        raise _Shape("prices", "is not a mapping")
+    lock.price_snapshot = dict(snapshot)
+    for name, entry in prices.items():
+        where = f"prices.{name}"
+        itype = _get(entry, "instance_type", where)
+        pool = lock.pools.get(str(name))
+        lock.prices[str(name)] = PoolPrice(
+            pool=str(name),
+            provider=_text(entry, "provider", where),
+            region=_text(entry, "region", where),
+            instance_type=None if itype is None else _text(entry, "instance_type", where),
+            nodes=0,
+            gpus_per_node=pool.gpus_per_node if pool else 0,
+            market="on-demand",
+            on_demand=_price(entry, "on_demand", where),
+            spot=_price(entry, "spot", where),
+        )
 
 
 class LockConflicts(Exception):
@@ -279,6 +322,11 @@ def solve_lock(ctx: CheckContext) -> Lock:
         )
     if conflicts:
         raise LockConflicts(conflicts)
+    lock.prices = {name: p for name, p in pool_prices(ctx).items() if p.priced}
+    if lock.prices:
+        snapshot = ctx.catalog.prices.to_data()
+        providers = {p.provider for p in lock.prices.values()}
+        lock.price_snapshot = {c: v for c, v in snapshot.items() if c in providers}
     return lock
 
 

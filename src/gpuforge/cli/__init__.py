@@ -21,6 +21,7 @@ _COMMAND_MODULES: dict[str, frozenset[str]] = {
     "gpuforge.cli.up_cmds": frozenset({"up", "validate", "destroy", "render", "plan"}),
     "gpuforge.cli.provision_cmds": frozenset({"inventory"}),
     "gpuforge.cli.fleet_cmds": frozenset({"fleet"}),
+    "gpuforge.cli.cost_cmds": frozenset({"cost", "catalog"}),
 }
 
 

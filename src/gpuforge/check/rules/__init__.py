@@ -2,6 +2,7 @@
 
 from gpuforge.check.rules import (
     cloud,
+    cost,
     gpu,
     lock,
     mig,
@@ -12,4 +13,4 @@ from gpuforge.check.rules import (
     state,
 )
 
-__all__ = ["cloud", "gpu", "lock", "mig", "network", "pools", "security", "stack", "state"]
+__all__ = ["cloud", "cost", "gpu", "lock", "mig", "network", "pools", "security", "stack", "state"]

@@ -1,0 +1,47 @@
+"""GF-COST: the spec's budget holds at catalog prices before anything is created."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from gpuforge.check._context import CheckContext
+from gpuforge.check._pricing import pool_prices
+from gpuforge.check._registry import Hit, rule
+
+
+@rule("GF-COST-001", "hourly cost above the budget", "error")
+def over_budget(ctx: CheckContext) -> Iterator[Hit]:
+    """The worst hourly cost (spot-with-fallback counted on-demand) must fit the budget."""
+    budget = ctx.doc.spec.cost.budget_usd_per_hour
+    if budget is None:
+        return
+    prices = pool_prices(ctx)
+    parts = {name: p.worst_hourly() for name, p in prices.items()}
+    total = sum(v for v in parts.values() if v is not None)
+    if total <= budget:
+        return
+    biggest = max((n for n, v in parts.items() if v is not None), key=lambda n: parts[n] or 0.0)
+    yield Hit(
+        f"the cluster costs up to {total:,.2f} USD/h ({ctx.catalog.prices.describe()}), above "
+        f"the budget of {budget:,.2f} USD/h; the largest pool is {biggest} "
+        f"({parts[biggest] or 0.0:,.2f} USD/h)",
+        "lower counts, use spot, run `gpuforge cost optimize`, or raise cost.budget_usd_per_hour",
+        ("cost", "budget_usd_per_hour"),
+    )
+
+
+@rule("GF-COST-002", "budget set but a pool has no price", "warning")
+def unpriced_under_budget(ctx: CheckContext) -> Iterator[Hit]:
+    """A cloud pool the snapshot cannot price is left out of the budget sum: say so."""
+    if ctx.doc.spec.cost.budget_usd_per_hour is None:
+        return
+    for name, price in pool_prices(ctx).items():
+        if price.provider in ("aws", "azure", "gcp") and price.worst_hourly() is None:
+            yield Hit(
+                f"pool {name}: no {price.market} price for {price.instance_type or 'its GPUs'} "
+                f"in {price.region}, so the budget check leaves it out",
+                "choose an instance type and region the snapshot prices "
+                "(`gpuforge catalog prices`), or load a newer snapshot",
+                ("pools", name),
+                name,
+            )

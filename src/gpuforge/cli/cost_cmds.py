@@ -1,0 +1,222 @@
+"""`gpuforge cost` (report, optimize, rightsize) and `gpuforge catalog prices`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from typer.core import TyperGroup
+
+from gpuforge.catalog import Catalog, load_catalog, load_price_file
+from gpuforge.check import CheckContext, Lock, lock_path, read_lock
+from gpuforge.cli._output import Exit, console, emit_json, handled
+from gpuforge.cli.spec_cmds import JsonOpt, SpecArg, catalog_app
+from gpuforge.cost import MARKETS, CostReport, cost_report
+from gpuforge.errors import InputError
+from gpuforge.spec import load_spec
+
+PricesOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--prices",
+        help="A newer price snapshot CSV (one cloud, the shipped column order); repeatable.",
+    ),
+]
+PricesDateOpt = Annotated[
+    str | None,
+    typer.Option("--prices-date", help="Date of the --prices files (YYYY-MM-DD); default mtime."),
+]
+FreshOpt = Annotated[
+    bool, typer.Option("--fresh", help="Price from the catalog even where the lock pins prices.")
+]
+
+
+class _CostGroup(TyperGroup):
+    """`gpuforge cost SPEC` runs the report; `gpuforge cost optimize SPEC` a subcommand."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Route a first positional that is not a subcommand to the `report` command."""
+        first = next((a for a in args if not a.startswith("-")), None)
+        if first is not None and first not in self.commands:
+            args = ["report", *args]
+        return super().parse_args(ctx, args)
+
+
+cost_app = typer.Typer(
+    cls=_CostGroup,
+    help="What the cluster costs, the cheapest placement, right-sizing. `gpuforge cost SPEC`.",
+    no_args_is_help=True,
+)
+
+
+def catalog_with(prices: list[Path] | None, prices_date: str | None) -> Catalog:
+    """The catalog, with newer price files loaded over the shipped snapshot."""
+    catalog = load_catalog()
+    if not prices:
+        return catalog
+    taken = None
+    if prices_date is not None:
+        try:
+            taken = date.fromisoformat(prices_date)
+        except ValueError:
+            raise InputError(
+                f"--prices-date {prices_date!r} is not a date", "write it as YYYY-MM-DD"
+            ) from None
+    snapshot = catalog.prices
+    for path in prices:
+        snapshot = load_price_file(snapshot, path, taken)
+    return catalog.with_prices(snapshot)
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def spec_context(spec: Path, catalog: Catalog) -> CheckContext:
+    """Load a spec into a check context over `catalog`."""
+    return CheckContext(doc=load_spec(spec), catalog=catalog, as_of=date.today())
+
+
+def spec_lock(spec: Path) -> Lock | None:
+    """The spec's lock when one lies next to it."""
+    path = lock_path(spec)
+    return read_lock(path) if path.exists() else None
+
+
+def _print_report(report: CostReport) -> None:
+    table = Table(title=f"cost of {report.cluster} (USD)", title_justify="left")
+    for column in (
+        "pool",
+        "target",
+        "instance",
+        "nodes",
+        "market",
+        "on-demand /h",
+        "spot /h",
+        "market /h",
+        "market /month",
+        "prices",
+    ):
+        table.add_column(column)
+    for name, cost in report.pools.items():
+        p = cost.price
+        market_h = cost.hourly("market")
+        table.add_row(
+            name,
+            f"{p.provider}/{p.region}" if p.region else p.provider,
+            p.instance_type or "-",
+            str(p.nodes),
+            p.market,
+            _money(cost.hourly("on-demand")),
+            _money(cost.hourly("spot")),
+            _money(market_h),
+            _money(None if market_h is None else market_h * 730),
+            cost.source if p.priced else "none",
+        )
+    data = report.to_data()
+    totals, months = data["usd_per_hour"], data["usd_per_month"]
+    table.add_row(
+        "total",
+        "",
+        "",
+        "",
+        "",
+        _money(totals["on-demand"]),
+        _money(totals["spot"]),
+        _money(totals["market"]),
+        _money(months["market"]),
+        "",
+    )
+    console.print(table)
+    regions = Table(title="per region (USD/h)", title_justify="left")
+    for column in ("region", *MARKETS):
+        regions.add_column(column)
+    for region, row in report.regions().items():
+        regions.add_row(region, *(_money(row[m]) for m in MARKETS))
+    console.print(regions)
+    for pool, saved in report.savings.items():
+        console.print(f"schedule of {pool} saves about {saved:,.2f} USD/month", highlight=False)
+    if report.budget_usd_per_hour is not None:
+        verdict = "[bold red]over[/]" if report.over_budget else "[green]within[/]"
+        console.print(
+            f"budget {report.budget_usd_per_hour:,.2f} USD/h: {verdict} "
+            f"({_money(totals['market'])} USD/h on the spec's markets)"
+        )
+    console.print(report.snapshot, highlight=False, soft_wrap=True)
+
+
+@cost_app.command("report")
+def cost_cmd(
+    spec: SpecArg,
+    prices: PricesOpt = None,
+    prices_date: PricesDateOpt = None,
+    fresh: FreshOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hourly and monthly cost per pool, per region and in total (exit 1 over budget)."""
+    with handled(as_json):
+        ctx = spec_context(spec, catalog_with(prices, prices_date))
+        lock = None if fresh or prices else spec_lock(spec)
+        report = cost_report(ctx, lock)
+    if as_json:
+        emit_json({"ok": not report.over_budget, **report.to_data()})
+    else:
+        _print_report(report)
+    raise typer.Exit(Exit.FINDINGS if report.over_budget else Exit.OK)
+
+
+@catalog_app.command("prices")
+def catalog_prices(
+    cloud: Annotated[str | None, typer.Option(help="aws, azure or gcp")] = None,
+    gpu: Annotated[str | None, typer.Option(help="only this GPU model")] = None,
+    region: Annotated[str | None, typer.Option(help="only this region")] = None,
+    prices: PricesOpt = None,
+    prices_date: PricesDateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hourly prices per instance type and region, with the snapshot's date and source."""
+    with handled(as_json):
+        catalog = catalog_with(prices, prices_date)
+        wanted = catalog.resolve_gpu_name(gpu) if gpu else None
+        if gpu and wanted is None:
+            raise InputError(f"--gpu {gpu!r} is not a known GPU model", "see `catalog gpus`")
+    rows: list[dict[str, Any]] = [
+        {
+            "cloud": c,
+            "instance_type": it.name,
+            "gpu": it.gpu or it.gpu_label or None,
+            "gpus": it.gpus,
+            "region": offer.region,
+            "on_demand": offer.on_demand,
+            "spot": offer.spot,
+        }
+        for (c, _), it in sorted(catalog.instances.items())
+        if (cloud is None or c == cloud) and (wanted is None or it.gpu == wanted)
+        for offer in it.regions.values()
+        if region is None or offer.region == region
+    ]
+    if as_json:
+        emit_json({"prices": catalog.prices.to_data(), "rows": rows})
+        return
+    table = Table(title="GPU instance prices (USD/h)", title_justify="left")
+    for column in ("cloud", "type", "GPUs", "region", "on-demand", "spot"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["cloud"],
+            row["instance_type"],
+            f"{row['gpus']} x {row['gpu'] or '?'}",
+            row["region"],
+            _money(row["on_demand"]),
+            _money(row["spot"]),
+        )
+    console.print(table)
+    console.print(catalog.prices.describe(), highlight=False, soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the cost commands to the main app (`catalog prices` joins the catalog group)."""
+    app.add_typer(cost_app, name="cost")
