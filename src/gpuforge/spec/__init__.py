@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from gpuforge.spec._cron import Cron, parse_cron
 from gpuforge.spec._loader import SpecDocument, load_spec, load_spec_text
 from gpuforge.spec._models import (
     Checks,
@@ -14,11 +15,14 @@ from gpuforge.spec._models import (
     MigConfig,
     Monitoring,
     MpsConfig,
+    Optimize,
+    OptimizePool,
     Pool,
     PoolGpu,
     PoolNetwork,
     RoceSettings,
     Rollout,
+    ScheduleWindow,
     Security,
     SoftwareSpec,
     StateConfig,
@@ -41,6 +45,7 @@ __all__ = [
     "Checks",
     "ClusterSpec",
     "Cost",
+    "Cron",
     "Fabric",
     "GpuSettings",
     "Host",
@@ -48,11 +53,14 @@ __all__ = [
     "MigConfig",
     "Monitoring",
     "MpsConfig",
+    "Optimize",
+    "OptimizePool",
     "Pool",
     "PoolGpu",
     "PoolNetwork",
     "RoceSettings",
     "Rollout",
+    "ScheduleWindow",
     "Security",
     "SoftwareSpec",
     "SpecDocument",
@@ -63,5 +71,6 @@ __all__ = [
     "json_schema",
     "load_spec",
     "load_spec_text",
+    "parse_cron",
     "parse_target",
 ]

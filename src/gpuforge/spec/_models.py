@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from gpuforge.catalog import load_catalog, parse_requirement
+from gpuforge.spec._cron import parse_cron
 from gpuforge.spec._labels import label_problem
 from gpuforge.spec._notation import (
     TargetRef,
@@ -407,12 +408,63 @@ class Monitoring(_Section):
     node_exporter: bool = True
 
 
+def _cron(value: Any) -> str:
+    return parse_cron(str(value)).canonical
+
+
+CronText = Annotated[
+    str,
+    BeforeValidator(_cron),
+    Field(description="weekly cron: MIN HOUR * * DOW, e.g. '0 20 * * mon-fri'"),
+]
+Interconnect = Literal["nvlink", "rdma", "efa", "infiniband"]
+
+
+class ScheduleWindow(_Section):
+    """From `start` until `end` (weekly cron times), the pool runs `count` nodes."""
+
+    pool: Identifier
+    start: CronText
+    end: CronText
+    count: int = Field(ge=0, le=4096)
+
+
+class OptimizePool(_Section):
+    """Requirements of one pool for `gpuforge cost optimize`, beyond what the pool states."""
+
+    min_gpu_memory_gb: int | None = Field(
+        None, ge=1, description="any GPU model with this much memory (instead of the pool's)"
+    )
+    gpus_per_node: int | None = Field(None, ge=1, le=16)
+    total_gpus: int | None = Field(None, ge=1)
+    interconnect: list[Interconnect] | None = Field(
+        None, description="nvlink; rdma (EFA or InfiniBand), efa, infiniband"
+    )
+    max_spot_share: float | None = Field(None, ge=0, le=1)
+    min_regions: int | None = Field(None, ge=1, le=16)
+
+
+class Optimize(_Section):
+    """Where `gpuforge cost optimize` may place pools; empty lists keep the spec's own."""
+
+    clouds: list[Literal["aws", "azure", "gcp"]] = Field(default_factory=list)
+    regions: list[Identifier] = Field(
+        default_factory=list, description="allowed regions (data residency); [] = any"
+    )
+    max_spot_share: float | None = Field(
+        None, ge=0, le=1, description="default: 0 for on-demand pools, 1 for spot pools"
+    )
+    min_regions: int = Field(1, ge=1, le=16)
+    pools: dict[Identifier, OptimizePool] = Field(default_factory=dict)
+
+
 class Cost(_Section):
-    """Cost controls used by `gpuforge cost` and the scheduler."""
+    """Cost controls used by `gpuforge cost`, `cost optimize` and the scheduler."""
 
     budget_usd_per_hour: float | None = Field(None, gt=0)
     prefer_cheapest_region: bool = False
-    schedule: dict[Text, Text] = Field(default_factory=dict)
+    schedule: list[ScheduleWindow] = Field(default_factory=list)
+    optimize: Optimize = Field(default_factory=Optimize)
 
 
 class Checks(_Section):

@@ -195,8 +195,9 @@ def _slot_spec(slot: str, value: str) -> tuple[dict[str, Any], tuple[str, ...], 
         spec["software"] = {"repository": "mirror", "repository_url": f"https://m.test/{value}"}
         return spec, ("software", "repository_url"), "yaml"
     if slot == "schedule":
-        spec["cost"] = {"schedule": {"weekdays": value}}
-        return spec, ("cost", "schedule", "weekdays"), None
+        window = {"pool": "train", "start": value, "end": "0 8 * * *", "count": 0}
+        spec["cost"] = {"schedule": [window]}
+        return spec, ("cost", "schedule"), None
     if slot == "instance-type":
         pool["instance_type"] = value
         return spec, ("pools", "train", "instance_type"), "hcl"

@@ -69,7 +69,14 @@ def test_minimal_spec_fills_every_section(load: Load, minimal: str) -> None:
     assert spec.cost.model_dump() == {
         "budget_usd_per_hour": None,
         "prefer_cheapest_region": False,
-        "schedule": {},
+        "schedule": [],
+        "optimize": {
+            "clouds": [],
+            "regions": [],
+            "max_spot_share": None,
+            "min_regions": 1,
+            "pools": {},
+        },
     }
     assert spec.checks.skip == []
 

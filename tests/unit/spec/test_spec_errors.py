@@ -295,9 +295,11 @@ def test_oversized_spec_is_refused(problems: Problems) -> None:
 
 
 def test_self_referencing_alias_is_refused(problems: Problems) -> None:
-    problem = _only(problems(HEAD + "pools:\n  t: {gpu: H100:8}\ncost: {schedule: &l {a: *l}}\n"))
+    problem = _only(
+        problems(HEAD + "pools:\n  t: {gpu: H100:8}\ncost: {optimize: {pools: &l {a: *l}}}\n")
+    )
 
-    assert problem.location.path == "cost.schedule.a"
+    assert problem.location.path == "cost.optimize.pools.a"
     assert problem.fix
 
 

@@ -134,7 +134,16 @@ def test_labels_within_each_cloud_s_rules_load(load: Callable[[str], SpecDocumen
         ({"state": {"backend": "s3", "bucket": "b", "key": "a{c}b"}}, "state.key"),
         ({"state": {"path": "a{c}b"}}, "state.path"),
         ({"software": {"kernel": "5.15{c}"}}, "software.kernel"),
-        ({"cost": {"schedule": {"weekdays": "a{c}b"}}}, "cost.schedule.weekdays"),
+        (
+            {
+                "cost": {
+                    "schedule": [
+                        {"pool": "train", "start": "0 2{c}0 * * *", "end": "0 8 * * *", "count": 0}
+                    ]
+                }
+            },
+            "cost.schedule[0].start",
+        ),
         ({"security": {"ssh_public_key": "ssh-ed25519 AAAA x{c}y"}}, "security.ssh_public_key"),
         ({"pools": {"train": {"gpu": "H100:8", "zone": "us-east-1a{c}"}}}, "pools.train.zone"),
         ({"validation": {"skip": ["nccl{c}"]}}, "validation.skip[0]"),

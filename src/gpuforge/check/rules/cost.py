@@ -45,3 +45,24 @@ def unpriced_under_budget(ctx: CheckContext) -> Iterator[Hit]:
                 ("pools", name),
                 name,
             )
+
+
+@rule("GF-COST-003", "cost section names a pool the spec does not have", "error")
+def unknown_cost_pool(ctx: CheckContext) -> Iterator[Hit]:
+    """Schedule windows and optimizer requirements apply to pools by name; a typo does nothing."""
+    spec = ctx.doc.spec
+    known = ", ".join(spec.pools)
+    for index, window in enumerate(spec.cost.schedule):
+        if window.pool not in spec.pools:
+            yield Hit(
+                f"schedule window {index} scales pool {window.pool!r}, which does not exist",
+                f"use one of: {known}",
+                ("cost", "schedule", index, "pool"),
+            )
+    for name in spec.cost.optimize.pools:
+        if name not in spec.pools:
+            yield Hit(
+                f"cost.optimize names pool {name!r}, which does not exist",
+                f"use one of: {known}",
+                ("cost", "optimize", "pools", name),
+            )
