@@ -11,10 +11,10 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from gpuforge.catalog import Catalog, load_catalog, load_price_file
-from gpuforge.check import CheckContext, Lock, lock_path, read_lock
+from gpuforge.check import CheckContext, Lock, lock_path, read_lock, run_checks
 from gpuforge.cli._output import Exit, console, emit_json, handled
 from gpuforge.cli.spec_cmds import JsonOpt, SpecArg, catalog_app
-from gpuforge.cost import MARKETS, CostReport, cost_report
+from gpuforge.cost import MARKETS, CostReport, Plan, cost_report, optimised_spec, optimize
 from gpuforge.errors import InputError
 from gpuforge.spec import load_spec
 
@@ -166,6 +166,110 @@ def cost_cmd(
     else:
         _print_report(report)
     raise typer.Exit(Exit.FINDINGS if report.over_budget else Exit.OK)
+
+
+def _print_plan(plan: Plan, snapshot: str) -> None:
+    table = Table(title="cheapest placement (USD)", title_justify="left")
+    for column in ("pool", "target", "instance", "nodes", "GPUs", "market", "/h"):
+        table.add_column(column)
+    for name, pool_plan in plan.pools.items():
+        for placement in pool_plan.placements:
+            o = placement.option
+            table.add_row(
+                name,
+                o.place,
+                o.instance_type,
+                str(placement.nodes),
+                f"{placement.nodes * o.gpus} x {o.gpu}",
+                o.market,
+                _money(placement.usd_per_hour),
+            )
+    console.print(table)
+    for name, pool_plan in plan.pools.items():
+        if pool_plan.problem:
+            console.print(f"[bold red]{name}[/]: {pool_plan.problem}", highlight=False)
+            continue
+        console.print(
+            f"[bold]{name}[/]: {_money(pool_plan.spec_usd_per_hour)} USD/h as specified -> "
+            f"{_money(pool_plan.usd_per_hour)} USD/h",
+            highlight=False,
+        )
+        for line in pool_plan.binding:
+            console.print(f"  binding: {line}", highlight=False, soft_wrap=True)
+    for name, reason in plan.kept.items():
+        console.print(f"{name}: kept ({reason})", highlight=False)
+    saving = plan.spec_total() - plan.total()
+    console.print(
+        f"total {_money(plan.total())} USD/h, {_money(plan.total() * 730)} USD/month; saving "
+        f"{_money(saving)} USD/h ({_money(saving * 730)} USD/month) against the spec",
+        highlight=False,
+    )
+    console.print(snapshot, highlight=False, soft_wrap=True)
+
+
+@cost_app.command("optimize")
+def optimize_cmd(
+    spec: SpecArg,
+    cloud: Annotated[
+        list[str] | None, typer.Option("--cloud", help="Allowed cloud (repeatable).")
+    ] = None,
+    region: Annotated[
+        list[str] | None,
+        typer.Option("--region", help="Allowed region (repeatable); '*' allows every region."),
+    ] = None,
+    write: Annotated[
+        Path | None, typer.Option("--write", help="Write the optimised spec to this file.")
+    ] = None,
+    prices: PricesOpt = None,
+    prices_date: PricesDateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The cheapest placement meeting every pool's requirements (exact, MILP via HiGHS)."""
+    with handled(as_json):
+        for name in cloud or ():
+            if name not in ("aws", "azure", "gcp"):
+                raise InputError(f"--cloud {name!r} is not a cloud", "use aws, azure or gcp")
+        catalog = catalog_with(prices, prices_date)
+        ctx = spec_context(spec, catalog)
+        plan = optimize(ctx, cloud, region)
+        written: dict[str, Any] | None = None
+        if write is not None:
+            text = optimised_spec(spec.read_text(encoding="utf-8"), ctx.doc, plan)
+            try:
+                write.write_text(text, encoding="utf-8")
+            except OSError as error:
+                raise InputError(
+                    f"cannot write {write}: {error.strerror}", "check the path"
+                ) from None
+            findings = run_checks(CheckContext(load_spec(write), catalog, date.today()))
+            written = {
+                "path": str(write),
+                "errors": sum(1 for f in findings if f.severity == "error"),
+                "warnings": sum(1 for f in findings if f.severity == "warning"),
+            }
+    failed = any(p.problem for p in plan.pools.values())
+    if as_json:
+        emit_json(
+            {
+                "ok": not failed,
+                "pools": {name: p.to_data() for name, p in plan.pools.items()},
+                "kept": plan.kept,
+                "usd_per_hour": plan.total(),
+                "spec_usd_per_hour": plan.spec_total(),
+                "saving_usd_per_hour": plan.spec_total() - plan.total(),
+                "prices": catalog.prices.describe(),
+                "written": written,
+            }
+        )
+    else:
+        _print_plan(plan, catalog.prices.describe())
+        if written is not None:
+            console.print(
+                f"wrote {written['path']} (check: {written['errors']} error(s), "
+                f"{written['warnings']} warning(s))",
+                highlight=False,
+            )
+    raise typer.Exit(Exit.FINDINGS if failed else Exit.OK)
 
 
 @catalog_app.command("prices")
