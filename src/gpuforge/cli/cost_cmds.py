@@ -14,7 +14,17 @@ from gpuforge.catalog import Catalog, load_catalog, load_price_file
 from gpuforge.check import CheckContext, Lock, lock_path, read_lock, run_checks
 from gpuforge.cli._output import Exit, console, emit_json, handled
 from gpuforge.cli.spec_cmds import JsonOpt, SpecArg, catalog_app
-from gpuforge.cost import MARKETS, CostReport, Plan, cost_report, optimised_spec, optimize
+from gpuforge.cost import (
+    MARKETS,
+    Advice,
+    CostReport,
+    Plan,
+    cost_report,
+    load_gpu_series,
+    optimised_spec,
+    optimize,
+    rightsize,
+)
 from gpuforge.errors import InputError
 from gpuforge.spec import load_spec
 
@@ -270,6 +280,84 @@ def optimize_cmd(
                 highlight=False,
             )
     raise typer.Exit(Exit.FINDINGS if failed else Exit.OK)
+
+
+def _print_advice(advice: dict[str, Advice], unmatched: list[str], snapshot: str) -> None:
+    table = Table(title="right-sizing (USD)", title_justify="left")
+    for column in (
+        "pool",
+        "action",
+        "now",
+        "recommended",
+        "now /h",
+        "then /h",
+        "saved /month",
+        "util p50/p95",
+        "memory p95",
+    ):
+        table.add_column(column)
+    for name, a in advice.items():
+        e = a.evidence
+        table.add_row(
+            name,
+            a.action,
+            f"{a.nodes} x {a.instance_type or '-'}",
+            f"{a.new_nodes} x {a.new_instance_type or '-'}",
+            _money(a.usd_per_hour),
+            _money(a.new_usd_per_hour),
+            _money(a.saving_per_month),
+            f"{e.util_p50:g}/{e.util_p95:g} %" if e else "-",
+            f"{e.memory_p95_mib:,.0f} MiB" if e else "-",
+        )
+    console.print(table)
+    for name, a in advice.items():
+        console.print(f"[bold]{name}[/]: {a.reason}", highlight=False, soft_wrap=True)
+        if a.evidence is not None:
+            e = a.evidence
+            window = "unknown window" if e.window_hours is None else f"{e.window_hours:g} h"
+            console.print(
+                f"  evidence: {e.gpus} GPUs on {len(e.hosts)} nodes, {e.samples} samples over "
+                f"{window}; utilisation max {e.util_max:g} %",
+                highlight=False,
+            )
+        for alternative in a.alternatives:
+            console.print(f"  alternative: {alternative}", highlight=False)
+    if unmatched:
+        console.print(f"hosts of no pool: {', '.join(unmatched)}", highlight=False)
+    console.print(snapshot, highlight=False, soft_wrap=True)
+
+
+@cost_app.command("rightsize")
+def rightsize_cmd(
+    spec: SpecArg,
+    metrics: Annotated[
+        Path,
+        typer.Option(
+            "--metrics",
+            help="DCGM exporter metrics: a /metrics text capture (one or more scrapes) or a "
+            "Prometheus query JSON answer. Files only: gpuforge does not fetch URLs.",
+        ),
+    ],
+    prices: PricesOpt = None,
+    prices_date: PricesDateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Per pool: keep, shrink, grow or a smaller instance type, with money and percentiles."""
+    with handled(as_json):
+        catalog = catalog_with(prices, prices_date)
+        ctx = spec_context(spec, catalog)
+        advice, unmatched = rightsize(ctx, load_gpu_series(metrics))
+    if as_json:
+        emit_json(
+            {
+                "ok": True,
+                "pools": {name: a.to_data() for name, a in advice.items()},
+                "unmatched_hosts": unmatched,
+                "prices": catalog.prices.describe(),
+            }
+        )
+        return
+    _print_advice(advice, unmatched, catalog.prices.describe())
 
 
 @catalog_app.command("prices")
