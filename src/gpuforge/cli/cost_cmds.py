@@ -147,8 +147,13 @@ def _print_report(report: CostReport) -> None:
     for region, row in report.regions().items():
         regions.add_row(region, *(_money(row[m]) for m in MARKETS))
     console.print(regions)
-    for pool, saved in report.savings.items():
-        console.print(f"schedule of {pool} saves about {saved:,.2f} USD/month", highlight=False)
+    for pool, saving in report.savings.items():
+        console.print(
+            f"schedule of {pool}: {saving.node_hours_per_week:,.0f} of "
+            f"{saving.full_node_hours_per_week:,.0f} node-hours a week ({saving.share:.0%} fewer), "
+            f"about {_money(saving.usd_per_month)} USD/month saved",
+            highlight=False,
+        )
     if report.budget_usd_per_hour is not None:
         verdict = "[bold red]over[/]" if report.over_budget else "[green]within[/]"
         console.print(

@@ -12,6 +12,7 @@ from typing import Any
 
 from gpuforge.check import HOURS_PER_MONTH, CheckContext, Lock, PoolPrice, inputs_digest
 from gpuforge.check import pool_prices as catalog_prices
+from gpuforge.cost._schedule import ScheduleSaving, schedule_savings
 
 MARKETS = ("on-demand", "spot", "market")
 
@@ -51,7 +52,7 @@ class CostReport:
     snapshot_data: dict[str, Any]
     pools: dict[str, PoolCost]
     budget_usd_per_hour: float | None
-    savings: dict[str, float] = field(default_factory=dict)
+    savings: dict[str, ScheduleSaving] = field(default_factory=dict)
 
     def total(self, market: str) -> float:
         """Total hourly USD of every priced pool on `market`."""
@@ -78,6 +79,7 @@ class CostReport:
     def to_data(self) -> dict[str, Any]:
         """Plain data for `--json`."""
         totals = {m: self.total(m) for m in MARKETS}
+        saved = sum(s.usd_per_month or 0.0 for s in self.savings.values())
         return {
             "cluster": self.cluster,
             "prices": self.snapshot,
@@ -88,7 +90,16 @@ class CostReport:
             "usd_per_month": {m: _month(v) for m, v in totals.items()},
             "budget_usd_per_hour": self.budget_usd_per_hour,
             "over_budget": self.over_budget,
-            "schedule_savings_usd_per_month": self.savings,
+            "schedules": {
+                name: {
+                    "node_hours_per_week": round(s.node_hours_per_week, 2),
+                    "without_schedule_node_hours_per_week": s.full_node_hours_per_week,
+                    "saved_share": round(s.share, 4),
+                    "saved_usd_per_month": s.usd_per_month,
+                }
+                for name, s in self.savings.items()
+            },
+            "usd_per_month_with_schedules": round(totals["market"] * HOURS_PER_MONTH - saved, 2),
         }
 
 
@@ -120,4 +131,6 @@ def cost_report(ctx: CheckContext, lock: Lock | None) -> CostReport:
         sources = sorted({str(v.get("source")) for v in entries})
         text = f"prices: pinned in the lock, snapshot {', '.join(dates)}; source: "
         text += "; ".join(sources)
-    return CostReport(spec.name, text, data, pools, spec.cost.budget_usd_per_hour)
+    report = CostReport(spec.name, text, data, pools, spec.cost.budget_usd_per_hour)
+    report.savings = schedule_savings(spec, {n: c.price for n, c in pools.items()})
+    return report

@@ -2,7 +2,14 @@
 
 from typing import Any
 
-from gpuforge.spec._cron import Cron, parse_cron
+from gpuforge.spec._cron import (
+    MINUTES_PER_WEEK,
+    Cron,
+    ScheduledAction,
+    nodes_by_minute,
+    parse_cron,
+    scaling_actions,
+)
 from gpuforge.spec._loader import SpecDocument, load_spec, load_spec_text
 from gpuforge.spec._models import (
     Checks,
@@ -41,6 +48,7 @@ def json_schema() -> dict[str, Any]:
 
 
 __all__ = [
+    "MINUTES_PER_WEEK",
     "PROVIDERS",
     "Checks",
     "ClusterSpec",
@@ -61,6 +69,7 @@ __all__ = [
     "RoceSettings",
     "Rollout",
     "ScheduleWindow",
+    "ScheduledAction",
     "Security",
     "SoftwareSpec",
     "SpecDocument",
@@ -71,6 +80,8 @@ __all__ = [
     "json_schema",
     "load_spec",
     "load_spec_text",
+    "nodes_by_minute",
     "parse_cron",
     "parse_target",
+    "scaling_actions",
 ]

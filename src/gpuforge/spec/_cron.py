@@ -101,3 +101,42 @@ def parse_cron(text: str) -> Cron:
         )
     except ValueError as error:
         raise ValueError(f"{text!r}: {error}") from None
+
+
+@dataclass(frozen=True)
+class ScheduledAction:
+    """One scaling action: at every firing of `cron` (UTC), the pool goes to `nodes` nodes."""
+
+    name: str
+    cron: Cron
+    nodes: int
+
+
+def scaling_actions(windows: list[tuple[str, str, int]], default: int) -> list[ScheduledAction]:
+    """A start and an end action per (start, end, count) window; the end restores `default`."""
+    actions = []
+    for index, (start, end, count) in enumerate(windows):
+        actions.append(ScheduledAction(f"w{index}-start", parse_cron(start), count))
+        actions.append(ScheduledAction(f"w{index}-end", parse_cron(end), default))
+    return actions
+
+
+def nodes_by_minute(actions: list[ScheduledAction], default: int) -> list[int]:
+    """The pool's node count in each minute of a week (Monday 00:00 first): the last action
+    that fired sets it, across the week's end; `default` when no action exists."""
+    events = sorted(
+        (minute, order, action.nodes)
+        for order, action in enumerate(actions)
+        for minute in action.cron.week_minutes()
+    )
+    if not events:
+        return [default] * MINUTES_PER_WEEK
+    current = events[-1][2]  # the last action of the previous week is still in force
+    counts = []
+    position = 0
+    for minute in range(MINUTES_PER_WEEK):
+        while position < len(events) and events[position][0] <= minute:
+            current = events[position][2]
+            position += 1
+        counts.append(current)
+    return counts

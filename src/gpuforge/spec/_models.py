@@ -25,7 +25,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from gpuforge.catalog import load_catalog, parse_requirement
-from gpuforge.spec._cron import parse_cron
+from gpuforge.spec._cron import ScheduledAction, parse_cron, scaling_actions
 from gpuforge.spec._labels import label_problem
 from gpuforge.spec._notation import (
     TargetRef,
@@ -465,6 +465,11 @@ class Cost(_Section):
     prefer_cheapest_region: bool = False
     schedule: list[ScheduleWindow] = Field(default_factory=list)
     optimize: Optimize = Field(default_factory=Optimize)
+
+    def actions(self, pool: str, default: int) -> list[ScheduledAction]:
+        """The scaling actions of one pool's windows (start -> count, end -> `default`)."""
+        windows = [(w.start, w.end, w.count) for w in self.schedule if w.pool == pool]
+        return scaling_actions(windows, default)
 
 
 class Checks(_Section):

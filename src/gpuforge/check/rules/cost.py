@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from gpuforge.check._context import CheckContext
 from gpuforge.check._pricing import pool_prices
 from gpuforge.check._registry import Hit, rule
+from gpuforge.spec import parse_cron
 
 
 @rule("GF-COST-001", "hourly cost above the budget", "error")
@@ -66,3 +67,52 @@ def unknown_cost_pool(ctx: CheckContext) -> Iterator[Hit]:
                 f"use one of: {known}",
                 ("cost", "optimize", "pools", name),
             )
+
+
+@rule("GF-COST-004", "schedule Azure autoscale cannot express", "error")
+def azure_schedule_shape(ctx: CheckContext) -> Iterator[Hit]:
+    """An Azure autoscale profile starts at one hour and minute on its days; a window whose cron
+    fires at several times a day cannot be rendered as profiles."""
+    spec = ctx.doc.spec
+    for index, window in enumerate(spec.cost.schedule):
+        pool = spec.pools.get(window.pool)
+        if pool is None or spec.pool_target(pool).provider != "azure":
+            continue
+        for key in ("start", "end"):
+            cron = parse_cron(getattr(window, key))
+            if len(cron.hours) != 1 or len(cron.minutes) != 1:
+                yield Hit(
+                    f"pool {window.pool} runs on Azure, whose autoscale profiles start at one "
+                    f"time of day; {key} {cron.text!r} fires at several",
+                    "give the window one hour and one minute (e.g. '0 20 * * mon-fri'), or split "
+                    "it into several windows",
+                    ("cost", "schedule", index, key),
+                    window.pool,
+                )
+
+
+@rule("GF-COST-005", "schedule on a target that cannot scale on a timer yet", "warning")
+def schedule_not_rendered(ctx: CheckContext) -> Iterator[Hit]:
+    """AWS (scheduled actions) and Azure (autoscale profiles) render schedules. GCP pools are
+    single instances, and on-prem, vSphere and local pools need `gpuforge scale`, which does not
+    exist yet: there the window only counts in `gpuforge cost`'s savings estimate."""
+    spec = ctx.doc.spec
+    for index, window in enumerate(spec.cost.schedule):
+        pool = spec.pools.get(window.pool)
+        if pool is None:
+            continue
+        target = spec.pool_target(pool)
+        if target.provider in ("aws", "azure"):
+            continue
+        why = (
+            "GCP pools are single instances with no scheduled scaling in the module"
+            if target.provider == "gcp"
+            else "a timer would run `gpuforge scale`, which gpuforge does not have yet"
+        )
+        yield Hit(
+            f"pool {window.pool} on {target}: the schedule is not rendered ({why}); it only "
+            "counts in `gpuforge cost`'s savings estimate",
+            "scale the pool with your own scheduler for now, or move it to AWS or Azure",
+            ("cost", "schedule", index),
+            window.pool,
+        )

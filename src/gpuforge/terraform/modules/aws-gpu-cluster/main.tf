@@ -257,6 +257,25 @@ resource "aws_autoscaling_group" "pool" {
 }
 
 ################################################################################
+# Scheduled scaling
+################################################################################
+
+# The `cost.schedule` windows: each action sets the group's minimum, maximum and desired
+# capacity at every firing of its weekly cron (UTC). The group itself keeps node_count, so an
+# apply inside a window scales the pool back up until the window's next action.
+resource "aws_autoscaling_schedule" "pool" {
+  for_each = { for action in var.schedules : action.name => action }
+
+  scheduled_action_name  = "${local.name}-${each.key}"
+  autoscaling_group_name = aws_autoscaling_group.pool.name
+  recurrence             = each.value.recurrence
+  time_zone              = "Etc/UTC"
+  min_size               = each.value.nodes
+  max_size               = each.value.nodes
+  desired_capacity       = each.value.nodes
+}
+
+################################################################################
 # Nodes
 ################################################################################
 

@@ -265,3 +265,18 @@ variable "kms_key_arn" {
   type        = string
   default     = null
 }
+
+variable "schedules" {
+  description = "Scheduled scaling (UTC): at every firing of `recurrence` (a weekly cron, MIN HOUR * * DOW) the Auto Scaling group's minimum, maximum and desired capacity become `nodes`. gpuforge renders a start and an end action per `cost.schedule` window."
+  type = list(object({
+    name       = string
+    recurrence = string
+    nodes      = number
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for action in var.schedules : action.nodes >= 0 && floor(action.nodes) == action.nodes])
+    error_message = "Each schedule's nodes must be a whole number, 0 or more."
+  }
+}

@@ -24,6 +24,15 @@ locals {
     } : key => set if set.count > 0
   }
 
+  # A scheduled node count splits over the scale sets as node_count does above.
+  scheduled = {
+    for key, set in local.scale_sets : key => [
+      for action in var.schedules : merge(action, {
+        regular = var.market == "on-demand" ? action.nodes : var.market == "spot" ? 0 : min(var.on_demand_base_capacity, action.nodes)
+      })
+    ]
+  }
+
   scratch_disk_type = var.scratch_iops != null || var.scratch_throughput_mbps != null ? "PremiumV2_LRS" : "Premium_LRS"
 }
 
@@ -141,4 +150,42 @@ data "azurerm_virtual_machine_scale_set" "pool" {
 
   name                = azurerm_linux_virtual_machine_scale_set.pool[each.key].name
   resource_group_name = var.resource_group_name
+}
+
+################################################################################
+# Scheduled scaling
+################################################################################
+
+# The `cost.schedule` windows as autoscale profiles: a recurring profile holds from its weekly
+# start (UTC) until the next profile starts. The scale sets keep node_count in Terraform, so an
+# apply inside a window scales the pool back up until the window's next profile starts.
+resource "azurerm_monitor_autoscale_setting" "pool" {
+  for_each = length(var.schedules) > 0 ? local.scale_sets : {}
+
+  name                = "${local.name}-${each.key}-schedule"
+  resource_group_name = var.resource_group_name
+  location            = var.location
+  target_resource_id  = azurerm_linux_virtual_machine_scale_set.pool[each.key].id
+  tags                = local.tags
+
+  dynamic "profile" {
+    for_each = local.scheduled[each.key]
+
+    content {
+      name = profile.value.name
+
+      capacity {
+        default = each.key == "regular" ? profile.value.regular : profile.value.nodes - profile.value.regular
+        minimum = each.key == "regular" ? profile.value.regular : profile.value.nodes - profile.value.regular
+        maximum = each.key == "regular" ? profile.value.regular : profile.value.nodes - profile.value.regular
+      }
+
+      recurrence {
+        timezone = "UTC"
+        days     = profile.value.days
+        hours    = [profile.value.hour]
+        minutes  = [profile.value.minute]
+      }
+    }
+  }
 }

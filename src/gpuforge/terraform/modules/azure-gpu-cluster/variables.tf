@@ -255,3 +255,22 @@ variable "disk_encryption_set_id" {
   type        = string
   default     = null
 }
+
+variable "schedules" {
+  description = "Scheduled scaling (UTC) as autoscale profiles: from each weekly start (`days`, `hour`, `minute`) the pool runs `nodes` VMs until the next profile starts. Valid days are `Monday` to `Sunday`. gpuforge renders a start and an end profile per `cost.schedule` window."
+  type = list(object({
+    name   = string
+    days   = list(string)
+    hour   = number
+    minute = number
+    nodes  = number
+  }))
+  default = []
+
+  validation {
+    condition = alltrue([
+      for action in var.schedules : action.nodes >= 0 && action.hour >= 0 && action.hour <= 23 && action.minute >= 0 && action.minute <= 59
+    ])
+    error_message = "Each schedule needs nodes of 0 or more, an hour of 0-23 and a minute of 0-59."
+  }
+}
