@@ -104,3 +104,39 @@ def test_checkov_sees_the_rendered_values(tmp_path: Path, scan: Callable[[Path],
     render(open_ssh, tmp_path / "deploy")
     report = scan(tmp_path / "deploy")
     assert "CKV_AWS_24" in {result.check_id for result in report.failed}
+
+
+SCHEDULED = """\
+apiVersion: gpuforge/v1
+kind: Cluster
+name: sched
+target: [aws/us-east-1, azure/eastus]
+security: {ssh_cidrs: [10.0.0.0/8]}
+pools:
+  aws-dev:
+    target: aws/us-east-1
+    instance_type: g6.12xlarge
+    count: 4
+    market: spot-with-fallback
+  azure-dev:
+    target: azure/eastus
+    instance_type: Standard_NC24ads_A100_v4
+    count: 3
+    market: spot-with-fallback
+cost:
+  schedule:
+    - {pool: aws-dev, start: "0 20 * * mon-fri", end: "30 7 * * mon-fri", count: 1}
+    - {pool: azure-dev, start: "0 19 * * fri", end: "0 7 * * mon", count: 0}
+"""
+
+
+@pytest.mark.slow
+def test_checkov_passes_spot_with_fallback_and_schedules(
+    tmp_path: Path, scan: Callable[[Path], Any]
+) -> None:
+    render(SCHEDULED, tmp_path / "deploy")
+    main = (tmp_path / "deploy/terraform/aws-us-east-1/main.tf").read_text("utf-8")
+    assert "schedules" in main
+    report = scan(tmp_path / "deploy")
+    assert report.parsing_errors == 0
+    assert not report.failed, "\n".join(str(result) for result in report.failed)
