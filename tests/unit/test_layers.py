@@ -13,6 +13,7 @@ LAYERS = [
     "files",
     "catalog",
     "spec",
+    "providers",
     "check",
     "fleet",
     "render",

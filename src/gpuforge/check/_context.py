@@ -8,9 +8,8 @@ from datetime import date
 
 from gpuforge.catalog import Catalog, GpuModel, InstanceType
 from gpuforge.check._stack import StackResult, StackSolver
+from gpuforge.providers import Provider, provider_for
 from gpuforge.spec import Pool, SpecDocument, TargetRef
-
-CLOUDS = ("aws", "azure", "gcp")
 
 
 @dataclass
@@ -23,6 +22,11 @@ class PoolFacts:
     gpu: GpuModel | None
     gpus_per_node: int
     instance: InstanceType | None
+
+    @property
+    def provider(self) -> Provider:
+        """The target's provider: what it offers and what only it can judge."""
+        return provider_for(self.target)
 
 
 @dataclass
@@ -48,8 +52,8 @@ class CheckContext:
     def _facts(self, name: str, pool: Pool) -> PoolFacts:
         target = self.doc.spec.pool_target(pool)
         instance = None
-        if pool.instance_type and target.provider in CLOUDS:
-            instance = self.catalog.instance(target.provider, pool.instance_type)
+        if pool.instance_type:
+            instance = provider_for(target).instance(self.catalog, pool.instance_type)
         gpu = None
         count = 0
         if pool.gpu is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gpuforge.check._context import CLOUDS, CheckContext, PoolFacts
+from gpuforge.check._context import CheckContext, PoolFacts
 
 HOURS_PER_MONTH = 730.0
 
@@ -66,8 +66,8 @@ def pool_price(ctx: CheckContext, facts: PoolFacts) -> PoolPrice:
     provider, region = facts.target.provider, facts.target.location
     instance = facts.instance
     pool = facts.pool
-    if instance is None and provider in CLOUDS and pool.gpu is not None and not pool.instance_type:
-        options = ctx.catalog.instances_for(provider, pool.gpu.model, pool.gpu.count, region)
+    if instance is None and pool.gpu is not None and not pool.instance_type:
+        options = facts.provider.instances_for(ctx.catalog, pool.gpu.model, pool.gpu.count, region)
         instance = options[0] if options else None
     offer = instance.regions.get(region) if instance is not None else None
     return PoolPrice(

@@ -26,6 +26,7 @@ from gpuforge.cost import (
     rightsize,
 )
 from gpuforge.errors import InputError
+from gpuforge.providers import clouds
 from gpuforge.spec import load_spec
 
 PricesOpt = Annotated[
@@ -242,8 +243,8 @@ def optimize_cmd(
     """The cheapest placement meeting every pool's requirements (exact, MILP via HiGHS)."""
     with handled(as_json):
         for name in cloud or ():
-            if name not in ("aws", "azure", "gcp"):
-                raise InputError(f"--cloud {name!r} is not a cloud", "use aws, azure or gcp")
+            if name not in clouds():
+                raise InputError(f"--cloud {name!r} is not a cloud", f"use {', '.join(clouds())}")
         catalog = catalog_with(prices, prices_date)
         ctx = spec_context(spec, catalog)
         plan = optimize(ctx, cloud, region)

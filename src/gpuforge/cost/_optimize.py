@@ -16,9 +16,10 @@ from typing import Any
 from gpuforge.catalog import Catalog
 from gpuforge.check import CheckContext, pool_prices
 from gpuforge.cost._milp import Need, Option, solve_pool
+from gpuforge.providers import clouds, provider_for
 from gpuforge.spec import ClusterSpec, Pool
 
-CLOUDS = ("aws", "azure", "gcp")
+CLOUDS = tuple(clouds())
 _RDMA = {"rdma", "efa", "infiniband"}
 
 
@@ -199,10 +200,10 @@ def requirement_for(
         ),
         default_share,
     )
-    spec_clouds = {t.provider for t in spec.target if t.provider in CLOUDS}
+    spec_clouds = {t.provider for t in spec.target if provider_for(t).has_market}
     spec_clouds.add(spec.pool_target(pool).provider)
     allowed_clouds = frozenset(clouds or opt.clouds or spec_clouds) & frozenset(CLOUDS)
-    spec_regions = {t.location for t in spec.target if t.provider in CLOUDS}
+    spec_regions = {t.location for t in spec.target if provider_for(t).has_market}
     spec_regions.add(spec.pool_target(pool).location)
     region_list = (
         list(regions) if regions is not None else list(opt.regions) or sorted(spec_regions)
@@ -310,7 +311,7 @@ def optimize(
     regions_list = list(regions) if regions else None
     for name, pool in spec.pools.items():
         target = spec.pool_target(pool)
-        if target.provider not in CLOUDS:
+        if not provider_for(target).has_market:
             plan.kept[name] = f"{target} is owned hardware: it has no market to optimise"
             continue
         req = requirement_for(ctx, name, pool, clouds_list, regions_list)

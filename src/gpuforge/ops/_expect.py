@@ -5,6 +5,7 @@ from __future__ import annotations
 from gpuforge.catalog import load_catalog
 from gpuforge.check import Lock, resolve_layout
 from gpuforge.fleet.sim import get_profile
+from gpuforge.providers import provider_for
 from gpuforge.render import local_profile
 from gpuforge.spec import ClusterSpec
 from gpuforge.validate import NodeExpectation
@@ -25,7 +26,7 @@ def pool_expectation(spec: ClusterSpec, lock: Lock, pool_name: str) -> NodeExpec
         counts = resolve_layout(catalog, gpu, settings.mig.layout, settings.mig.devices)
         mig = counts if isinstance(counts, dict) else None
     hca_count, rate, layer = 0, spec.fabric.port_speed_gbps, _LINK_LAYER.get(spec.fabric.type)
-    if target.provider == "local":
+    if provider_for(target).simulated:
         profile = get_profile(
             local_profile(pool, entry.gpu, entry.gpus_per_node, spec.fabric.type == "efa")
         )

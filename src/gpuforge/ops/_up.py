@@ -41,6 +41,7 @@ from gpuforge.fleet import Fleet, resolve_state_dir
 from gpuforge.ops._deploy import Deployment, gpuforge_command
 from gpuforge.ops._expect import pool_expectation
 from gpuforge.ops._reporter import Reporter
+from gpuforge.providers import provider_for
 from gpuforge.provision import (
     Engine,
     NodeRecord,
@@ -75,7 +76,7 @@ def fleet_known_hosts(spec: ClusterSpec) -> Path | None:
     `up` and `render` both write it into ansible.cfg, so a re-rendered folder still trusts
     nodes that were recreated with new keys.
     """
-    if all(spec.pool_target(p).provider != "local" for p in spec.pools.values()):
+    if not any(provider_for(spec.pool_target(p)).simulated for p in spec.pools.values()):
         return None
     return Fleet(resolve_state_dir(None)).known_hosts_path(spec.name)
 
@@ -272,8 +273,7 @@ class Pipeline:
             pool = self.spec.pools.get(node.pool)
             if pool is None:
                 continue
-            provider = self.spec.pool_target(pool).provider
-            if provider == "local":
+            if provider_for(self.spec.pool_target(pool)).simulated:
                 # Fleet nodes share this machine's /usr/bin/python3; naming it spares every
                 # module call interpreter discovery (mitogen reports it back as a fact each time).
                 # Nodes are on this machine's bridge: compressing their SSH traffic only costs CPU.

@@ -18,6 +18,7 @@ from ruamel.yaml.representer import SafeRepresenter
 
 from gpuforge.catalog import load_catalog
 from gpuforge.check import Lock, resolve_layout
+from gpuforge.providers import provider_for
 from gpuforge.render._naming import group_token
 from gpuforge.spec import ClusterSpec, TargetRef
 
@@ -84,7 +85,9 @@ def load_group_vars(text: str) -> Any:
 def _repo_mode(spec: ClusterSpec, target: TargetRef) -> tuple[str, str | None]:
     choice = spec.software.repository
     if choice == "auto":
-        return ("local", LOCAL_REPO_URL) if target.provider == "local" else ("cuda", None)
+        return (
+            ("local", LOCAL_REPO_URL) if provider_for(target).local_repository else ("cuda", None)
+        )
     if choice == "nvidia":
         return "cuda", None
     if choice == "local":
@@ -151,7 +154,7 @@ def pool_vars(spec: ClusterSpec, lock: Lock, name: str) -> dict[str, Any]:
         ),
         "gpuforge_enable_mig": mig_config is not None,
         "gpuforge_enable_mps": settings.mps.enabled,
-        "gpuforge_enable_hardening": spec.pool_target(pool).provider != "local",
+        "gpuforge_enable_hardening": provider_for(spec.pool_target(pool)).hardening,
         "mig_enabled": mig_config is not None,
         "mig_config": mig_config or {},
         "mps_enabled": settings.mps.enabled,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from gpuforge.check._context import CLOUDS, CheckContext
+from gpuforge.check._context import CheckContext
 from gpuforge.check._registry import Hit, rule
 
 
@@ -15,7 +15,7 @@ def unknown_instance(ctx: CheckContext) -> Iterator[Hit]:
     for name, facts in ctx.pools.items():
         itype = facts.pool.instance_type
         provider = facts.target.provider
-        if not itype or provider not in CLOUDS or facts.instance is not None:
+        if not itype or not facts.provider.has_market or facts.instance is not None:
             continue
         known = [n for (c, n) in ctx.catalog.instances if c == provider]
         close = difflib.get_close_matches(itype, known, n=3, cutoff=0.6)
@@ -65,7 +65,7 @@ def gpu_instance_mismatch(ctx: CheckContext) -> Iterator[Hit]:
 def instance_on_non_cloud(ctx: CheckContext) -> Iterator[Hit]:
     """local, onprem and vsphere pools describe hardware with `gpu: MODEL:COUNT`."""
     for name, facts in ctx.pools.items():
-        if facts.pool.instance_type and facts.target.provider not in CLOUDS:
+        if facts.pool.instance_type and not facts.provider.has_market:
             yield Hit(
                 f"pool {name}: instance_type applies to clouds; target {facts.target} has none",
                 'replace instance_type with gpu: "MODEL:COUNT"',
@@ -80,10 +80,10 @@ def gpu_without_instance(ctx: CheckContext) -> Iterator[Hit]:
     for name, facts in ctx.pools.items():
         pool = facts.pool
         provider = facts.target.provider
-        if pool.instance_type or pool.gpu is None or provider not in CLOUDS:
+        if pool.instance_type or pool.gpu is None or not facts.provider.has_market:
             continue
-        options = ctx.catalog.instances_for(
-            provider, pool.gpu.model, pool.gpu.count, facts.target.location
+        options = facts.provider.instances_for(
+            ctx.catalog, pool.gpu.model, pool.gpu.count, facts.target.location
         )
         if options:
             yield Hit(
@@ -108,7 +108,7 @@ def gpu_without_instance(ctx: CheckContext) -> Iterator[Hit]:
 def spot_off_cloud(ctx: CheckContext) -> Iterator[Hit]:
     """Spot capacity exists only on clouds; local/onprem/vsphere ignore the setting."""
     for name, facts in ctx.pools.items():
-        if facts.pool.market != "on-demand" and facts.target.provider not in CLOUDS:
+        if facts.pool.market != "on-demand" and not facts.provider.has_market:
             yield Hit(
                 f"pool {name}: market {facts.pool.market} has no meaning on {facts.target}",
                 "remove market for this pool",

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from gpuforge.check._context import CheckContext
 from gpuforge.check._pricing import pool_prices
 from gpuforge.check._registry import Hit, rule
-from gpuforge.spec import parse_cron
+from gpuforge.providers import provider_for
+from gpuforge.spec import scaling_actions
 
 
 @rule("GF-COST-001", "hourly cost above the budget", "error")
@@ -37,7 +38,7 @@ def unpriced_under_budget(ctx: CheckContext) -> Iterator[Hit]:
     if ctx.doc.spec.cost.budget_usd_per_hour is None:
         return
     for name, price in pool_prices(ctx).items():
-        if price.provider in ("aws", "azure", "gcp") and price.worst_hourly() is None:
+        if provider_for(price.provider).has_market and price.worst_hourly() is None:
             yield Hit(
                 f"pool {name}: no {price.market} price for {price.instance_type or 'its GPUs'} "
                 f"in {price.region}, so the budget check leaves it out",
@@ -69,26 +70,25 @@ def unknown_cost_pool(ctx: CheckContext) -> Iterator[Hit]:
             )
 
 
-@rule("GF-COST-004", "schedule Azure autoscale cannot express", "error")
-def azure_schedule_shape(ctx: CheckContext) -> Iterator[Hit]:
-    """An Azure autoscale profile starts at one hour and minute on its days; a window whose cron
-    fires at several times a day cannot be rendered as profiles."""
+@rule("GF-COST-004", "schedule the target's scaling cannot express", "error")
+def schedule_shape(ctx: CheckContext) -> Iterator[Hit]:
+    """Each target renders windows with its own mechanism; Azure's autoscale profiles, for one,
+    start at one hour and minute on their days."""
     spec = ctx.doc.spec
     for index, window in enumerate(spec.cost.schedule):
         pool = spec.pools.get(window.pool)
-        if pool is None or spec.pool_target(pool).provider != "azure":
+        if pool is None:
             continue
-        for key in ("start", "end"):
-            cron = parse_cron(getattr(window, key))
-            if len(cron.hours) != 1 or len(cron.minutes) != 1:
-                yield Hit(
-                    f"pool {window.pool} runs on Azure, whose autoscale profiles start at one "
-                    f"time of day; {key} {cron.text!r} fires at several",
-                    "give the window one hour and one minute (e.g. '0 20 * * mon-fri'), or split "
-                    "it into several windows",
-                    ("cost", "schedule", index, key),
-                    window.pool,
-                )
+        actions = scaling_actions([(window.start, window.end, window.count)], pool.count)
+        problem = provider_for(spec.pool_target(pool)).schedule_problem(actions)
+        if problem is not None:
+            yield Hit(
+                f"pool {window.pool}: {problem}",
+                "give the window one hour and one minute (e.g. '0 20 * * mon-fri'), or split "
+                "it into several windows",
+                ("cost", "schedule", index),
+                window.pool,
+            )
 
 
 @rule("GF-COST-005", "schedule on a target that cannot scale on a timer yet", "warning")
@@ -102,16 +102,12 @@ def schedule_not_rendered(ctx: CheckContext) -> Iterator[Hit]:
         if pool is None:
             continue
         target = spec.pool_target(pool)
-        if target.provider in ("aws", "azure"):
+        provider = provider_for(target)
+        if provider.schedules is not None:
             continue
-        why = (
-            "GCP pools are single instances with no scheduled scaling in the module"
-            if target.provider == "gcp"
-            else "a timer would run `gpuforge scale`, which gpuforge does not have yet"
-        )
         yield Hit(
-            f"pool {window.pool} on {target}: the schedule is not rendered ({why}); it only "
-            "counts in `gpuforge cost`'s savings estimate",
+            f"pool {window.pool} on {target}: the schedule is not rendered "
+            f"({provider.schedule_gap}); it only counts in `gpuforge cost`'s savings estimate",
             "scale the pool with your own scheduler for now, or move it to AWS or Azure",
             ("cost", "schedule", index),
             window.pool,

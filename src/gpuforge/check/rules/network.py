@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gpuforge.check._context import CLOUDS, CheckContext
+from gpuforge.check._context import CheckContext
 from gpuforge.check._registry import Hit, rule
 
 
@@ -28,17 +28,11 @@ def efa_unsupported(ctx: CheckContext) -> Iterator[Hit]:
     for name, facts in ctx.pools.items():
         if not facts.pool.network.efa:
             continue
-        if facts.target.provider != "aws":
+        problem = facts.provider.efa_problem(facts.target, facts.instance)
+        if problem is not None:
             yield Hit(
-                f"pool {name}: EFA exists only on AWS; the pool runs on {facts.target}",
-                "remove network.efa, or use fabric infiniband/roce on this target",
-                ("pools", name, "network", "efa"),
-                name,
-            )
-        elif facts.instance is not None and facts.instance.efa == 0:
-            yield Hit(
-                f"pool {name}: {facts.instance.name} has no EFA interface",
-                "use an EFA instance type (p4d, p5, p5en, g6e.48xlarge...) or remove network.efa",
+                f"pool {name}: {problem.message}",
+                problem.fix,
                 ("pools", name, "network", "efa"),
                 name,
             )
@@ -50,20 +44,12 @@ def infiniband_unavailable(ctx: CheckContext) -> Iterator[Hit]:
     if ctx.doc.spec.fabric.type != "infiniband":
         return
     for name, facts in ctx.pools.items():
-        provider = facts.target.provider
-        if provider in ("aws", "gcp"):
-            fix = "use fabric type efa" if provider == "aws" else "use fabric type ethernet"
+        problem = facts.provider.fabric_problem("infiniband", facts.instance)
+        if problem is not None:
             yield Hit(
-                f"pool {name}: {provider.upper()} offers no InfiniBand",
-                fix + " (or run this pool on azure/onprem)",
-                ("fabric", "type"),
-                name,
-            )
-        elif provider == "azure" and facts.instance is not None and not facts.instance.infiniband:
-            yield Hit(
-                f"pool {name}: {facts.instance.name} has no InfiniBand",
-                "use an InfiniBand size such as Standard_ND96isr_H100_v5",
-                ("pools", name, "instance_type"),
+                f"pool {name}: {problem.message}",
+                problem.fix,
+                ("pools", name, "instance_type") if problem.instance else ("fabric", "type"),
                 name,
             )
 
@@ -75,7 +61,7 @@ def efa_fabric_pool(ctx: CheckContext) -> Iterator[Hit]:
         return
     for name, facts in ctx.pools.items():
         has_efa = facts.instance is not None and facts.instance.efa > 0
-        if facts.target.provider == "aws" and has_efa and not facts.pool.network.efa:
+        if has_efa and not facts.pool.network.efa:
             yield Hit(
                 f"pool {name}: fabric is efa but the pool has network.efa off",
                 "set network: {efa: true} on this pool",
@@ -96,7 +82,7 @@ def placement_unsupported(ctx: CheckContext) -> Iterator[Hit]:
                 ("pools", name, "placement_group"),
                 name,
             )
-        if facts.pool.placement_group and facts.target.provider not in CLOUDS:
+        if facts.pool.placement_group and not facts.provider.has_market:
             yield Hit(
                 f"pool {name}: placement groups apply only to clouds ({facts.target} ignores it)",
                 "remove placement_group for this pool",

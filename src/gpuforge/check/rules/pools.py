@@ -8,7 +8,6 @@ from gpuforge.check._context import CheckContext
 from gpuforge.check._registry import Hit, rule
 
 MAX_HOSTNAME = 63
-LOCAL_NODE_WARN = 64
 
 
 def node_names(cluster: str, pool: str, count: int) -> list[str]:
@@ -62,7 +61,7 @@ def duplicate_names(ctx: CheckContext) -> Iterator[Hit]:
 def onprem_hosts(ctx: CheckContext) -> Iterator[Hit]:
     """An onprem pool provisions nothing: it must list the machines it is made of."""
     for name, facts in ctx.pools.items():
-        if facts.target.provider == "onprem" and not facts.pool.hosts and facts.pool.count:
+        if facts.provider.needs_hosts and not facts.pool.hosts and facts.pool.count:
             yield Hit(
                 f"pool {name}: an onprem pool needs its machines listed under `hosts`",
                 "add hosts: [{name: gpu01, address: 10.1.0.11}, ...]",
@@ -75,10 +74,11 @@ def onprem_hosts(ctx: CheckContext) -> Iterator[Hit]:
 def large_local_fleet(ctx: CheckContext) -> Iterator[Hit]:
     """The local target runs every node on this machine; beyond 64 nodes it gets slow."""
     for name, facts in ctx.pools.items():
-        if facts.target.provider == "local" and facts.pool.count > LOCAL_NODE_WARN:
+        limit = facts.provider.node_warn_limit
+        if limit is not None and facts.pool.count > limit:
             yield Hit(
                 f"pool {name}: {facts.pool.count} simulated nodes on one machine",
-                f"use at most {LOCAL_NODE_WARN} nodes per pool on the local target",
+                f"use at most {limit} nodes per pool on the {facts.target} target",
                 ("pools", name, "count"),
                 name,
             )

@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Iterator
 
 from gpuforge.check._cidrs import internet_spaces
-from gpuforge.check._context import CLOUDS, CheckContext
+from gpuforge.check._context import CheckContext
 from gpuforge.check._registry import Hit, rule
 
 
@@ -71,7 +71,7 @@ def public_without_sources(ctx: CheckContext) -> Iterator[Hit]:
     if spec.security.ssh_cidrs:
         return
     for name in _pool_public(ctx):
-        if ctx.pools[name].target.provider in CLOUDS:
+        if ctx.pools[name].provider.has_market:
             yield Hit(
                 f"pool {name}: nodes get public IPs but security.ssh_cidrs is empty, so no "
                 "SSH rule is rendered and the nodes cannot be configured over SSH",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gpuforge.check._context import CLOUDS, CheckContext
+from gpuforge.check._context import CheckContext
 from gpuforge.check._registry import Hit, rule
 
 
@@ -18,7 +18,9 @@ def s3_region(ctx: CheckContext) -> Iterator[Hit]:
     state = ctx.doc.spec.state
     if state.backend != "s3" or state.region:
         return
-    others = sorted({str(f.target) for f in ctx.pools.values() if f.target.provider != "aws"})
+    others = sorted(
+        {str(f.target) for f in ctx.pools.values() if f.provider.backend_region(f.target) is None}
+    )
     if others:
         yield Hit(
             f"state backend s3 has no region, and targets {', '.join(others)} are not on AWS",
@@ -32,7 +34,7 @@ def local_state_for_cloud(ctx: CheckContext) -> Iterator[Hit]:
     """Local state is neither shared nor locked: two operators can corrupt it."""
     if ctx.doc.spec.state.backend != "local":
         return
-    clouds = sorted({str(f.target) for f in ctx.pools.values() if f.target.provider in CLOUDS})
+    clouds = sorted({str(f.target) for f in ctx.pools.values() if f.provider.has_market})
     if clouds:
         yield Hit(
             f"Terraform state for {', '.join(clouds)} stays on this machine, unlocked",
