@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from gpuforge.errors import InputError
+from gpuforge.files import MIB, read_text
 
 CLOUD_HEADERS: dict[str, tuple[str, ...]] = {
     "aws": (
@@ -53,6 +54,7 @@ CLOUD_HEADERS: dict[str, tuple[str, ...]] = {
 }
 _NUMERIC = ("AcceleratorCount", "vCPUs", "MemoryGiB", "Price", "SpotPrice")
 _TAKEN = re.compile(r"Snapshot taken on (\d{4}-\d{2}-\d{2})")
+MAX_PRICE_BYTES = 64 * MIB
 ATTRIBUTION = "SkyPilot catalog (github.com/skypilot-org/skypilot-catalog), public list prices"
 
 
@@ -145,10 +147,7 @@ def _is_number(text: str) -> bool:
 
 def load_price_file(snapshot: PriceSnapshot, path: Path, taken: date | None) -> PriceSnapshot:
     """A snapshot with one cloud's prices replaced by a CSV file (cloud told by its header)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise InputError(f"{path}: cannot read ({error.strerror})", "give a readable CSV") from None
+    text = read_text(path, max_bytes=MAX_PRICE_BYTES, fix="give one cloud's price snapshot CSV")
     cloud, rows = parse_price_csv(text, str(path))
     when = taken or date.fromtimestamp(path.stat().st_mtime)
     return PriceSnapshot(

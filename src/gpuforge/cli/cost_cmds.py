@@ -26,6 +26,7 @@ from gpuforge.cost import (
     rightsize,
 )
 from gpuforge.errors import InputError
+from gpuforge.files import MIB, read_text, write_atomic
 from gpuforge.providers import clouds
 from gpuforge.spec import load_spec
 
@@ -250,13 +251,8 @@ def optimize_cmd(
         plan = optimize(ctx, cloud, region)
         written: dict[str, Any] | None = None
         if write is not None:
-            text = optimised_spec(spec.read_text(encoding="utf-8"), ctx.doc, plan)
-            try:
-                write.write_text(text, encoding="utf-8")
-            except OSError as error:
-                raise InputError(
-                    f"cannot write {write}: {error.strerror}", "check the path"
-                ) from None
+            source = read_text(spec, max_bytes=4 * MIB, fix="pass the spec file")
+            write_atomic(write, optimised_spec(source, ctx.doc, plan))
             findings = run_checks(CheckContext(load_spec(write), catalog, date.today()))
             written = {
                 "path": str(write),

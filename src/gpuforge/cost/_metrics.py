@@ -8,7 +8,6 @@ DCGM_FI_DEV_FB_USED and DCGM_FI_DEV_FB_FREE (MiB), labelled per GPU (`Hostname`,
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -16,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from gpuforge.errors import InputError
+from gpuforge.files import MIB, load_json, read_text
 
+MAX_METRICS_BYTES = 512 * MIB
 UTIL = "DCGM_FI_DEV_GPU_UTIL"
 FB_USED = "DCGM_FI_DEV_FB_USED"
 FB_FREE = "DCGM_FI_DEV_FB_FREE"
@@ -122,18 +123,9 @@ def parse_query_result(
 
 def load_gpu_series(path: Path) -> list[GpuSeries]:
     """Read a metrics file (exposition text or query JSON) into one series per GPU."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read ({error})", "give a readable metrics file") from None
+    text = read_text(path, max_bytes=MAX_METRICS_BYTES, fix="give a DCGM exporter capture")
     if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InputError(
-                f"{path}:{error.lineno}: not valid JSON ({error.msg})",
-                "give the Prometheus API's JSON answer unchanged",
-            ) from None
+        data = load_json(text, str(path), "give the Prometheus API's JSON answer unchanged")
         samples: list[Sample] = parse_query_result(data, str(path))
     else:
         samples = parse_exposition(text, str(path))
