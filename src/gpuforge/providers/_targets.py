@@ -213,7 +213,8 @@ class Gcp(CloudProvider):
     spot = SpotSemantics(
         notice="30 seconds",
         notice_source="instance metadata instance/preempted",
-        fallback="none in the module: a preempted Spot VM stays down until `gpuforge up` runs",
+        fallback="the first on_demand_base_capacity VMs are standard; a preempted Spot VM is "
+        "stopped (not replaced: no managed instance group) until `gpuforge up` starts it",
     )
     schedule_gap = "GCP pools are single instances with no scheduled scaling in the module"
     state_backend = "gcs"
