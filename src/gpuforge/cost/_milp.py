@@ -69,7 +69,7 @@ def solve_pool(need: Need, options: list[Option]) -> dict[int, int] | None:
     lower: list[float] = []
     upper: list[float] = []
 
-    def add_row(entries: list[tuple[int, float]], lo: float, hi: float) -> None:
+    def _add_row(entries: list[tuple[int, float]], lo: float, hi: float) -> None:
         row = len(lower)
         for col, val in entries:
             rows.append(row)
@@ -78,10 +78,10 @@ def solve_pool(need: Need, options: list[Option]) -> dict[int, int] | None:
         lower.append(lo)
         upper.append(hi)
 
-    add_row([(k, gpus[k]) for k in range(nx)], need.total_gpus, np.inf)
+    _add_row([(k, gpus[k]) for k in range(nx)], need.total_gpus, np.inf)
     share = need.max_spot_share
     if 0 < share < 1:
-        add_row(
+        _add_row(
             [
                 (k, gpus[k] * ((1 - share) if options[i].market == "spot" else -share))
                 for k, i in enumerate(usable)
@@ -92,8 +92,8 @@ def solve_pool(need: Need, options: list[Option]) -> dict[int, int] | None:
     if use_regions:
         for r, place in enumerate(places):
             members = [k for k, i in enumerate(usable) if options[i].place == place]
-            add_row([(nx + r, 1.0)] + [(k, -1.0) for k in members], -np.inf, 0.0)
-        add_row([(nx + r, 1.0) for r in range(len(places))], need.min_regions, np.inf)
+            _add_row([(nx + r, 1.0)] + [(k, -1.0) for k in members], -np.inf, 0.0)
+        _add_row([(nx + r, 1.0) for r in range(len(places))], need.min_regions, np.inf)
     matrix = coo_array((vals, (rows, cols)), shape=(len(lower), nvars)).tocsr()
     upper_bounds = np.full(nvars, np.inf)
     upper_bounds[nx:] = 1.0

@@ -27,10 +27,10 @@ class Cron:
     def canonical(self) -> str:
         """The expression in plain numbers (`0 20 * * 1,2,3,4,5`): digits, commas, `*`."""
 
-        def join(values: tuple[int, ...], full: int) -> str:
+        def _join(values: tuple[int, ...], full: int) -> str:
             return "*" if len(values) == full else ",".join(str(v) for v in values)
 
-        return f"{join(self.minutes, 60)} {join(self.hours, 24)} * * {join(self.weekdays, 7)}"
+        return f"{_join(self.minutes, 60)} {_join(self.hours, 24)} * * {_join(self.weekdays, 7)}"
 
     def week_minutes(self) -> list[int]:
         """Every firing as minutes since Monday 00:00, sorted."""
