@@ -15,7 +15,7 @@ from gpuforge.cli._progress import RichReporter
 from gpuforge.cli.spec_cmds import AsOfOpt, JsonOpt, SkipOpt, SpecArg, parse_as_of
 from gpuforge.configure import EngineSettings, ansible_cfg
 from gpuforge.errors import GpuforgeError, InputError, ToolMissingError
-from gpuforge.ops import Deployment, Pipeline, SilentReporter, UpResult, fleet_known_hosts
+from gpuforge.ops import Deployment, Pipeline, SilentReporter, UpResult, trusted_host_keys
 from gpuforge.provision import Engine, PlanSummary, discover_roots, find_binary
 from gpuforge.render import render_deployment
 from gpuforge.spec import SpecDocument, load_spec
@@ -242,9 +242,7 @@ def render_cmd(
         result = render_deployment(doc.spec, lock, deployment.root)
         deployment.write(
             deployment.ansible_cfg,
-            ansible_cfg(
-                EngineSettings.tuned(known_hosts=fleet_known_hosts(doc.spec)), deployment.root
-            ),
+            ansible_cfg(EngineSettings.tuned(known_hosts=trusted_host_keys(doc)), deployment.root),
         )
     if as_json:
         emit_json(

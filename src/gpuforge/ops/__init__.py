@@ -3,7 +3,14 @@
 from gpuforge.ops._deploy import Deployment, gpuforge_command
 from gpuforge.ops._expect import pool_expectation
 from gpuforge.ops._reporter import Reporter, SilentReporter
-from gpuforge.ops._up import STEPS, Pipeline, UpResult, fleet_known_hosts, up_exit_code
+from gpuforge.ops._up import (
+    STEPS,
+    Pipeline,
+    UpResult,
+    fleet_known_hosts,
+    trusted_host_keys,
+    up_exit_code,
+)
 
 __all__ = [
     "STEPS",
@@ -15,5 +22,6 @@ __all__ = [
     "fleet_known_hosts",
     "gpuforge_command",
     "pool_expectation",
+    "trusted_host_keys",
     "up_exit_code",
 ]

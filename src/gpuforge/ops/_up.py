@@ -50,6 +50,8 @@ from gpuforge.provision import (
     deployment_nodes,
     discover_roots,
     inventory_yaml,
+    known_hosts_path,
+    onprem_host_vars,
 )
 from gpuforge.render import (
     build_files,
@@ -79,6 +81,12 @@ def fleet_known_hosts(spec: ClusterSpec) -> Path | None:
     if not any(provider_for(spec.pool_target(p)).simulated for p in spec.pools.values()):
         return None
     return Fleet(resolve_state_dir(None)).known_hosts_path(spec.name)
+
+
+def trusted_host_keys(doc: SpecDocument) -> Path | None:
+    """The file of exact host keys Ansible checks: the local fleet's, else the spec's
+    `security.known_hosts` (checked: exit 2 when it cannot be read), else None."""
+    return fleet_known_hosts(doc.spec) or known_hosts_path(doc)
 
 
 class ChecksFailed(SpecError):
@@ -206,6 +214,9 @@ class Pipeline:
             raise ChecksFailed(
                 [Problem(f.location, f"{f.code}: {f.message}", f.fix) for f in errors]
             )
+        # Bad input, not a finding: an on-prem key file that cannot be used stops here (exit 2).
+        onprem_host_vars(self.doc)
+        known_hosts_path(self.doc)
         return {"summary": f"{len(result.findings)} finding(s), no errors"}
 
     def step_lock(self, result: UpResult) -> dict[str, Any]:
@@ -283,11 +294,9 @@ class Pipeline:
                     "ansible_python_interpreter": FLEET_PYTHON,
                     "mitogen_ssh_compression": False,
                 }
-            for host in pool.hosts:
-                if host.name == node.name:
-                    extra[node.name] = {"ansible_user": host.user}
-                    if host.connection == "local":
-                        extra[node.name]["ansible_connection"] = "local"
+        for name, values in onprem_host_vars(self.doc).items():
+            if name in {node.name for node in nodes}:
+                extra[name] = values
         inventory = build_inventory(nodes, extra)
         self.deployment.write(self.deployment.inventory, inventory_yaml(inventory))
         result.nodes = nodes
@@ -297,7 +306,7 @@ class Pipeline:
         """The engine settings: the caller's (default tuned), with the fleet's host keys."""
         settings = self.settings or EngineSettings.tuned()
         if settings.known_hosts is None:
-            settings = dataclasses.replace(settings, known_hosts=fleet_known_hosts(self.spec))
+            settings = dataclasses.replace(settings, known_hosts=trusted_host_keys(self.doc))
         return settings
 
     def step_configure(self, result: UpResult) -> dict[str, Any]:

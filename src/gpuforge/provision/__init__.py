@@ -5,6 +5,7 @@ Engine(workdir)          init / plan -out / show -json / apply / output -json / 
 PlanSummary              a saved plan counted per resource type and action
 nodes_from_outputs()     `output -json` -> NodeRecord list (the modules' outputs contract)
 build_inventory()        NodeRecord list -> Ansible YAML inventory structure
+onprem_host_vars()       an onprem spec's hosts -> SSH user and key, or a local connection
 """
 
 from gpuforge.provision._binary import (
@@ -26,6 +27,7 @@ from gpuforge.provision._inventory import (
     inventory_yaml,
 )
 from gpuforge.provision._nodes import NODE_FIELDS, NodeRecord, merge_nodes, nodes_from_outputs
+from gpuforge.provision._onprem import known_hosts_path, onprem_host_vars
 from gpuforge.provision._plan import (
     Action,
     ActionCounts,
@@ -58,9 +60,11 @@ __all__ = [
     "group_token",
     "host_vars",
     "inventory_yaml",
+    "known_hosts_path",
     "merge_nodes",
     "mirror_cli_config",
     "nodes_from_outputs",
+    "onprem_host_vars",
     "parse_plan_json",
     "probe_binary",
 ]

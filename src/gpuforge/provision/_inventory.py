@@ -31,11 +31,10 @@ def group_token(text: str) -> str:
 
 
 def _groups_of(node: NodeRecord) -> list[str]:
-    groups = [
-        f"pool_{group_token(node.pool)}",
-        f"gpu_{group_token(node.gpu_model)}",
-        f"market_{group_token(node.market)}",
-    ]
+    groups = [f"pool_{group_token(node.pool)}", f"gpu_{group_token(node.gpu_model)}"]
+    # Owned hardware has no market: no `market_` group rather than an empty-named one.
+    if node.market:
+        groups.append(f"market_{group_token(node.market)}")
     if node.target:
         groups.append(f"target_{group_token(node.target)}")
     return groups

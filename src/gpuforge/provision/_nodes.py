@@ -21,6 +21,8 @@ NODE_FIELDS = (
     "market",
     "zone",
 )
+# Fields a node may leave null: owned (on-prem) hardware has no instance type, market or zone.
+OPTIONAL_FIELDS = ("instance_type", "market", "zone")
 _CONTRACT_FIX = (
     "make the module output a list of objects with "
     + ", ".join(NODE_FIELDS)
@@ -30,7 +32,10 @@ _CONTRACT_FIX = (
 
 @dataclass(frozen=True, order=True)
 class NodeRecord:
-    """One provisioned machine as Ansible needs it; `target` names the root it came from."""
+    """One provisioned machine as Ansible needs it; `target` names the root it came from.
+
+    `instance_type`, `market` and `zone` are empty where the module reported none (null).
+    """
 
     name: str
     private_ip: str
@@ -58,12 +63,17 @@ def _is_node_output(name: str, value: Any) -> bool:
     )
 
 
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
 def _record(output: str, index: int, item: Any, target: str) -> NodeRecord:
     where = f"output {output}[{index}]" + (f" of target {target}" if target else "")
     if not isinstance(item, dict):
         raise ProvisionError(f"{where} is not an object", _CONTRACT_FIX)
-    # zone may be null (on-prem hosts have none); every other field must carry a value.
-    missing = [k for k in NODE_FIELDS if k not in item or (item[k] is None and k != "zone")]
+    missing = [
+        k for k in NODE_FIELDS if k not in item or (item[k] is None and k not in OPTIONAL_FIELDS)
+    ]
     if missing:
         raise ProvisionError(f"{where} lacks {', '.join(missing)}", _CONTRACT_FIX)
     try:
@@ -78,9 +88,9 @@ def _record(output: str, index: int, item: Any, target: str) -> NodeRecord:
         pool=str(item["pool"]),
         gpu_model=str(item["gpu_model"]),
         gpu_count=count,
-        instance_type=str(item["instance_type"]),
-        market=str(item["market"]),
-        zone="" if item["zone"] is None else str(item["zone"]),
+        instance_type=_text(item["instance_type"]),
+        market=_text(item["market"]),
+        zone=_text(item["zone"]),
         target=target,
     )
 

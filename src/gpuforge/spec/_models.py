@@ -286,14 +286,41 @@ class Host(_Section):
     """An existing machine of an `onprem` pool, reached over SSH (or locally on this machine)."""
 
     name: str
-    address: HostAddress
+    address: HostAddress = Field(
+        description="IP address or DNS name the controller reaches; 127.0.0.1 for connection: local"
+    )
     connection: Literal["ssh", "local"] = "ssh"
     user: LoginName = "root"
+    ssh_key: Text | None = Field(
+        None, description="ssh: private key file to log in with (relative to the spec's folder)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _local_address(cls, value: Any) -> Any:
+        if (
+            isinstance(value, dict)
+            and value.get("connection") == "local"
+            and "address" not in value
+        ):
+            return {**value, "address": "127.0.0.1"}
+        return value
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
         return check_name(value)
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an IP address; write the host's IPv4 or IPv6 address "
+                "(e.g. 10.0.0.11), not a host name"
+            ) from None
 
 
 class Pool(_Section):
@@ -387,6 +414,16 @@ class Security(_Section):
     ssh_cidrs: list[str] = Field(default_factory=list)
     public_ip: bool = False
     ssh_public_key: SshPublicKey | None = None
+    hardening: bool = Field(
+        True,
+        description="apply the hardening role (key-only SSH, auditd, nftables) on cloud and "
+        "onprem nodes; turn off where the site hardens its hosts by its own means",
+    )
+    known_hosts: Text | None = Field(
+        None,
+        description="onprem: known_hosts file holding the hosts' SSH keys, checked strictly "
+        "(relative to the spec's folder); without it keys are trusted on first use",
+    )
 
     @field_validator("ssh_cidrs")
     @classmethod
