@@ -60,6 +60,8 @@ def test_minimal_spec_fills_every_section(load: Load, minimal: str) -> None:
         "ssh_cidrs": [],
         "public_ip": False,
         "ssh_public_key": None,
+        "hardening": True,
+        "known_hosts": None,
     }
     assert spec.monitoring.model_dump() == {
         "enabled": True,
