@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -282,6 +283,10 @@ class SoftwareOverride(_Section):
     dcgm: VersionText | None = None
 
 
+# A POSIX login name as useradd accepts it by default (it also reaches Ansible as ansible_user).
+_LOGIN_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+
+
 class Host(_Section):
     """An existing machine of an `onprem` pool, reached over SSH (or locally on this machine)."""
 
@@ -310,6 +315,30 @@ class Host(_Section):
     @classmethod
     def _name(cls, value: str) -> str:
         return check_name(value)
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str) -> str:
+        if not _LOGIN_RE.match(value):
+            raise ValueError(
+                f"{value!r} is not a login name; write 1-32 lowercase letters, digits, '_' "
+                "or '-', starting with a letter or '_'"
+            )
+        return value
+
+    @field_validator("ssh_key")
+    @classmethod
+    def _key_path(cls, value: str | None) -> str | None:
+        if value is not None and (
+            not value
+            or any(mark in value for mark in ("{{", "{%", "{#"))
+            or not value.isprintable()
+        ):
+            raise ValueError(
+                f"{value!r} is not a usable key path; write the path of the private key file "
+                "(printable, without '{{', '{%' or '{#')"
+            )
+        return value
 
     @field_validator("address")
     @classmethod

@@ -28,7 +28,7 @@ from gpuforge.provision import (
     onprem_host_vars,
 )
 from gpuforge.render import render_deployment
-from gpuforge.spec import SpecDocument, load_spec
+from gpuforge.spec import SpecDocument, load_spec, load_spec_text
 
 AS_OF = date(2025, 6, 1)
 
@@ -190,3 +190,22 @@ def test_up_refuses_a_bad_onprem_spec_with_exit_2(
     assert (problem["file"], problem["field"], problem["line"]) == (str(spec), field, line)
     assert message in problem["message"] and problem["fix"]
     assert not (tmp_path / ".deploy" / "lab" / "terraform").exists()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("user: ops", "user: \"{{ lookup('pipe', 'id') }}\"", "pools.dgx.hosts[0].user"),
+        ("user: ops", 'user: "ops\\nProxyCommand sh"', "pools.dgx.hosts[0].user"),
+        ("keys/id_ed25519", "\"{{ lookup('env', 'HOME') }}/k\"", "pools.dgx.hosts[0].ssh_key"),
+        ("keys/id_ed25519", '"keys/id\\x00"', "pools.dgx.hosts[0].ssh_key"),
+    ],
+    ids=["jinja-user", "newline-user", "jinja-key", "nul-key"],
+)
+def test_host_connection_values_stay_data(old: str, new: str, field: str) -> None:
+    """A host's user and key path reach Ansible's inventory: templates and controls refused."""
+    with pytest.raises(SpecError) as caught:
+        load_spec_text(SPEC.replace(old, new, 1), "cluster.yaml")
+    [problem] = caught.value.problems
+    assert problem.location.path == field and problem.fix
+    assert caught.value.exit_code == 2
