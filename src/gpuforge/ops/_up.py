@@ -276,9 +276,15 @@ class Pipeline:
         return {"summary": f"{len(result.plans)} root(s) applied", "plans": totals}
 
     def step_inventory(self, result: UpResult) -> dict[str, Any]:
-        """Terraform outputs -> Ansible inventory (with SSH settings for the local fleet)."""
+        """Terraform outputs -> Ansible inventory, with the connection settings of the local
+        fleet's nodes and of the onprem hosts (SSH user and key, or a local connection)."""
         nodes = deployment_nodes(self.deployment.root, self._engine)
-        extra: dict[str, dict[str, Any]] = {}
+        provisioned = {node.name for node in nodes}
+        extra = {
+            name: values
+            for name, values in onprem_host_vars(self.doc).items()
+            if name in provisioned
+        }
         fleet = Fleet(resolve_state_dir(None))
         for node in nodes:
             pool = self.spec.pools.get(node.pool)
@@ -294,16 +300,13 @@ class Pipeline:
                     "ansible_python_interpreter": FLEET_PYTHON,
                     "mitogen_ssh_compression": False,
                 }
-        for name, values in onprem_host_vars(self.doc).items():
-            if name in {node.name for node in nodes}:
-                extra[name] = values
         inventory = build_inventory(nodes, extra)
         self.deployment.write(self.deployment.inventory, inventory_yaml(inventory))
         result.nodes = nodes
         return {"summary": f"{len(nodes)} node(s)", "nodes": [n.name for n in nodes]}
 
     def _settings(self) -> EngineSettings:
-        """The engine settings: the caller's (default tuned), with the fleet's host keys."""
+        """The engine settings: the caller's (default tuned), with the known host keys."""
         settings = self.settings or EngineSettings.tuned()
         if settings.known_hosts is None:
             settings = dataclasses.replace(settings, known_hosts=trusted_host_keys(self.doc))
