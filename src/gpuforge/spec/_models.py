@@ -283,10 +283,6 @@ class SoftwareOverride(_Section):
     dcgm: VersionText | None = None
 
 
-# A POSIX login name as useradd accepts it by default (it also reaches Ansible as ansible_user).
-_LOGIN_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
-
-
 class Host(_Section):
     """An existing machine of an `onprem` pool, reached over SSH (or locally on this machine)."""
 
@@ -316,40 +312,16 @@ class Host(_Section):
     def _name(cls, value: str) -> str:
         return check_name(value)
 
-    @field_validator("user")
-    @classmethod
-    def _user(cls, value: str) -> str:
-        if not _LOGIN_RE.match(value):
-            raise ValueError(
-                f"{value!r} is not a login name; write 1-32 lowercase letters, digits, '_' "
-                "or '-', starting with a letter or '_'"
-            )
-        return value
-
     @field_validator("ssh_key")
     @classmethod
     def _key_path(cls, value: str | None) -> str | None:
-        if value is not None and (
-            not value
-            or any(mark in value for mark in ("{{", "{%", "{#"))
-            or not value.isprintable()
-        ):
+        # The path reaches Ansible's inventory, which would template it.
+        if value is not None and (not value or any(m in value for m in ("{{", "{%", "{#"))):
             raise ValueError(
                 f"{value!r} is not a usable key path; write the path of the private key file "
-                "(printable, without '{{', '{%' or '{#')"
+                "(without '{{', '{%' or '{#')"
             )
         return value
-
-    @field_validator("address")
-    @classmethod
-    def _address(cls, value: str) -> str:
-        try:
-            return str(ipaddress.ip_address(value))
-        except ValueError:
-            raise ValueError(
-                f"{value!r} is not an IP address; write the host's IPv4 or IPv6 address "
-                "(e.g. 10.0.0.11), not a host name"
-            ) from None
 
 
 class Pool(_Section):
@@ -453,6 +425,17 @@ class Security(_Section):
         description="onprem: known_hosts file holding the hosts' SSH keys, checked strictly "
         "(relative to the spec's folder); without it keys are trusted on first use",
     )
+
+    @field_validator("known_hosts")
+    @classmethod
+    def _known_hosts(cls, value: str | None) -> str | None:
+        # The path becomes a word of Ansible's ssh_args: one shell-safe word, never a template.
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_./~+@:=-]+", value):
+            raise ValueError(
+                f"{value!r} is not a usable known_hosts path; write a path of letters, digits "
+                "and _ . / ~ + @ : = - (no spaces, quotes or braces)"
+            )
+        return value
 
     @field_validator("ssh_cidrs")
     @classmethod

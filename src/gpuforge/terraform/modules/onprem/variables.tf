@@ -17,7 +17,7 @@ variable "cluster_name" {
 ################################################################################
 
 variable "hosts" {
-  description = "Existing machines, one object per host: `name`, `address` (IPv4 or IPv6 the controller reaches over SSH), `pool`, `gpu_model`, `gpu_count`, `instance_type` (a hardware label, or null) and `zone` (rack or site, or null). Every attribute must be given (use null where unknown): the module supports Terraform 1.0, which has no optional object attributes."
+  description = "Existing machines, one object per host: `name`, `address` (IPv4, IPv6 or DNS name the controller reaches over SSH), `pool`, `gpu_model`, `gpu_count`, `instance_type` (a hardware label, or null) and `zone` (rack or site, or null). Every attribute must be given (use null where unknown): the module supports Terraform 1.0, which has no optional object attributes."
   type = list(object({
     name          = string
     address       = string
@@ -44,8 +44,8 @@ variable "hosts" {
   }
 
   validation {
-    condition     = alltrue([for host in var.hosts : can(cidrhost("${host.address}/32", 0)) || can(cidrhost("${host.address}/128", 0))])
-    error_message = "Every host address must be an IPv4 or IPv6 address (not a hostname)."
+    condition     = alltrue([for host in var.hosts : can(cidrhost("${host.address}/32", 0)) || can(cidrhost("${host.address}/128", 0)) || can(regex("^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?$", host.address))])
+    error_message = "Every host address must be an IPv4 or IPv6 address or a DNS host name."
   }
 
   validation {
