@@ -27,7 +27,7 @@ from gpuforge.provision import (
     known_hosts_path,
     onprem_host_vars,
 )
-from gpuforge.render import render_deployment
+from gpuforge.render import pool_vars, render_deployment
 from gpuforge.spec import SpecDocument, load_spec, load_spec_text
 
 AS_OF = date(2025, 6, 1)
@@ -208,3 +208,15 @@ def test_key_paths_stay_data(old: str, new: str, field: str) -> None:
     [problem] = caught.value.problems
     assert problem.location.path == field and problem.fix
     assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("", True), ("hardening: false, ", False)])
+def test_security_hardening_switches_the_role_for_onprem_pools(
+    tmp_path: Path, setting: str, expected: bool
+) -> None:
+    """A site that hardens its hosts by its own means turns the hardening role off."""
+    text = SPEC.replace("security: {", "security: {" + setting, 1)
+    doc = load_spec(_write_spec(tmp_path, text))
+    lock = solve_lock(make_context(doc, AS_OF))
+    for pool in doc.spec.pools:
+        assert pool_vars(doc.spec, lock, pool)["gpuforge_enable_hardening"] is expected
