@@ -14,16 +14,18 @@ from gpuforge.catalog import load_catalog
 from gpuforge.check import (
     RULES,
     LockConflicts,
+    RepoIndex,
     lock_path,
     make_context,
     read_lock_text,
+    read_repo_index,
     run_checks,
     solve_lock,
     write_lock,
 )
 from gpuforge.cli._output import Exit, console, emit_json, handled
 from gpuforge.errors import InputError, Problem
-from gpuforge.spec import json_schema, load_spec
+from gpuforge.spec import SpecDocument, json_schema, load_spec
 
 SpecArg = Annotated[Path, typer.Argument(help="The cluster spec (YAML).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -33,6 +35,15 @@ AsOfOpt = Annotated[
 ]
 SkipOpt = Annotated[
     list[str] | None, typer.Option("--skip", help="Finding code to leave out (repeatable).")
+]
+RepoOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--repo",
+        help="The APT repository the nodes install from: a Packages file, a folder holding one, "
+        "or a flat repository's URL. Pins only versions it offers; default: the spec's "
+        "software.repository_url, else the built-in catalog.",
+    ),
 ]
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -47,16 +58,23 @@ def parse_as_of(text: str | None) -> date:
         raise InputError(f"--as-of {text!r} is not a date", "write it as YYYY-MM-DD") from None
 
 
+def _repo_index(doc: SpecDocument, repo: str | None) -> RepoIndex | None:
+    """The index of `--repo`, else of the spec's repository_url, else None (catalog decides)."""
+    location = repo or doc.spec.software.repository_url
+    return read_repo_index(location) if location else None
+
+
 def check_cmd(
     spec: SpecArg,
     skip: SkipOpt = None,
     as_of: AsOfOpt = None,
+    repo: RepoOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a spec against the catalog: stack, MIG, power, network, cloud, security, lock."""
     with handled(as_json):
         doc = load_spec(spec)
-        ctx = make_context(doc, parse_as_of(as_of), read_lock_text(spec))
+        ctx = make_context(doc, parse_as_of(as_of), read_lock_text(spec), _repo_index(doc, repo))
         findings = run_checks(ctx, set(skip or ()))
     errors = sum(1 for f in findings if f.severity == "error")
     if as_json:
@@ -82,12 +100,13 @@ def check_cmd(
 def lock_cmd(
     spec: SpecArg,
     as_of: AsOfOpt = None,
+    repo: RepoOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Pin the newest compatible driver/CUDA/cuDNN/NCCL stack per pool into `<spec>.lock`."""
     with handled(as_json):
         doc = load_spec(spec)
-        ctx = make_context(doc, parse_as_of(as_of))
+        ctx = make_context(doc, parse_as_of(as_of), repo=_repo_index(doc, repo))
         try:
             lock = solve_lock(ctx)
         except LockConflicts as error:
