@@ -26,6 +26,7 @@ from gpuforge.check import (
 from gpuforge.cli._output import Exit, console, emit_json, handled
 from gpuforge.errors import InputError, Problem
 from gpuforge.spec import SpecDocument, json_schema, load_spec
+from gpuforge.validate import NODE_RULES
 
 SpecArg = Annotated[Path, typer.Argument(help="The cluster spec (YAML).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -267,17 +268,17 @@ def catalog_stacks(as_json: JsonOpt = False) -> None:
 
 
 def rules_cmd(as_json: JsonOpt = False) -> None:
-    """List every check rule with its code, default severity and title."""
+    """List every rule, check and validation alike, with its code, default severity and title."""
+    rows = [(r.code, str(r.severity), r.title) for r in RULES.values()]
+    rows += [(r.code, "per finding", r.title) for r in NODE_RULES.values()]
     if as_json:
-        emit_json(
-            [{"code": r.code, "severity": r.severity, "title": r.title} for r in RULES.values()]
-        )
+        emit_json([{"code": c, "severity": s, "title": t} for c, s, t in rows])
         return
-    table = Table(title="Check rules")
+    table = Table(title="Rules")
     for column in ("code", "severity", "title"):
         table.add_column(column)
-    for r in RULES.values():
-        table.add_row(r.code, r.severity, r.title)
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
 
 
