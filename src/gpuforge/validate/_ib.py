@@ -20,6 +20,7 @@ _DEV_PORT = re.compile(r"^port:\s*(?P<port>\d+)")
 _TOOL_MESSAGE = re.compile(r"^ib(?:panic|warn|error):", re.IGNORECASE)
 # `ibv_devinfo -v` lists capability flags one per line under their hex field.
 _FLAG = re.compile(r"^[A-Z][A-Z0-9_]*(?:\s*\(\d+\))?$")
+_NOT_SUPPORTED = re.compile(r"\bnot supported$")
 _WIDTH = re.compile(r"^(?P<lanes>\d+)X\b")
 # ibv_devinfo's physical states (IB spec PortPhysicalState) in ibstat's spelling.
 _PHYS_STATE = {
@@ -182,7 +183,7 @@ def parse_ibv_devinfo(text: str) -> Hcas:
             target = port_fields if port_no is not None else current
             target[field.group("key").strip()] = field.group("value").strip()
             continue
-        if not (_FLAG.match(stripped) and name is not None):
+        if name is None or not (_FLAG.match(stripped) or _NOT_SUPPORTED.search(stripped)):
             lost.append(unplaced(number_, line))
     close_hca()
     return Hcas(tuple(hcas), () if hcas else ("no 'hca_id:' block found",), tuple(lost))

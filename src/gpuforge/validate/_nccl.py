@@ -25,7 +25,7 @@ _NCCL_VERSION = re.compile(r"NCCL version (?P<version>\S+)")
 _TESTS_VERSION = re.compile(r"^#\s*nccl-tests version (?P<version>\S+)")
 _HEADER = re.compile(r"^#\s+size\s+count\s+type\s+redop")
 # nccl-tests' failure lines: `host pid N: Test [CUDA |NCCL ]failure file.cu:LINE 'cause'`.
-_FAILURE = re.compile(r"Test (?:CUDA |NCCL |NVML )?failure|Test NCCL failure", re.IGNORECASE)
+_FAILURE = re.compile(r"Test (?:CUDA |NCCL |NVML )?failure")
 # Lines a run prints that carry nothing the facts need: NCCL's own log and the launcher's noise.
 _NOISE = re.compile(r"NCCL (?:INFO|WARN)|^\*\*\*|^-+$|^={3,}", re.IGNORECASE)
 

@@ -7,6 +7,7 @@ another shape are returned quoted in `unplaced`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from gpuforge.validate._text import bus_key, integer, lines_of, number, unplaced, value
@@ -17,6 +18,7 @@ COMPUTE_APPS_COMMAND = (
     "--format=csv"
 )
 _NONE = "no running processes found"
+_HEADER_CELL = re.compile(r"^[a-z_.]+(?: \[[^\]]*\])?$")
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ def parse_compute_apps(text: str) -> ComputeApps:
         if not stripped or stripped.lower().strip(".") == _NONE:
             continue
         cells = [c.strip() for c in stripped.split(",")]
-        if not fields and "pid" in {_field(c) for c in cells}:
+        is_header = len(cells) > 1 and all(_HEADER_CELL.match(c) for c in cells)
+        if not fields and is_header and "pid" in {_field(c) for c in cells}:
             fields = [_field(c) for c in cells]
             continue
         row = dict(zip(fields, cells, strict=False))
