@@ -54,6 +54,7 @@ def collect_from_dir(path: Path, host: str | None = None) -> NodeFacts:
         warnings.extend(f"{COLLECTOR_BY_KEY[key].file}: {w}" for w in found)
 
     gpus: tuple[GpuFacts, ...] = ()
+    table = None
     if "query_gpu" in outputs:
         table = parse_query_gpu_csv(outputs["query_gpu"])
         note("query_gpu", table.warnings)
@@ -77,8 +78,13 @@ def collect_from_dir(path: Path, host: str | None = None) -> NodeFacts:
     lost = [
         f"{file}: {line}"
         for file, parsed in (
+            (COLLECTOR_BY_KEY["query_gpu"].file, table),
             (COLLECTOR_BY_KEY["topo"].file, topology),
+            (COLLECTOR_BY_KEY["mig"].file, mig),
+            (COLLECTOR_BY_KEY["dcgm"].file, dcgm),
             (COLLECTOR_BY_KEY["ibstat"].file, hcas),
+            (COLLECTOR_BY_KEY["kernel_log"].file, xids),
+            (COLLECTOR_BY_KEY["packages"].file, packages),
             (COLLECTOR_BY_KEY["nccl"].file, nccl),
             (COMPUTE_APPS_FILE, apps),
         )

@@ -16,14 +16,23 @@ from hypothesis import strategies as st
 from validate_captures import EXPECT, HEALTHY, REAL, captures, real
 
 from gpuforge.validate import (
+    QUERY_GPU_FIELDS,
     NodeFacts,
     collect_from_dir,
     judge_node,
     parse_compute_apps,
+    parse_dcgmi_diag,
     parse_ibstat,
     parse_ibv_devinfo,
+    parse_mig_instances,
+    parse_mig_profiles,
     parse_nccl_tests,
+    parse_packages,
+    parse_query_gpu_csv,
+    parse_smi_query,
+    parse_smi_table,
     parse_topo,
+    parse_xids,
 )
 
 FORMATS = REAL.parent / "formats"
@@ -138,15 +147,34 @@ def test_unplaced_lines_become_a_warning_quoting_them(tmp_path: Path) -> None:
 
 # --- property: a junk line is reported or harmless ------------------------------------------
 
+# The field lists of the two captures taken without a header line (as test_parsers_real has them).
+NOHEADER_FIELDS = {
+    "smi-csv/rtx3090-8gpu-csv-noheader-with-units.txt": (
+        "index",
+        "name",
+        "memory.total",
+        "memory.used",
+        "utilization.gpu",
+    ),
+    "smi-csv/rtxa6000-2gpu-csv-noheader-nounits.txt": ("index", "uuid", "name", "memory.free"),
+}
 PARSERS: dict[str, Callable[[str], Any]] = {
+    "smi-q": parse_smi_query,
+    "smi-q-power": parse_smi_query,
+    "smi-table": parse_smi_table,
     "topo": parse_topo,
+    "dcgmi-diag": parse_dcgmi_diag,
     "ibstat": parse_ibstat,
     "ibv_devinfo": parse_ibv_devinfo,
     "nccl-tests": parse_nccl_tests,
+    "xid": parse_xids,
 }
 CASES = [(kind, name) for kind in PARSERS for name in captures(kind)] + [
     ("compute-apps", APPS),
     ("ibv_devinfo", "formats/ibv_devinfo-vv-cx7-ndr-one-down.txt"),
+    ("packages", "nodes/h100-healthy/packages.txt"),
+    *[("mig-lgi" if "-lgi-" in n else "mig-lgip", n) for n in captures("mig")],
+    *[("smi-csv", n) for n in captures("smi-csv") if n != APPS],
 ]
 # Junk that no tool would print as data: lowercase words with light punctuation, no separators
 # any format uses for fields (`:`, `,`, `=`, tabs) and no leading `#` or digit.
@@ -155,12 +183,24 @@ JUNK = st.text(alphabet="abcdefghijklmnopqrstuvwxyz .-_/()'!?", min_size=1, max_
 )
 
 
-def _parse(kind: str, text: str) -> Any:
-    return parse_compute_apps(text) if kind == "compute-apps" else PARSERS[kind](text)
+def _parse(kind: str, text: str, name: str = "") -> Any:
+    if kind == "smi-csv":
+        return parse_query_gpu_csv(text, NOHEADER_FIELDS.get(name, QUERY_GPU_FIELDS))
+    other: dict[str, Callable[[str], Any]] = {
+        "compute-apps": parse_compute_apps,
+        "packages": parse_packages,
+        "mig-lgi": parse_mig_instances,
+        "mig-lgip": parse_mig_profiles,
+    }
+    return other[kind](text) if kind in other else PARSERS[kind](text)
 
 
 def _text(name: str) -> str:
-    return _format(name.split("/", 1)[1]) if name.startswith("formats/") else real(name)
+    if name.startswith("formats/"):
+        return _format(name.split("/", 1)[1])
+    if name.startswith("nodes/"):
+        return (REAL.parent / name).read_text(encoding="utf-8")
+    return real(name)
 
 
 def _facts(result: Any) -> Any:
@@ -177,7 +217,7 @@ def test_each_junk_line_is_reported_or_harmless(
     at = int(where * len(lines))
     spliced = "\n".join([*lines[:at], junk, *lines[at:]])
 
-    clean, dirty = _parse(kind, _text(name)), _parse(kind, spliced)
+    clean, dirty = _parse(kind, _text(name), name), _parse(kind, spliced, name)
 
     reported = any(f"line {at + 1}: {junk.strip()!r}" in u for u in dirty.unplaced)
     assert reported or _facts(dirty) == _facts(clean), (junk, at)
@@ -196,8 +236,39 @@ EXPECTED_UNPLACED = {
 
 @pytest.mark.parametrize(("kind", "name"), CASES)
 def test_real_captures_leave_only_foreign_lines_unplaced(kind: str, name: str) -> None:
-    unplaced = _parse(kind, _text(name)).unplaced
+    unplaced = _parse(kind, _text(name), name).unplaced
 
     expected = EXPECTED_UNPLACED.get(name, [])
     assert len(unplaced) == len(expected)
     assert all(text in line for text, line in zip(expected, unplaced, strict=True))
+
+
+def test_fallen_off_the_bus_survives_an_interleaved_message() -> None:
+    lines = real("xid/fallen-off-bus-multiline-no-xid-dmesg-drv570.txt").splitlines()
+    lines.insert(
+        1, "[ 1843.308200] mlx5_core 0000:c1:00.0: poll_health:801: device's health compromised"
+    )
+
+    events = parse_xids("\n".join(lines))
+
+    assert [(e.bus_id, e.code) for e in events.events] == [("0000:b3:00.0", 79)]
+
+
+def test_a_cut_short_fallen_off_the_bus_report_is_reported() -> None:
+    first = real("xid/fallen-off-bus-multiline-no-xid-dmesg-drv570.txt").splitlines()[0]
+
+    events = parse_xids(first + "\n")
+
+    assert events.events == () and len(events.unplaced) == 1
+
+
+def test_smi_q_junk_section_does_not_take_the_fields_below_it() -> None:
+    text = real("smi-q/a10-1gpu-full-q-drv535.129.txt")
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if "Product Name" in line)
+    lines.insert(at, "    stray text")
+
+    query = parse_smi_query("\n".join(lines))
+
+    assert query.gpus == parse_smi_query(text).gpus
+    assert query.unplaced == (f"line {at + 1}: 'stray text'",)
