@@ -3,7 +3,9 @@ pinned, and a pinned version that leaves the repository is a check finding (GF-L
 
 from __future__ import annotations
 
+import gzip
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from typer.testing import CliRunner
 from gpuforge.catalog import PackagePin, load_catalog
 from gpuforge.check import RepoIndex
 from gpuforge.cli import spec_cmds
+from gpuforge.fleet.sim._apt import ensure_apt_repo
 from gpuforge.fleet.sim._packages import Package, all_packages
 
 AS_OF = ["--as-of", "2026-11-28"]
@@ -137,3 +140,18 @@ def test_an_unreadable_repository_is_bad_input(tmp_path: Path, where: str) -> No
 
     assert code == 2 and "To fix" not in data  # the error carries its fix as a field
     assert str(repo) in json.dumps(data)
+
+
+@pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="dpkg-deb builds the stand-in repo")
+def test_lock_against_the_built_stand_in_repository_by_file_url(tmp_path: Path) -> None:
+    repo = ensure_apt_repo(tmp_path / "apt")
+    spec = tmp_path / "cluster.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+
+    code, data = _run("lock", str(spec), "--repo", f"file://{repo}", *AS_OF)
+
+    assert code == 0, data
+    with gzip.open(repo / "Packages.gz", "rt", encoding="utf-8") as handle:
+        index = RepoIndex.parse(handle.read(), "built")
+    pins = _pins(data)
+    assert pins and all(index.offers(pin) for pin in pins)
