@@ -256,6 +256,25 @@ class StackSolver:
         known = self.repo.upstream_versions(package) if self.repo is not None else listed
         return [v for v in known if req.admits(v)]
 
+    def _no_candidates(self, what: str, req: Requirement) -> Conflict:
+        """Why no driver or CUDA version is left: not offered, or outside the version model."""
+        if self.repo is not None:
+            return self._missing(what, req)
+        catalog = self.catalog
+        listed = (
+            [d.version for d in catalog.drivers]
+            if what == "driver"
+            else [c.version for c in catalog.cuda]
+        )
+        prefix = req.prefix
+        if prefix is None:
+            known = False
+        elif what == "driver":
+            known = str(prefix.major) in catalog.branches
+        else:
+            known = any(prefix.parts[:2] == c.version.parts[:2] for c in catalog.cuda)
+        return _unknown(what, req, listed, known)
+
     def _missing(self, what: str, req: Requirement) -> Conflict:
         source = self.repo.source if self.repo is not None else "?"
         return Conflict(
@@ -296,32 +315,10 @@ class StackSolver:
         os_info = catalog.os_releases[software.os]
         drivers = self._drivers(req["driver"])
         if not drivers:
-            conflicts.append(
-                self._missing("driver", req["driver"])
-                if self.repo is not None
-                else _unknown(
-                    "driver",
-                    req["driver"],
-                    [d.version for d in catalog.drivers],
-                    bool(
-                        req["driver"].prefix and str(req["driver"].prefix.major) in catalog.branches
-                    ),
-                )
-            )
+            conflicts.append(self._no_candidates("driver", req["driver"]))
         cudas = self._cudas(req["cuda"])
         if not cudas:
-            conflicts.append(
-                self._missing("cuda", req["cuda"])
-                if self.repo is not None
-                else _unknown(
-                    "cuda",
-                    req["cuda"],
-                    [c.version for c in catalog.cuda],
-                    any(req["cuda"].prefix.parts[:2] == c.version.parts[:2] for c in catalog.cuda)
-                    if req["cuda"].prefix
-                    else False,
-                )
-            )
+            conflicts.append(self._no_candidates("cuda", req["cuda"]))
         if conflicts:
             return drivers, cudas, conflicts
         floor = gpu_min_driver(catalog, gpu)

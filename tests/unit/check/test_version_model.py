@@ -115,3 +115,12 @@ def test_uncatalogued_cuda_update_takes_the_next_listed_floor() -> None:
 
     assert release is not None and not release.catalogued
     assert str(release.min_driver) == "560.35.05"
+
+
+def test_a_known_branch_without_a_catalogued_version_says_so() -> None:
+    # R620 is a known branch (DCDRV) but the catalog lists no 620.x.y release yet.
+    findings = _check("H100:8", '{driver: "620"}')
+
+    [finding] = [f for f in findings if f.severity == "error"]
+    assert finding.code == "GF-STACK-010" and "known branch" in finding.message
+    assert "--repo" in finding.fix
