@@ -26,7 +26,7 @@ from gpuforge.check._lock import (
 from gpuforge.check._mig import placement_problem, resolve_layout
 from gpuforge.check._pricing import HOURS_PER_MONTH, PoolPrice, pool_price, pool_prices
 from gpuforge.check._registry import RULES, Hit, Rule
-from gpuforge.check._repo import RepoIndex, read_repo_index
+from gpuforge.check._repo import RepoIndex, read_repo_index, repo_for
 from gpuforge.check._stack import Conflict, ResolvedStack, StackResult, StackSolver
 from gpuforge.check.rules.pools import node_names
 from gpuforge.spec import SpecDocument
@@ -90,6 +90,7 @@ __all__ = [
     "read_lock",
     "read_lock_text",
     "read_repo_index",
+    "repo_for",
     "resolve_layout",
     "run_checks",
     "solve_lock",

@@ -23,6 +23,7 @@ from debian.debian_support import version_compare
 
 from gpuforge.catalog import PackagePin, Version
 from gpuforge.errors import InputError
+from gpuforge.spec import SpecDocument
 
 _DRIVER = re.compile(r"^nvidia-driver-(\d+)-server(?:-open)?$")
 _TOOLKIT = re.compile(r"^cuda-toolkit-(\d+)-(\d+)$")
@@ -148,3 +149,17 @@ def read_repo_index(location: str) -> RepoIndex:
             "point --repo at an APT Packages index (Package: and Version: fields)",
         )
     return index
+
+
+def repo_for(doc: SpecDocument, explicit: str | None = None) -> RepoIndex | None:
+    """The nodes' repository index: `explicit` (`--repo`, InputError when unreadable), else the
+    spec's software.repository_url when it can be read, else None and the catalog decides."""
+    if explicit:
+        return read_repo_index(explicit)
+    location = doc.spec.software.repository_url
+    if not location:
+        return None
+    try:
+        return read_repo_index(location)
+    except InputError:
+        return None

@@ -14,18 +14,17 @@ from gpuforge.catalog import load_catalog
 from gpuforge.check import (
     RULES,
     LockConflicts,
-    RepoIndex,
     lock_path,
     make_context,
     read_lock_text,
-    read_repo_index,
+    repo_for,
     run_checks,
     solve_lock,
     write_lock,
 )
 from gpuforge.cli._output import Exit, console, emit_json, handled
 from gpuforge.errors import InputError, Problem
-from gpuforge.spec import SpecDocument, json_schema, load_spec
+from gpuforge.spec import json_schema, load_spec
 from gpuforge.validate import NODE_RULES
 
 SpecArg = Annotated[Path, typer.Argument(help="The cluster spec (YAML).", show_default=False)]
@@ -59,12 +58,6 @@ def parse_as_of(text: str | None) -> date:
         raise InputError(f"--as-of {text!r} is not a date", "write it as YYYY-MM-DD") from None
 
 
-def _repo_index(doc: SpecDocument, repo: str | None) -> RepoIndex | None:
-    """The index of `--repo`, else of the spec's repository_url, else None (catalog decides)."""
-    location = repo or doc.spec.software.repository_url
-    return read_repo_index(location) if location else None
-
-
 def check_cmd(
     spec: SpecArg,
     skip: SkipOpt = None,
@@ -75,7 +68,7 @@ def check_cmd(
     """Check a spec against the catalog: stack, MIG, power, network, cloud, security, lock."""
     with handled(as_json):
         doc = load_spec(spec)
-        ctx = make_context(doc, parse_as_of(as_of), read_lock_text(spec), _repo_index(doc, repo))
+        ctx = make_context(doc, parse_as_of(as_of), read_lock_text(spec), repo_for(doc, repo))
         findings = run_checks(ctx, set(skip or ()))
     errors = sum(1 for f in findings if f.severity == "error")
     if as_json:
@@ -107,7 +100,7 @@ def lock_cmd(
     """Pin the newest compatible driver/CUDA/cuDNN/NCCL stack per pool into `<spec>.lock`."""
     with handled(as_json):
         doc = load_spec(spec)
-        ctx = make_context(doc, parse_as_of(as_of), repo=_repo_index(doc, repo))
+        ctx = make_context(doc, parse_as_of(as_of), repo=repo_for(doc, repo))
         try:
             lock = solve_lock(ctx)
         except LockConflicts as error:

@@ -155,3 +155,41 @@ def test_lock_against_the_built_stand_in_repository_by_file_url(tmp_path: Path) 
         index = RepoIndex.parse(handle.read(), "built")
     pins = _pins(data)
     assert pins and all(index.offers(pin) for pin in pins)
+
+
+def test_the_specs_repository_url_is_read_without_repo(
+    tmp_path: Path, stand_in: list[Package]
+) -> None:
+    repo = _write_index(tmp_path / "repo", stand_in)
+    spec = tmp_path / "cluster.yaml"
+    spec.write_text(
+        SPEC.replace(
+            'software: {driver: "580"}',
+            f'software: {{driver: "580", repository: mirror, repository_url: "file:{repo}"}}',
+        ),
+        encoding="utf-8",
+    )
+    code, data = _run("lock", str(spec), *AS_OF)
+    assert code == 0 and f"offered by file:{repo}" in data["pools"]["train"]["reasons"]["dcgm"]
+
+    cuda = data["pools"]["train"]["cuda"]
+    _write_index(repo, [p for p in stand_in if not p.version.startswith(f"{cuda}-")])
+    code, checked = _run("check", str(spec), *AS_OF)
+
+    assert code == 1 and "GF-LOCK-003" in {f["code"] for f in checked["findings"]}
+
+
+def test_an_unreachable_spec_repository_leaves_the_catalog_to_decide(tmp_path: Path) -> None:
+    spec = tmp_path / "cluster.yaml"
+    url = f"file:{tmp_path}/none"
+    spec.write_text(
+        SPEC.replace(
+            'software: {driver: "580"}',
+            f'software: {{driver: "580", repository: mirror, repository_url: "{url}"}}',
+        ),
+        encoding="utf-8",
+    )
+
+    code, data = _run("lock", str(spec), *AS_OF)
+
+    assert code == 0 and "catalogued release" in data["pools"]["train"]["reasons"]["dcgm"]
