@@ -13,7 +13,7 @@ from gpuforge.validate._layout import COLLECTOR_BY_KEY, COLLECTORS, Collector
 from gpuforge.validate._mig import parse_mig_instances
 from gpuforge.validate._nccl import parse_nccl_tests
 from gpuforge.validate._packages import parse_packages
-from gpuforge.validate._smi_apps import COMPUTE_APPS_FILE, parse_compute_apps
+from gpuforge.validate._smi_apps import parse_compute_apps
 from gpuforge.validate._smi_csv import gpus_from_csv, parse_query_gpu_csv
 from gpuforge.validate._text import integer
 from gpuforge.validate._topo import parse_topo
@@ -73,8 +73,7 @@ def collect_from_dir(path: Path, host: str | None = None) -> NodeFacts:
     note("kernel_log", xids.warnings)
     note("packages", packages.warnings)
     note("nccl", nccl.warnings if nccl else ())
-    apps_text = _read(path / COMPUTE_APPS_FILE)
-    apps = parse_compute_apps(apps_text) if apps_text is not None else None
+    apps = parse_compute_apps(outputs["compute_apps"]) if "compute_apps" in outputs else None
     lost = [
         f"{file}: {line}"
         for file, parsed in (
@@ -86,7 +85,7 @@ def collect_from_dir(path: Path, host: str | None = None) -> NodeFacts:
             (COLLECTOR_BY_KEY["kernel_log"].file, xids),
             (COLLECTOR_BY_KEY["packages"].file, packages),
             (COLLECTOR_BY_KEY["nccl"].file, nccl),
-            (COMPUTE_APPS_FILE, apps),
+            (COLLECTOR_BY_KEY["compute_apps"].file, apps),
         )
         if parsed is not None
         for line in parsed.unplaced

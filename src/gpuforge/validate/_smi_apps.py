@@ -12,11 +12,6 @@ from dataclasses import dataclass
 
 from gpuforge.validate._text import bus_key, integer, lines_of, number, unplaced, value
 
-COMPUTE_APPS_FILE = "compute-apps.csv"
-COMPUTE_APPS_COMMAND = (
-    "nvidia-smi --query-compute-apps=gpu_bus_id,gpu_uuid,pid,process_name,used_gpu_memory "
-    "--format=csv"
-)
 _NONE = "no running processes found"
 _HEADER_CELL = re.compile(r"^[a-z_.]+(?: \[[^\]]*\])?$")
 
