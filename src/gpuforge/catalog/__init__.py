@@ -3,6 +3,7 @@
 Every entry carries the keys of its sources (`Catalog.sources` maps them to documents).
 """
 
+from gpuforge.catalog._judge import judge_cuda, judge_cudnn, judge_driver, judge_nccl
 from gpuforge.catalog._load import Catalog, load_catalog
 from gpuforge.catalog._models import (
     CudaFamily,
@@ -69,6 +70,10 @@ __all__ = [
     "dcgm_package",
     "driver_packages",
     "fabricmanager_package",
+    "judge_cuda",
+    "judge_cudnn",
+    "judge_driver",
+    "judge_nccl",
     "load_catalog",
     "load_price_file",
     "nccl_packages",

@@ -95,10 +95,11 @@ class DriverBranch(_Entry):
 
 
 class DriverRelease(_Entry):
-    """A released driver version the solver may pin."""
+    """A driver version the solver may pin; `catalogued` is False when judged by its branch."""
 
     version: Version
     sources: tuple[str, ...]
+    catalogued: bool = True
 
     @property
     def branch(self) -> str:
@@ -107,10 +108,11 @@ class DriverRelease(_Entry):
 
 
 class CudaRelease(_Entry):
-    """A CUDA toolkit release and the minimum driver its full feature set needs."""
+    """A CUDA toolkit update (GA = X.Y.0) and the minimum driver its full feature set needs."""
 
     version: Version
     min_driver: Version
+    catalogued: bool = True
 
     @property
     def minor(self) -> str:
@@ -133,6 +135,7 @@ class NcclRelease(_Entry):
     version: Version
     cuda: tuple[str, ...]
     unverified: bool = False
+    catalogued: bool = True
 
 
 class CudnnRelease(_Entry):
@@ -147,6 +150,7 @@ class CudnnRelease(_Entry):
     max_cc: Version
     blackwell_min_cuda: Version | None = None
     unverified: bool = False
+    catalogued: bool = True
 
 
 class OsRelease(_Entry):

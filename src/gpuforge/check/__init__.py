@@ -26,6 +26,7 @@ from gpuforge.check._lock import (
 from gpuforge.check._mig import placement_problem, resolve_layout
 from gpuforge.check._pricing import HOURS_PER_MONTH, PoolPrice, pool_price, pool_prices
 from gpuforge.check._registry import RULES, Hit, Rule
+from gpuforge.check._repo import RepoIndex, read_repo_index, repo_for
 from gpuforge.check._stack import Conflict, ResolvedStack, StackResult, StackSolver
 from gpuforge.check.rules.pools import node_names
 from gpuforge.spec import SpecDocument
@@ -33,9 +34,16 @@ from gpuforge.spec import SpecDocument
 del _rules
 
 
-def make_context(doc: SpecDocument, as_of: date, lock_text: str | None = None) -> CheckContext:
-    """Build the shared context rules and the solver work from."""
-    return CheckContext(doc=doc, catalog=load_catalog(), as_of=as_of, lock_text=lock_text)
+def make_context(
+    doc: SpecDocument,
+    as_of: date,
+    lock_text: str | None = None,
+    repo: RepoIndex | None = None,
+) -> CheckContext:
+    """Build the shared context rules and the solver work from (`repo`: the nodes' index)."""
+    return CheckContext(
+        doc=doc, catalog=load_catalog(), as_of=as_of, lock_text=lock_text, repo=repo
+    )
 
 
 def run_checks(ctx: CheckContext, skip: set[str] | None = None) -> list[Finding]:
@@ -61,6 +69,7 @@ __all__ = [
     "PoolFacts",
     "PoolLock",
     "PoolPrice",
+    "RepoIndex",
     "ResolvedStack",
     "Rule",
     "Severity",
@@ -80,6 +89,8 @@ __all__ = [
     "pool_prices",
     "read_lock",
     "read_lock_text",
+    "read_repo_index",
+    "repo_for",
     "resolve_layout",
     "run_checks",
     "solve_lock",

@@ -1,5 +1,5 @@
-"""What rules see: the spec with positions, the catalog, the date, the lock, and per-pool facts
-computed once (GPU model, instance type, solved stack)."""
+"""What rules see: the spec with positions, the catalog, the date, the lock, the repository index
+(when one was read), and per-pool facts computed once (GPU model, instance type, solved stack)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from gpuforge.catalog import Catalog, GpuModel, InstanceType
+from gpuforge.check._repo import RepoIndex
 from gpuforge.check._stack import StackResult, StackSolver
 from gpuforge.providers import Provider, provider_for
 from gpuforge.spec import Pool, SpecDocument, TargetRef
@@ -37,6 +38,7 @@ class CheckContext:
     catalog: Catalog
     as_of: date
     lock_text: str | None = None
+    repo: RepoIndex | None = None
     _pools: dict[str, PoolFacts] = field(default_factory=dict)
     _stacks: dict[str, StackResult] = field(default_factory=dict)
     _solved: dict[tuple[object, ...], StackResult] = field(default_factory=dict)
@@ -73,7 +75,9 @@ class CheckContext:
             software = self.doc.spec.pool_software(facts.pool)
             key = (software.model_dump_json(), facts.gpu.name)
             if key not in self._solved:
-                self._solved[key] = StackSolver(self.catalog, self.as_of).solve(software, facts.gpu)
+                self._solved[key] = StackSolver(self.catalog, self.as_of, self.repo).solve(
+                    software, facts.gpu
+                )
             self._stacks[name] = self._solved[key]
         return self._stacks[name]
 

@@ -5,6 +5,10 @@ then picks the newest compatible combination: newest driver of a supported produ
 (LTSB/PB before NFB, end-of-life last), newest CUDA that driver fully supports, then the newest
 NCCL and cuDNN built for that CUDA. Every elimination that empties a candidate set becomes a
 `Conflict` with the finding code of the rule that explains it.
+
+Candidates come from the catalog, or, given a repository index, from the versions the repository
+offers; either way each is judged by the version model (catalog/_judge.py), so a version the
+catalog does not list is accepted by its branch or series with an info notice (GF-STACK-014).
 """
 
 from __future__ import annotations
@@ -21,9 +25,20 @@ from gpuforge.catalog import (
     NcclRelease,
     Requirement,
     Version,
+    driver_packages,
+    judge_cuda,
+    judge_cudnn,
+    judge_driver,
+    judge_nccl,
     parse_requirement,
 )
+from gpuforge.check._repo import RepoIndex
 from gpuforge.spec import SoftwareSpec
+
+_CTK = "nvidia-container-toolkit"
+_DCGM = "datacenter-gpu-manager"
+UNCATALOGUED = "GF-STACK-014"
+NOT_OFFERED = "GF-STACK-015"
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,7 @@ class StackResult:
 
     stack: ResolvedStack | None = None
     conflicts: list[Conflict] = field(default_factory=list)
+    notices: list[Conflict] = field(default_factory=list)
 
 
 def _tier(catalog: Catalog, release: DriverRelease, as_of: date) -> int:
@@ -190,9 +206,83 @@ def _choose_modules(
 class StackSolver:
     """Resolve one pool's software stack against the catalog, as of a given date."""
 
-    def __init__(self, catalog: Catalog, as_of: date) -> None:
+    def __init__(self, catalog: Catalog, as_of: date, repo: RepoIndex | None = None) -> None:
         self.catalog = catalog
         self.as_of = as_of
+        self.repo = repo
+
+    def _drivers(self, req: Requirement) -> list[DriverRelease]:
+        if self.repo is not None:
+            offered = (judge_driver(self.catalog, v) for v in self.repo.driver_versions())
+            return [d for d in offered if d is not None and req.admits(d.version)]
+        listed = [d for d in self.catalog.drivers if req.admits(d.version)]
+        judged = judge_driver(self.catalog, req.prefix) if req.prefix and not listed else None
+        return [judged] if judged else listed
+
+    def _cudas(self, req: Requirement) -> list[CudaRelease]:
+        if self.repo is not None:
+            offered = (judge_cuda(self.catalog, v) for v in self.repo.cuda_versions())
+            return [c for c in offered if c is not None and req.admits(c.version)]
+        listed = [c for c in self.catalog.cuda if req.admits(c.version)]
+        judged = judge_cuda(self.catalog, req.prefix) if req.prefix and not listed else None
+        return [judged] if judged else listed
+
+    def _nccls(self, req: Requirement) -> list[NcclRelease]:
+        if self.repo is not None:
+            found = []
+            for version, builds in self.repo.nccl_builds().items():
+                judged = judge_nccl(self.catalog, version)
+                if judged is not None and req.admits(version):
+                    found.append(judged.model_copy(update={"cuda": builds}))
+            return found
+        listed = [n for n in self.catalog.nccl if req.admits(n.version)]
+        judged = judge_nccl(self.catalog, req.prefix) if req.prefix and not listed else None
+        return [judged] if judged else listed
+
+    def _cudnns(self, req: Requirement) -> list[CudnnRelease]:
+        if self.repo is not None:
+            return [
+                build
+                for version, majors in self.repo.cudnn_builds().items()
+                if req.admits(version)
+                for build in judge_cudnn(self.catalog, version)
+                if build.cuda_major in majors
+            ]
+        listed = [c for c in self.catalog.cudnn if req.admits(c.version)]
+        return listed or (judge_cudnn(self.catalog, req.prefix) if req.prefix else [])
+
+    def _plain(self, req: Requirement, listed: list[Version], package: str) -> list[Version]:
+        """Container toolkit or DCGM versions: the repository's, else the catalog's."""
+        known = self.repo.upstream_versions(package) if self.repo is not None else listed
+        return [v for v in known if req.admits(v)]
+
+    def _no_candidates(self, what: str, req: Requirement) -> Conflict:
+        """Why no driver or CUDA version is left: not offered, or outside the version model."""
+        if self.repo is not None:
+            return self._missing(what, req)
+        catalog = self.catalog
+        listed = (
+            [d.version for d in catalog.drivers]
+            if what == "driver"
+            else [c.version for c in catalog.cuda]
+        )
+        prefix = req.prefix
+        if prefix is None:
+            known = False
+        elif what == "driver":
+            known = str(prefix.major) in catalog.branches
+        else:
+            known = any(prefix.parts[:2] == c.version.parts[:2] for c in catalog.cuda)
+        return _unknown(what, req, listed, known)
+
+    def _missing(self, what: str, req: Requirement) -> Conflict:
+        source = self.repo.source if self.repo is not None else "?"
+        return Conflict(
+            NOT_OFFERED,
+            f"software.{what}",
+            f"the repository {source} offers no {what} version matching {req}",
+            f"use a {what} version the repository offers, or add it to the repository",
+        )
 
     def solve(self, software: SoftwareSpec, gpu: GpuModel) -> StackResult:
         """Return the newest compatible stack for `gpu` under `software`, or its conflicts."""
@@ -223,14 +313,12 @@ class StackSolver:
         catalog = self.catalog
         conflicts: list[Conflict] = []
         os_info = catalog.os_releases[software.os]
-        drivers = [d for d in catalog.drivers if req["driver"].admits(d.version)]
+        drivers = self._drivers(req["driver"])
         if not drivers:
-            conflicts.append(
-                _unknown("driver", req["driver"], [d.version for d in catalog.drivers])
-            )
-        cudas = [c for c in catalog.cuda if req["cuda"].admits(c.version)]
+            conflicts.append(self._no_candidates("driver", req["driver"]))
+        cudas = self._cudas(req["cuda"])
         if not cudas:
-            conflicts.append(_unknown("cuda", req["cuda"], [c.version for c in catalog.cuda]))
+            conflicts.append(self._no_candidates("cuda", req["cuda"]))
         if conflicts:
             return drivers, cudas, conflicts
         floor = gpu_min_driver(catalog, gpu)
@@ -286,7 +374,7 @@ class StackSolver:
 
     def _cuda_gpu_conflict(self, gpu: GpuModel, cuda_req: Requirement) -> Conflict:
         cc = gpu.cc_version
-        wanted = [c for c in self.catalog.cuda if cuda_req.admits(c.version)]
+        wanted = self._cudas(cuda_req)
         dropped = [
             c
             for c in wanted
@@ -334,6 +422,9 @@ class StackSolver:
                 if isinstance(modules, Conflict):
                     last_conflict = modules
                     continue
+                if not self._offers_driver(driver, modules):
+                    last_conflict = self._missing("driver", req["driver"])
+                    continue
                 for cuda in cudas_newest:
                     full = driver.version >= cuda.min_driver
                     if not full and not (
@@ -344,20 +435,17 @@ class StackSolver:
                     if isinstance(picked, Conflict):
                         last_conflict = picked
                         continue
-                    nccl, nccl_build, cudnn = picked
+                    nccl, nccl_build, cudnn, ctk, dcgm = picked
+                    stack = self._stack(
+                        software,
+                        gpu,
+                        req,
+                        (driver, cuda, modules),
+                        (nccl, nccl_build, cudnn, ctk, dcgm),
+                        minor=not full,
+                    )
                     return StackResult(
-                        stack=self._stack(
-                            software,
-                            gpu,
-                            req,
-                            driver,
-                            cuda,
-                            modules,
-                            nccl,
-                            nccl_build,
-                            cudnn,
-                            minor=not full,
-                        )
+                        stack=stack, notices=_notices(driver, cuda, nccl, cudnn, stack)
                     )
         reachable = any(
             driver.version >= c.min_driver or minor_compatible(catalog, driver.version, c)
@@ -387,9 +475,9 @@ class StackSolver:
         req: dict[str, Requirement],
         driver: DriverRelease,
         cuda: CudaRelease,
-    ) -> tuple[NcclRelease, str, CudnnRelease | None] | Conflict:
+    ) -> tuple[NcclRelease, str, CudnnRelease | None, Version, Version] | Conflict:
         catalog = self.catalog
-        nccls = [n for n in catalog.nccl if req["nccl"].admits(n.version)]
+        nccls = self._nccls(req["nccl"])
         fitting = [n for n in nccls if _nccl_fits(n, cuda, gpu, catalog)]
         if not fitting:
             floor = catalog.nccl_min_for_arch.get(gpu.architecture)
@@ -411,9 +499,7 @@ class StackSolver:
         cudnn: CudnnRelease | None = None
         if str(req["cudnn"]).lower() != "none":
             options = [
-                c
-                for c in catalog.cudnn
-                if req["cudnn"].admits(c.version) and _cudnn_fits(c, cuda, gpu, driver.version)
+                c for c in self._cudnns(req["cudnn"]) if _cudnn_fits(c, cuda, gpu, driver.version)
             ]
             if not options:
                 return Conflict(
@@ -423,27 +509,40 @@ class StackSolver:
                     "use cudnn: auto, or a CUDA release that cuDNN build serves",
                 )
             cudnn = max(options, key=lambda c: c.version)
-        return nccl, build, cudnn
+        ctks = self._plain(req["container_toolkit"], catalog.container_toolkit, _CTK)
+        dcgms = self._plain(req["dcgm"], catalog.dcgm, _DCGM)
+        if self.repo is not None and not ctks:
+            return self._missing("container_toolkit", req["container_toolkit"])
+        if self.repo is not None and not dcgms:
+            return self._missing("dcgm", req["dcgm"])
+        ctk = max(ctks or catalog.container_toolkit)
+        dcgm = max(dcgms or catalog.dcgm)
+        return nccl, build, cudnn, ctk, dcgm
+
+    def _offers_driver(self, driver: DriverRelease, modules: str) -> bool:
+        if self.repo is None:
+            return True
+        pins = driver_packages(driver.branch, str(driver.version), modules == "open")
+        return all(self.repo.offers(pin) for pin in pins)
 
     def _stack(
         self,
         software: SoftwareSpec,
         gpu: GpuModel,
         req: dict[str, Requirement],
-        driver: DriverRelease,
-        cuda: CudaRelease,
-        modules: str,
-        nccl: NcclRelease,
-        nccl_build: str,
-        cudnn: CudnnRelease | None,
+        core: tuple[DriverRelease, CudaRelease, str],
+        libraries: tuple[NcclRelease, str, CudnnRelease | None, Version, Version],
         minor: bool,
     ) -> ResolvedStack:
         catalog = self.catalog
+        driver, cuda, modules = core
+        nccl, nccl_build, cudnn, ctk, dcgm = libraries
         branch = catalog.branches.get(driver.branch)
-        ctk_options = [v for v in catalog.container_toolkit if req["container_toolkit"].admits(v)]
-        dcgm_options = [v for v in catalog.dcgm if req["dcgm"].admits(v)]
-        ctk = max(ctk_options or catalog.container_toolkit)
-        dcgm = max(dcgm_options or catalog.dcgm)
+        offered = (
+            f"release offered by {self.repo.source}"
+            if self.repo is not None
+            else "catalogued release"
+        )
         eol = branch.eol if branch and branch.eol else "not announced"
         support = "runs through minor-version compatibility" if minor else "fully supports"
         cudnn_reason = (
@@ -469,8 +568,8 @@ class StackSolver:
             ),
             "nccl": _why(req["nccl"], f"newest NCCL with a CUDA {nccl_build} build"),
             "cudnn": cudnn_reason,
-            "container_toolkit": _why(req["container_toolkit"], "newest catalogued release"),
-            "dcgm": _why(req["dcgm"], "newest catalogued release"),
+            "container_toolkit": _why(req["container_toolkit"], f"newest {offered}"),
+            "dcgm": _why(req["dcgm"], f"newest {offered}"),
         }
         return ResolvedStack(
             os=software.os,
@@ -502,11 +601,44 @@ def _why(req: Requirement, detail: str) -> str:
     return f"{detail}" if req.is_auto else f"{detail}; matches the requirement {req}"
 
 
-def _unknown(name: str, req: Requirement, known: list[Version]) -> Conflict:
+def _unknown(name: str, req: Requirement, known: list[Version], known_series: bool) -> Conflict:
     shown = ", ".join(str(v) for v in known[-8:])
+    what = "branch" if name == "driver" else "series"
+    message = (
+        f"{name} {req} names a known {what} but no exact version of it: none is catalogued"
+        if known_series
+        else f"{name} {req} is outside every known {what} and matches no catalogued release"
+    )
     return Conflict(
         "GF-STACK-010",
         f"software.{name}",
-        f"no catalogued {name} release matches {req}",
-        f"use auto or one of the known releases ({shown})",
+        message,
+        f"pin an exact version of a known {what}, lock against the repository (--repo), or use "
+        f"one of the known releases ({shown})",
     )
+
+
+def _notices(
+    driver: DriverRelease,
+    cuda: CudaRelease,
+    nccl: NcclRelease,
+    cudnn: CudnnRelease | None,
+    stack: ResolvedStack,
+) -> list[Conflict]:
+    """An info notice for each pinned version the catalog does not list (judged by its series)."""
+    judged = [
+        ("driver", driver.catalogued, stack.driver, f"branch R{stack.driver_branch}"),
+        ("cuda", cuda.catalogued, stack.cuda, f"the {cuda.minor} series (needs {cuda.min_driver})"),
+        ("nccl", nccl.catalogued, stack.nccl, "the nearest catalogued NCCL release's builds"),
+        ("cudnn", cudnn is None or cudnn.catalogued, stack.cudnn, "the nearest cuDNN 9 release"),
+    ]
+    return [
+        Conflict(
+            UNCATALOGUED,
+            f"software.{name}",
+            f"{name} {text} is not in the catalog; judged by {basis}",
+            "nothing to do if this is the version you mean; otherwise pin a catalogued one",
+        )
+        for name, catalogued, text, basis in judged
+        if not catalogued
+    ]

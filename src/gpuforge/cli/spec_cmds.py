@@ -17,6 +17,7 @@ from gpuforge.check import (
     lock_path,
     make_context,
     read_lock_text,
+    repo_for,
     run_checks,
     solve_lock,
     write_lock,
@@ -24,6 +25,7 @@ from gpuforge.check import (
 from gpuforge.cli._output import Exit, console, emit_json, handled
 from gpuforge.errors import InputError, Problem
 from gpuforge.spec import json_schema, load_spec
+from gpuforge.validate import NODE_RULES
 
 SpecArg = Annotated[Path, typer.Argument(help="The cluster spec (YAML).", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -33,6 +35,15 @@ AsOfOpt = Annotated[
 ]
 SkipOpt = Annotated[
     list[str] | None, typer.Option("--skip", help="Finding code to leave out (repeatable).")
+]
+RepoOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--repo",
+        help="The APT repository the nodes install from: a Packages file, a folder holding one, "
+        "or a flat repository's URL. Pins only versions it offers; default: the spec's "
+        "software.repository_url, else the built-in catalog.",
+    ),
 ]
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -51,12 +62,13 @@ def check_cmd(
     spec: SpecArg,
     skip: SkipOpt = None,
     as_of: AsOfOpt = None,
+    repo: RepoOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check a spec against the catalog: stack, MIG, power, network, cloud, security, lock."""
     with handled(as_json):
         doc = load_spec(spec)
-        ctx = make_context(doc, parse_as_of(as_of), read_lock_text(spec))
+        ctx = make_context(doc, parse_as_of(as_of), read_lock_text(spec), repo_for(doc, repo))
         findings = run_checks(ctx, set(skip or ()))
     errors = sum(1 for f in findings if f.severity == "error")
     if as_json:
@@ -82,12 +94,13 @@ def check_cmd(
 def lock_cmd(
     spec: SpecArg,
     as_of: AsOfOpt = None,
+    repo: RepoOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Pin the newest compatible driver/CUDA/cuDNN/NCCL stack per pool into `<spec>.lock`."""
     with handled(as_json):
         doc = load_spec(spec)
-        ctx = make_context(doc, parse_as_of(as_of))
+        ctx = make_context(doc, parse_as_of(as_of), repo=repo_for(doc, repo))
         try:
             lock = solve_lock(ctx)
         except LockConflicts as error:
@@ -248,17 +261,17 @@ def catalog_stacks(as_json: JsonOpt = False) -> None:
 
 
 def rules_cmd(as_json: JsonOpt = False) -> None:
-    """List every check rule with its code, default severity and title."""
+    """List every rule, check and validation alike, with its code, default severity and title."""
+    rows = [(r.code, str(r.severity), r.title) for r in RULES.values()]
+    rows += [(r.code, "per finding", r.title) for r in NODE_RULES.values()]
     if as_json:
-        emit_json(
-            [{"code": r.code, "severity": r.severity, "title": r.title} for r in RULES.values()]
-        )
+        emit_json([{"code": c, "severity": s, "title": t} for c, s, t in rows])
         return
-    table = Table(title="Check rules")
+    table = Table(title="Rules")
     for column in ("code", "severity", "title"):
         table.add_column(column)
-    for r in RULES.values():
-        table.add_row(r.code, r.severity, r.title)
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
 
 

@@ -57,4 +57,5 @@ def pool_expectation(spec: ClusterSpec, lock: Lock, pool_name: str) -> NodeExpec
         hca_link_layer=layer if hca_count else None,
         dcgm_level=spec.validation.dcgm_level,
         nccl_min_busbw_gbps=spec.validation.nccl_min_busbw_gbps if mig is None else None,
+        allowed_processes=tuple(spec.validation.allowed_processes),
     )

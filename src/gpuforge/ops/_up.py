@@ -25,6 +25,7 @@ from gpuforge.check import (
     make_context,
     read_lock,
     read_lock_text,
+    repo_for,
     run_checks,
 )
 from gpuforge.configure import (
@@ -206,7 +207,7 @@ class Pipeline:
 
     def step_check(self, result: UpResult) -> dict[str, Any]:
         """Run the rules; errors stop the pipeline before anything is created."""
-        ctx = make_context(self.doc, self.as_of, read_lock_text(self.spec_path))
+        ctx = make_context(self.doc, self.as_of, read_lock_text(self.spec_path), repo_for(self.doc))
         skip = {"GF-LOCK-002"} | self.skip
         result.findings = run_checks(ctx, skip)
         errors = [f for f in result.findings if f.severity == "error"]
@@ -222,7 +223,8 @@ class Pipeline:
     def step_lock(self, result: UpResult) -> dict[str, Any]:
         """Use the committed lock when it matches the spec; otherwise solve and write it."""
         del result
-        self.lock, wrote = current_lock(make_context(self.doc, self.as_of), self.spec_path)
+        ctx = make_context(self.doc, self.as_of, repo=repo_for(self.doc))
+        self.lock, wrote = current_lock(ctx, self.spec_path)
         name = lock_path(self.spec_path).name
         return {"summary": f"wrote {name}" if wrote else f"using {name}"}
 

@@ -393,6 +393,10 @@ class Validation(_Section):
     nccl: bool = True
     nccl_min_busbw_gbps: float | None = Field(None, gt=0)
     skip: list[Identifier] = Field(default_factory=list)
+    allowed_processes: list[Text] = Field(
+        default_factory=list,
+        description="process names or shell patterns (nvidia-dcgm*) allowed on GPUs at validation",
+    )
 
 
 class Rollout(_Section):

@@ -4,7 +4,8 @@
     NodeFacts + NodeExpectation per node --build_report--> ReadinessReport (JSON, Rich, HTML)
 
 Parsers are pure (text in, typed facts out) and never raise on odd input: each result carries
-`warnings` for what it could not read.
+`warnings` for what it could not read and, for line-oriented outputs, `unplaced`: the lines it
+could not place, quoted, which GF-HEALTH-033 turns into a warning.
 """
 
 from gpuforge.validate._collect import collect_from_dir
@@ -27,6 +28,7 @@ from gpuforge.validate._mig import (
 from gpuforge.validate._nccl import NcclRank, NcclResult, NcclRow, parse_nccl_tests
 from gpuforge.validate._packages import Packages, parse_packages
 from gpuforge.validate._report import NodeVerdict, ReadinessReport, build_report
+from gpuforge.validate._smi_apps import ComputeApps, GpuApp, parse_compute_apps
 from gpuforge.validate._smi_csv import QueryGpuCsv, gpus_from_csv, parse_query_gpu_csv
 from gpuforge.validate._smi_q import SmiQuery, parse_smi_query
 from gpuforge.validate._smi_table import GpuProcess, MigDevice, SmiTable, parse_smi_table
@@ -42,10 +44,12 @@ __all__ = [
     "QUERY_GPU_FIELDS",
     "Collector",
     "CollectorRun",
+    "ComputeApps",
     "DcgmDiag",
     "DcgmMessage",
     "DcgmTest",
     "Finding",
+    "GpuApp",
     "GpuFacts",
     "GpuProcess",
     "Hca",
@@ -77,6 +81,7 @@ __all__ = [
     "gpus_from_csv",
     "judge_cluster_nccl",
     "judge_node",
+    "parse_compute_apps",
     "parse_dcgmi_diag",
     "parse_ibstat",
     "parse_ibv_devinfo",

@@ -13,6 +13,7 @@ from gpuforge.validate._layout import COLLECTOR_BY_KEY, COLLECTORS, Collector
 from gpuforge.validate._mig import parse_mig_instances
 from gpuforge.validate._nccl import parse_nccl_tests
 from gpuforge.validate._packages import parse_packages
+from gpuforge.validate._smi_apps import parse_compute_apps
 from gpuforge.validate._smi_csv import gpus_from_csv, parse_query_gpu_csv
 from gpuforge.validate._text import integer
 from gpuforge.validate._topo import parse_topo
@@ -53,6 +54,7 @@ def collect_from_dir(path: Path, host: str | None = None) -> NodeFacts:
         warnings.extend(f"{COLLECTOR_BY_KEY[key].file}: {w}" for w in found)
 
     gpus: tuple[GpuFacts, ...] = ()
+    table = None
     if "query_gpu" in outputs:
         table = parse_query_gpu_csv(outputs["query_gpu"])
         note("query_gpu", table.warnings)
@@ -71,6 +73,23 @@ def collect_from_dir(path: Path, host: str | None = None) -> NodeFacts:
     note("kernel_log", xids.warnings)
     note("packages", packages.warnings)
     note("nccl", nccl.warnings if nccl else ())
+    apps = parse_compute_apps(outputs["compute_apps"]) if "compute_apps" in outputs else None
+    lost = [
+        f"{file}: {line}"
+        for file, parsed in (
+            (COLLECTOR_BY_KEY["query_gpu"].file, table),
+            (COLLECTOR_BY_KEY["topo"].file, topology),
+            (COLLECTOR_BY_KEY["mig"].file, mig),
+            (COLLECTOR_BY_KEY["dcgm"].file, dcgm),
+            (COLLECTOR_BY_KEY["ibstat"].file, hcas),
+            (COLLECTOR_BY_KEY["kernel_log"].file, xids),
+            (COLLECTOR_BY_KEY["packages"].file, packages),
+            (COLLECTOR_BY_KEY["nccl"].file, nccl),
+            (COLLECTOR_BY_KEY["compute_apps"].file, apps),
+        )
+        if parsed is not None
+        for line in parsed.unplaced
+    ]
     return NodeFacts(
         host=host or path.name,
         gpus=gpus,
@@ -83,4 +102,6 @@ def collect_from_dir(path: Path, host: str | None = None) -> NodeFacts:
         nccl=nccl,
         collectors=runs,
         parse_warnings=tuple(warnings),
+        processes=apps.apps if apps is not None else None,
+        unplaced=tuple(lost),
     )

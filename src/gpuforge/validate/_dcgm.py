@@ -3,6 +3,7 @@
 2.x/3.x print one row per test (`GPU Memory | Fail - All`, `Pass - GPUs: 0, 1`); 4.x prints a
 summary row (`memory | Pass`) followed by `GPU0: Pass` rows. `Info`/`Warning` rows and their
 wrapped continuation lines are joined back into one message and kept with the test above them.
+Lines outside the table other than dcgmi's own status line are returned quoted in `unplaced`.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from gpuforge.validate._text import lines_of
+from gpuforge.validate._text import lines_of, unplaced
 
 _SECTION = re.compile(r"^[|+]-+\s+(?P<name>\S.*?)\s+-+\+")
 _RESULT = re.compile(r"^(?P<result>Pass|Fail|Skip|Warn(?:ing)?)\b(?:\s*-\s*(?P<scope>.*))?$")
 _GPU_RESULT = re.compile(r"^GPU\s?(?P<gpu>\d+):\s*(?P<result>Pass|Fail|Skip|Warn)")
 _GPU_IN_TEXT = re.compile(r"\bGPU\s?(?P<gpu>\d+)\b")
 _MESSAGE_ROWS = {"info", "warning", "error"}
+_BORDER = re.compile(r"^[+|][-=+|\s]*$")
+_STATUS = re.compile(r"^Successfully ran diagnostic for group\.?$")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class DcgmDiag:
     tests: tuple[DcgmTest, ...]
     metadata: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()
 
 
 @dataclass
@@ -103,6 +107,7 @@ def parse_dcgmi_diag(text: str) -> DcgmDiag:
     drafts: list[_Draft] = []
     metadata: dict[str, str] = {}
     warnings: list[str] = []
+    lost: list[str] = []
     for number_, line in enumerate(lines_of(text), start=1):
         section = _SECTION.match(line.strip())
         if section:
@@ -110,6 +115,9 @@ def parse_dcgmi_diag(text: str) -> DcgmDiag:
             continue
         row = _split_row(line)
         if row is None:
+            stripped = line.strip()
+            if stripped and not _BORDER.match(stripped) and not _STATUS.match(stripped):
+                lost.append(unplaced(number_, line))
             continue
         name, cell, width = row
         current = drafts[-1] if drafts else None
@@ -142,4 +150,4 @@ def parse_dcgmi_diag(text: str) -> DcgmDiag:
         )
     if not drafts:
         warnings.append("no diagnostic results found")
-    return DcgmDiag(tuple(d.freeze() for d in drafts), metadata, tuple(warnings))
+    return DcgmDiag(tuple(d.freeze() for d in drafts), metadata, tuple(warnings), tuple(lost))

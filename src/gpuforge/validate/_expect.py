@@ -12,7 +12,8 @@ class NodeExpectation:
     `gpu_model_smi_names` lists every name nvidia-smi may print for the pool's GPU model;
     `mig_config` maps a MIG profile (`3g.40gb`) to its count on each GPU; `nvlink` is the link
     kind every GPU pair must show in `topo -m` (`NV18`); versions may be exact or a prefix
-    (driver branch `535` accepts `535.183.01`).
+    (driver branch `535` accepts `535.183.01`); `allowed_processes` are the process names (or
+    shell patterns) that may run on a GPU that should otherwise be idle.
     """
 
     pool: str
@@ -32,6 +33,7 @@ class NodeExpectation:
     hca_link_layer: str | None = None
     dcgm_level: int = 1
     nccl_min_busbw_gbps: float | None = None
+    allowed_processes: tuple[str, ...] = ()
 
 
 def version_matches(actual: str, expected: str) -> bool:

@@ -11,6 +11,7 @@ from gpuforge.validate._ib import Hca
 from gpuforge.validate._layout import MISSING_TOOL_RC
 from gpuforge.validate._mig import MigInstance
 from gpuforge.validate._nccl import NcclResult
+from gpuforge.validate._smi_apps import GpuApp
 from gpuforge.validate._topo import Topology
 from gpuforge.validate._xid import XidEvent
 
@@ -33,7 +34,11 @@ class CollectorRun:
 
 @dataclass(frozen=True)
 class NodeFacts:
-    """One node's facts; a collector that did not run leaves its part empty (or None)."""
+    """One node's facts; a collector that did not run leaves its part empty (or None).
+
+    `processes` is None when `--query-compute-apps` was not collected; `unplaced` quotes every
+    collector line no parser could place, as `<file>: line N: '<text>'`.
+    """
 
     host: str
     gpus: tuple[GpuFacts, ...] = ()
@@ -46,6 +51,8 @@ class NodeFacts:
     nccl: NcclResult | None = None
     collectors: dict[str, CollectorRun] = field(default_factory=dict)
     parse_warnings: tuple[str, ...] = ()
+    processes: tuple[GpuApp, ...] | None = None
+    unplaced: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view of every fact, for `--json` output and debugging."""

@@ -1,17 +1,37 @@
-"""Parsers for `ibstat` and `ibv_devinfo`: host channel adapters (HCAs) and their ports."""
+"""Parsers for `ibstat` and `ibv_devinfo [-v|-vv]`: host channel adapters (HCAs) and their ports.
+
+`ibv_devinfo -v` gives the rate as active_width x active_speed and the physical state, written
+here in ibstat's words; `ibpanic:`/`ibwarn:` lines and any other line neither parser can place
+are returned quoted in `unplaced`.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from gpuforge.validate._text import integer, lines_of, number
+from gpuforge.validate._text import integer, lines_of, number, unplaced
 
 _CA = re.compile(r"^CA '(?P<name>[^']+)'")
 _PORT = re.compile(r"^Port (?P<port>\d+):")
 _FIELD = re.compile(r"^(?P<key>[^:]+):\s*(?P<value>.*)$")
 _HCA_ID = re.compile(r"^hca_id:\s*(?P<name>\S+)")
 _DEV_PORT = re.compile(r"^port:\s*(?P<port>\d+)")
+_TOOL_MESSAGE = re.compile(r"^ib(?:panic|warn|error):", re.IGNORECASE)
+# `ibv_devinfo -v` lists capability flags one per line under their hex field.
+_FLAG = re.compile(r"^[A-Z][A-Z0-9_]*(?:\s*\(\d+\))?$")
+_NOT_SUPPORTED = re.compile(r"\bnot supported$")
+_WIDTH = re.compile(r"^(?P<lanes>\d+)X\b")
+# ibv_devinfo's physical states (IB spec PortPhysicalState) in ibstat's spelling.
+_PHYS_STATE = {
+    "SLEEP": "Sleep",
+    "POLLING": "Polling",
+    "DISABLED": "Disabled",
+    "PORT_CONFIGURATION_TRAINING": "PortConfigurationTraining",
+    "LINK_UP": "LinkUp",
+    "LINK_ERROR_RECOVERY": "LinkErrorRecovery",
+    "PHY_TEST": "PhyTest",
+}
 _PORT_STATE = {
     "PORT_ACTIVE": "Active",
     "PORT_DOWN": "Down",
@@ -48,6 +68,7 @@ class Hcas:
 
     hcas: tuple[Hca, ...]
     warnings: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()
 
 
 def _port(number_: int, fields: dict[str, str]) -> HcaPort:
@@ -68,6 +89,7 @@ def parse_ibstat(text: str) -> Hcas:
     ports: list[HcaPort] = []
     port_no: int | None = None
     port_fields: dict[str, str] = {}
+    lost: list[str] = []
 
     def close_port() -> None:
         if port_no is not None:
@@ -80,8 +102,10 @@ def parse_ibstat(text: str) -> Hcas:
                 Hca(name, current.get("ca type"), current.get("firmware version"), tuple(ports))
             )
 
-    for line in lines_of(text):
+    for number_, line in enumerate(lines_of(text), start=1):
         stripped = line.strip()
+        if not stripped:
+            continue
         ca = _CA.match(stripped)
         if ca:
             close_ca()
@@ -93,31 +117,42 @@ def parse_ibstat(text: str) -> Hcas:
             port_no, port_fields = int(port.group("port")), {}
             continue
         field = _FIELD.match(stripped)
-        if field and name is not None:
+        if field and name is not None and not _TOOL_MESSAGE.match(stripped):
             target = port_fields if port_no is not None else current
             target[field.group("key").strip().lower()] = field.group("value").strip()
+            continue
+        lost.append(unplaced(number_, line))
     close_ca()
-    return Hcas(tuple(hcas), () if hcas else ("no CA '<name>' block found",))
+    return Hcas(tuple(hcas), () if hcas else ("no CA '<name>' block found",), tuple(lost))
+
+
+def _rate(fields: dict[str, str]) -> float | None:
+    """active_width x active_speed (`4X (2)` x `25.0 Gbps (32)` = 100), when -v printed them."""
+    width = _WIDTH.match(fields.get("active_width", ""))
+    speed = number(fields.get("active_speed"))
+    return int(width.group("lanes")) * speed if width and speed is not None else None
 
 
 def parse_ibv_devinfo(text: str) -> Hcas:
-    """Read `ibv_devinfo` output (no rate there: run `ibv_devinfo -v` or ibstat for that)."""
+    """Read `ibv_devinfo` output; with `-v`/`-vv` also the rate and the physical state."""
     hcas: list[Hca] = []
     name: str | None = None
     current: dict[str, str] = {}
     ports: list[HcaPort] = []
     port_no: int | None = None
     port_fields: dict[str, str] = {}
+    lost: list[str] = []
 
     def close_port() -> None:
         if port_no is not None:
             state = port_fields.get("state", "").split(" ")[0]
+            physical = port_fields.get("phys_state", "").split(" ")[0]
             ports.append(
                 HcaPort(
                     port_no,
                     _PORT_STATE.get(state, state or None),
-                    None,
-                    None,
+                    _PHYS_STATE.get(physical, physical or None),
+                    _rate(port_fields),
                     port_fields.get("link_layer"),
                 )
             )
@@ -129,8 +164,10 @@ def parse_ibv_devinfo(text: str) -> Hcas:
                 Hca(name, current.get("vendor_part_id"), current.get("fw_ver"), tuple(ports))
             )
 
-    for line in lines_of(text):
+    for number_, line in enumerate(lines_of(text), start=1):
         stripped = line.strip()
+        if not stripped:
+            continue
         hca = _HCA_ID.match(stripped)
         if hca:
             close_hca()
@@ -145,5 +182,8 @@ def parse_ibv_devinfo(text: str) -> Hcas:
         if field and name is not None:
             target = port_fields if port_no is not None else current
             target[field.group("key").strip()] = field.group("value").strip()
+            continue
+        if name is None or not (_FLAG.match(stripped) or _NOT_SUPPORTED.search(stripped)):
+            lost.append(unplaced(number_, line))
     close_hca()
-    return Hcas(tuple(hcas), () if hcas else ("no 'hca_id:' block found",))
+    return Hcas(tuple(hcas), () if hcas else ("no 'hca_id:' block found",), tuple(lost))

@@ -69,6 +69,13 @@ COLLECTORS: tuple[Collector, ...] = (
         f"nvidia-smi --query-gpu={','.join(QUERY_GPU_FIELDS)} --format=csv",
     ),
     Collector("topo", "topo.txt", "nvidia-smi", "nvidia-smi topo -m"),
+    Collector(
+        "compute_apps",
+        "compute-apps.csv",
+        "nvidia-smi",
+        "nvidia-smi --query-compute-apps=gpu_bus_id,gpu_uuid,pid,process_name,used_gpu_memory "
+        "--format=csv",
+    ),
     Collector("mig", "mig-lgi.txt", "nvidia-smi", "nvidia-smi mig -lgi"),
     Collector("dcgm", "dcgmi-diag.txt", "dcgmi", "dcgmi diag -r {dcgm_level}"),
     Collector("ibstat", "ibstat.txt", "ibstat", "ibstat"),

@@ -1,11 +1,15 @@
-"""Parsers for `nvidia-smi mig -lgi` (GPU instances) and `nvidia-smi mig -lgip` (profiles)."""
+"""Parsers for `nvidia-smi mig -lgi` (GPU instances) and `nvidia-smi mig -lgip` (profiles).
+
+Lines outside the boxed table (other than "No MIG-enabled devices found") are returned quoted in
+`unplaced`.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from gpuforge.validate._text import lines_of
+from gpuforge.validate._text import lines_of, unplaced
 
 _INSTANCE_ROW = re.compile(
     r"^\|\s*(?P<gpu>\d+)\s+MIG\s+(?P<profile>\S+)\s+(?P<pid>\d+)\s+(?P<iid>\d+)\s+"
@@ -36,6 +40,7 @@ class MigInstances:
 
     instances: tuple[MigInstance, ...]
     warnings: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()
 
     def layout(self, gpu: int) -> dict[str, int]:
         """Count of instances per profile on one GPU, e.g. {"3g.40gb": 2}."""
@@ -65,10 +70,22 @@ class MigProfiles:
 
     profiles: tuple[MigProfile, ...]
     warnings: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()
 
 
 def _rows(text: str) -> list[str]:
     return [line.strip() for line in lines_of(text) if line.strip().startswith("|")]
+
+
+def _outside(text: str) -> tuple[str, ...]:
+    """Lines that are neither part of the box nor nvidia-smi's "no MIG" notes."""
+    return tuple(
+        unplaced(number_, line)
+        for number_, line in enumerate(lines_of(text), start=1)
+        if line.strip()
+        and not line.strip().startswith(("|", "+"))
+        and not any(marker in line for marker in _NO_MIG)
+    )
 
 
 def _unread(text: str, rows: int, kind: str) -> tuple[str, ...]:
@@ -91,7 +108,7 @@ def parse_mig_instances(text: str) -> MigInstances:
         for line in _rows(text)
         if (m := _INSTANCE_ROW.match(line))
     ]
-    return MigInstances(tuple(found), _unread(text, len(found), "GPU instance"))
+    return MigInstances(tuple(found), _unread(text, len(found), "GPU instance"), _outside(text))
 
 
 def parse_mig_profiles(text: str) -> MigProfiles:
@@ -109,4 +126,6 @@ def parse_mig_profiles(text: str) -> MigProfiles:
         for line in _rows(text)
         if (m := _PROFILE_ROW.match(line))
     ]
-    return MigProfiles(tuple(found), _unread(text, len(found), "GPU instance profile"))
+    return MigProfiles(
+        tuple(found), _unread(text, len(found), "GPU instance profile"), _outside(text)
+    )

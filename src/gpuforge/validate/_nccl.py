@@ -2,7 +2,9 @@
 
 Copes with MPI `--tag-output` prefixes (`[1,0]<stdout>:`), NCCL INFO lines interleaved with the
 table, rows clobbered by other ranks' output (skipped with a warning), the old table with a float
-`error` column and no `root` column, and a missing `Avg bus bandwidth` line (recomputed).
+`error` column and no `root` column, and a missing `Avg bus bandwidth` line (recomputed). A failed
+run keeps its cause (`Test CUDA failure ... 'CUDA-capable device(s) is/are busy or unavailable'`);
+lines that are none of these are returned quoted in `unplaced`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gpuforge.validate._text import lines_of
+from gpuforge.validate._text import lines_of, unplaced
 
 _TAG = re.compile(r"^\[\d+,\d+\]<std(?:out|err)>:")
 _RANK = re.compile(
@@ -22,6 +24,10 @@ _AVG = re.compile(r"^#\s*Avg bus bandwidth\s*:\s*(?P<value>[\d.eE+-]+)")
 _NCCL_VERSION = re.compile(r"NCCL version (?P<version>\S+)")
 _TESTS_VERSION = re.compile(r"^#\s*nccl-tests version (?P<version>\S+)")
 _HEADER = re.compile(r"^#\s+size\s+count\s+type\s+redop")
+# nccl-tests' failure lines: `host pid N: Test [CUDA |NCCL ]failure file.cu:LINE 'cause'`.
+_FAILURE = re.compile(r"Test (?:CUDA |NCCL |NVML )?failure")
+# Lines a run prints that carry nothing the facts need: NCCL's own log and the launcher's noise.
+_NOISE = re.compile(r"NCCL (?:INFO|WARN)|^\*\*\*|^-+$|^={3,}", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,7 @@ class NcclResult:
     tests_version: str | None = None
     failures: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()
 
     @property
     def wrong(self) -> int:
@@ -107,6 +114,7 @@ def parse_nccl_tests(text: str) -> NcclResult:
     warnings: list[str] = []
     failures: list[str] = []
     columns: list[str] = []
+    lost: list[str] = []
     avg = oob = nccl = tests = None
     for number_, raw in enumerate(lines_of(text), start=1):
         line = _TAG.sub("", raw).rstrip()
@@ -123,12 +131,12 @@ def parse_nccl_tests(text: str) -> NcclResult:
             avg = float(m["value"])
         elif (m := _TESTS_VERSION.match(stripped)) is not None:
             tests = m["version"]
+        elif _FAILURE.search(stripped):
+            failures.append(stripped.lstrip(". "))
         elif "NCCL INFO" in stripped or stripped.startswith("#"):
             continue
         elif (m := _NCCL_VERSION.search(stripped)) is not None:
             nccl = m["version"]
-        elif "Test failure" in stripped or "Test NCCL failure" in stripped:
-            failures.append(stripped.lstrip(". "))
         elif columns and stripped[0].isdigit():
             row = _row(stripped.split(), columns)
             if row is None:
@@ -137,6 +145,8 @@ def parse_nccl_tests(text: str) -> NcclResult:
                 )
             else:
                 rows.append(row)
+        elif not _NOISE.search(stripped):
+            lost.append(unplaced(number_, raw))
     if avg is None and rows:
         values = [bw for r in rows for bw in (r.busbw_out, r.busbw_in)]
         avg = sum(values) / len(values)
@@ -144,5 +154,13 @@ def parse_nccl_tests(text: str) -> NcclResult:
     if not rows:
         warnings.append("no result rows found")
     return NcclResult(
-        tuple(rows), tuple(ranks), avg, oob, nccl, tests, tuple(failures), tuple(warnings)
+        tuple(rows),
+        tuple(ranks),
+        avg,
+        oob,
+        nccl,
+        tests,
+        tuple(failures),
+        tuple(warnings),
+        tuple(lost),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fnmatch
+import posixpath
 from collections.abc import Iterator
 
 from gpuforge.validate._expect import NodeExpectation
@@ -193,4 +195,42 @@ def parse_warnings(facts: NodeFacts, expect: NodeExpectation) -> Iterator[Hit]:
             Severity.INFO,
             f"{len(facts.parse_warnings)} unread line(s) in collector output: {shown}{more}",
             "if a tool's output format changed, report it to the gpuforge maintainers",
+        )
+
+
+@rule("GF-HEALTH-033", "every collector line placed")
+def unplaced_lines(facts: NodeFacts, expect: NodeExpectation) -> Iterator[Hit]:
+    """A line no parser could place may hide a fault (an `ibpanic:` line): quote it as a warning."""
+    del expect
+    if facts.unplaced:
+        shown = "; ".join(facts.unplaced[:5])
+        more = f" (+{len(facts.unplaced) - 5} more)" if len(facts.unplaced) > 5 else ""
+        yield warning(
+            f"{len(facts.unplaced)} collector line(s) not understood: {shown}{more}",
+            "read those lines on the node; if the tool's format changed, report it to the "
+            "gpuforge maintainers",
+        )
+
+
+def _allowed(name: str, patterns: tuple[str, ...]) -> bool:
+    return any(
+        fnmatch.fnmatchcase(candidate, pattern)
+        for pattern in patterns
+        for candidate in (name, posixpath.basename(name))
+    )
+
+
+@rule("GF-HEALTH-034", "no unexpected processes on idle GPUs")
+def stray_processes(facts: NodeFacts, expect: NodeExpectation) -> Iterator[Hit]:
+    """A GPU being validated should run nothing but allowed processes: anything else is a stray
+    job or worse (a cryptominer), and skews every measurement."""
+    gpus = _gpu_by_bus(facts)
+    for app in facts.processes or ():
+        if _allowed(app.name, expect.allowed_processes):
+            continue
+        memory = f", {app.used_mib:.0f} MiB" if app.used_mib is not None else ""
+        yield error(
+            f"process {app.name} (pid {app.pid}{memory}) runs on GPU at PCI {app.gpu_bus or '?'}",
+            "find out what started it and stop it, or add its name to validation.allowed_processes",
+            gpus.get(app.gpu_bus or ""),
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from gpuforge.validate._gpu import GpuFacts, compute_mode_name, enabled, throttle_names
 from gpuforge.validate._layout import QUERY_GPU_FIELDS
-from gpuforge.validate._text import integer, lines_of, number, value
+from gpuforge.validate._text import integer, lines_of, number, unplaced, value
 
 _HEADER_CELL = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*( \[[^\]]*\])?$")
 _UNIT_SUFFIX = re.compile(r"\s*\[[^\]]*\]$")
@@ -28,6 +28,7 @@ class QueryGpuCsv:
     fields: tuple[str, ...]
     rows: tuple[dict[str, str | None], ...]
     warnings: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()
 
     def cell(self, row: dict[str, str | None], name: str) -> str | None:
         """Return the cell of `name` in `row`, also under the names older or newer drivers use."""
@@ -48,25 +49,29 @@ def parse_query_gpu_csv(text: str, fields: tuple[str, ...] = QUERY_GPU_FIELDS) -
     """Read query-gpu CSV; a header row names the columns, otherwise `fields` (the query) does."""
     warnings: list[str] = []
     rows: list[dict[str, str | None]] = []
+    lost: list[str] = []
     columns = fields
-    seen_first = False
+    header_seen = False
     for number_, line in enumerate(lines_of(text), start=1):
         if not line.strip():
             continue
         cells = [c.strip() for c in line.split(",")]
-        if not seen_first:
-            seen_first = True
-            if _is_header(cells):
-                columns = tuple(_UNIT_SUFFIX.sub("", c) for c in cells)
-                continue
+        # The header comes before any row; a lone cell heads only a one-field query of it.
+        names = tuple(_UNIT_SUFFIX.sub("", c) for c in cells)
+        lone_ok = len(cells) > 1 or names == fields
+        if not rows and not header_seen and lone_ok and _is_header(cells):
+            header_seen = True
+            columns = names
+            continue
         if len(cells) != len(columns):
             warnings.append(
                 f"line {number_}: {len(cells)} cells where {len(columns)} columns were expected;"
                 " row skipped"
             )
+            lost.append(unplaced(number_, line))
             continue
         rows.append({name: value(cell) for name, cell in zip(columns, cells, strict=True)})
-    return QueryGpuCsv(columns, tuple(rows), tuple(warnings))
+    return QueryGpuCsv(columns, tuple(rows), tuple(warnings), tuple(lost))
 
 
 def _gpu_from_row(table: QueryGpuCsv, row: dict[str, str | None], position: int) -> GpuFacts:

@@ -2,7 +2,10 @@
 
 Section and key names moved between driver releases (`Clocks Throttle Reasons` became
 `Clocks Event Reasons`, `Power Readings` became `GPU Power Readings`, power limits moved under
-`GPU Ceiling Power Limit` in R610); each fact is looked up under every name it has had.
+`GPU Ceiling Power Limit` in R610); each fact is looked up under every name it has had. A line
+with no ` : ` that heads nothing (or stands at the top level but is not a `GPU <bus id>` header)
+(or is not a section header as nvidia-smi writes them: capitalised, 4 spaces deeper per level)
+is returned quoted in `unplaced` and does not take the lines after it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from gpuforge.validate._gpu import GpuFacts, compute_mode_name, enabled
-from gpuforge.validate._text import integer, lines_of, number, value
+from gpuforge.validate._text import integer, lines_of, number, unplaced, value
 
 _KEY_VALUE = re.compile(r"^(?P<key>.*?\S)\s+:\s?(?P<value>.*)$")
 _GPU_HEADER = re.compile(r"^GPU\s+(?P<bus>[0-9A-Fa-f]+:[0-9A-Fa-f]+:[0-9A-Fa-f]+\.[0-7])$")
@@ -34,6 +37,7 @@ class _Node:
     value: str | None
     indent: int
     children: list[_Node] = field(default_factory=list)
+    line: int = 0
 
     def child(self, *names: str) -> _Node | None:
         """First child whose key is one of `names` (case and surrounding blanks ignored)."""
@@ -67,24 +71,45 @@ class SmiQuery:
     attached_gpus: int | None
     gpus: tuple[GpuFacts, ...]
     warnings: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()
 
 
-def _tree(text: str) -> _Node:
+def _tree(text: str, lost: list[str]) -> _Node:
     root = _Node("", None, -1)
     stack = [root]
-    for raw in lines_of(text):
+    for number_, raw in enumerate(lines_of(text), start=1):
         line = raw.replace("\t", "    ").rstrip()
         if not line.strip() or line.strip().startswith("=="):
             continue
         indent = len(line) - len(line.lstrip(" "))
         match = _KEY_VALUE.match(line.strip())
         key, val = (match.group("key"), match.group("value")) if match else (line.strip(), None)
+        if val is None and not _is_section(key, indent):
+            lost.append(unplaced(number_, raw))
+            continue
         while len(stack) > 1 and stack[-1].indent >= indent:
             stack.pop()
-        node = _Node(key, val, indent)
+        node = _Node(key, val, indent, line=number_)
         stack[-1].children.append(node)
         stack.append(node)
     return root
+
+
+def _is_section(key: str, indent: int) -> bool:
+    """nvidia-smi heads sections with a capitalised name, 4 spaces deeper per level; at the top
+    level only `GPU <bus id>` heads one."""
+    if indent == 0:
+        return _GPU_HEADER.match(key) is not None
+    return indent % 4 == 0 and key[:1].isupper()
+
+
+def _headless(root: _Node, lines: list[str]) -> list[str]:
+    """Section headers (no ` : `) with nothing under them: lines the tree could not place."""
+    return [
+        unplaced(n.line, lines[n.line - 1])
+        for n in root.descendants()
+        if n.value is None and not n.children
+    ]
 
 
 def _version(text: str | None) -> str | None:
@@ -177,7 +202,9 @@ def _gpu(position: int, bus: str, gpu: _Node, driver: str | None) -> GpuFacts:
 
 def parse_smi_query(text: str) -> SmiQuery:
     """Read `nvidia-smi -q` output of any driver from R450 to R610 into typed per-GPU facts."""
-    root = _tree(text)
+    lost: list[str] = []
+    root = _tree(text, lost)
+    lost += _headless(root, lines_of(text))
     driver = _version(root.text("Driver Version|KMD Version"))
     cuda = _version(root.text("CUDA Version|CUDA UMD Version"))
     attached = integer(root.text("Attached GPUs"))
@@ -191,4 +218,10 @@ def parse_smi_query(text: str) -> SmiQuery:
         warnings.append(f"'Attached GPUs' says {attached} but {len(gpus)} GPU sections were found")
     if not gpus:
         warnings.append("no 'GPU <bus id>' section found")
-    return SmiQuery(driver, cuda, attached, tuple(gpus), tuple(warnings))
+    return SmiQuery(
+        driver, cuda, attached, tuple(gpus), tuple(warnings), tuple(sorted(lost, key=_line_no))
+    )
+
+
+def _line_no(entry: str) -> int:
+    return int(entry.split(":", 1)[0].removeprefix("line "))

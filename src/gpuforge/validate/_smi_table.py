@@ -1,7 +1,8 @@
 """Parser for plain `nvidia-smi` (the boxed table): GPUs, MIG devices and processes.
 
 Both the pre-R530 79-column and the newer 89-column layouts are read; long names come back as
-nvidia-smi truncated them (`NVIDIA GeForce ...`).
+nvidia-smi truncated them (`NVIDIA GeForce ...`). Lines outside the boxes other than the
+timestamp nvidia-smi prints above them are returned quoted in `unplaced`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from gpuforge.validate._gpu import GpuFacts, compute_mode_name, enabled
-from gpuforge.validate._text import integer, lines_of, number, value
+from gpuforge.validate._text import integer, lines_of, number, unplaced, value
 
 _BANNER = re.compile(
     r"NVIDIA-SMI\s+(?P<smi>\S+)\s+(?:Driver|KMD) Version:\s+(?P<driver>\S+)\s+"
@@ -23,6 +24,7 @@ _BUS_CELL = re.compile(
 _STATE_CELL = re.compile(
     r"^\s*(?P<fan>\S+)\s+(?P<temp>\S+)\s+(?P<perf>\S+)\s+(?P<draw>\S+)\s*/\s*(?P<cap>\S+)\s*$"
 )
+_TIMESTAMP = re.compile(r"^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} +\d+ [\d:]{8} \d{4}$")
 _MEMORY = re.compile(r"(?P<used>\d+)MiB\s*/\s*(?P<total>\d+)MiB")
 _UTIL_CELL = re.compile(r"^\s*(?P<util>\S+)\s+(?P<mode>.+?)\s*$")
 _MIG_ROW = re.compile(r"^\s*(?P<gpu>\d+)\s+(?P<gi>\d+)\s+(?P<ci>\d+)\s+(?P<dev>\d+)\s*$")
@@ -65,6 +67,7 @@ class SmiTable:
     mig_devices: tuple[MigDevice, ...]
     processes: tuple[GpuProcess, ...]
     warnings: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()
 
 
 def _cells(line: str) -> list[str]:
@@ -108,8 +111,13 @@ def parse_smi_table(text: str) -> SmiTable:
     migs: list[MigDevice] = []
     processes: list[GpuProcess] = []
     warnings: list[str] = []
+    lost: list[str] = []
     section = "gpus"
     for position, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped and not stripped.startswith(("|", "+")) and not _TIMESTAMP.match(stripped):
+            lost.append(unplaced(position + 1, line))
+            continue
         banner = _BANNER.search(line)
         if banner:
             driver, cuda = banner.group("driver"), banner.group("cuda")
@@ -156,4 +164,6 @@ def parse_smi_table(text: str) -> SmiTable:
         warnings.append("no 'NVIDIA-SMI ... Driver Version' banner found")
     if not gpus:
         warnings.append("no GPU rows found")
-    return SmiTable(driver, cuda, tuple(gpus), tuple(migs), tuple(processes), tuple(warnings))
+    return SmiTable(
+        driver, cuda, tuple(gpus), tuple(migs), tuple(processes), tuple(warnings), tuple(lost)
+    )

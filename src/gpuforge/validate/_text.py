@@ -76,6 +76,11 @@ def bus_key(bus_id: str | None) -> str | None:
     return f"{domain}:{bus}:{device}"
 
 
+def unplaced(number_: int, line: str) -> str:
+    """How a parser reports a line it could not place: its number and its text, quoted."""
+    return f"line {number_}: {line.strip()[:200]!r}"
+
+
 def lines_of(text: str) -> list[str]:
     """Split output into lines without their line endings, tolerating CR/LF from any platform."""
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")

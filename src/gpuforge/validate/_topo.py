@@ -1,7 +1,8 @@
 """Parser for `nvidia-smi topo -m`: the link matrix between GPUs and NICs, and CPU/NUMA affinity.
 
 Handles tab- and space-separated layouts, NIC columns named `NIC#` (with a NIC legend) or directly
-`mlx5_#`, the oldest `SOC` legend, empty affinity cells, and ANSI-underlined headers.
+`mlx5_#`, the oldest `SOC` legend, empty affinity cells, ANSI-underlined headers, and the whole
+matrix indented (as tools that embed it print it). Lines it cannot place are returned quoted.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from gpuforge.validate._text import lines_of, strip_ansi
+from gpuforge.validate._text import lines_of, strip_ansi, unplaced
 
 _AFFINITY_WORDS = ("CPU", "NUMA", "GPU NUMA")
 _LEGEND_NIC = re.compile(r"^\s*(?P<alias>NIC\d+):\s*(?P<name>\S+)\s*$")
 _NVLINK = re.compile(r"^NV(?P<count>\d+)$")
+_LEGEND = re.compile(r"^(?:(?:NIC )?Legend:|\S+\s+=\s.*)$")
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Topology:
     numa_affinity: dict[str, str] = field(default_factory=dict)
     nic_names: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()
 
     @property
     def gpus(self) -> tuple[str, ...]:
@@ -63,7 +66,8 @@ def parse_topo(text: str) -> Topology:
     lines = [strip_ansi(line) for line in lines_of(text)]
     header_at = next((i for i, line in enumerate(lines) if re.search(r"\bGPU0\b", line)), None)
     if header_at is None:
-        return Topology((), {}, warnings=("no header row naming GPU0 found",))
+        shown = tuple(unplaced(n, line) for n, line in enumerate(lines, 1) if line.strip())
+        return Topology((), {}, warnings=("no header row naming GPU0 found",), unplaced=shown)
     devices = _header_devices(lines[header_at])
     extra_columns = _affinity_count(lines[header_at])
     links: dict[str, dict[str, str]] = {}
@@ -71,16 +75,20 @@ def parse_topo(text: str) -> Topology:
     numa: dict[str, str] = {}
     nics: dict[str, str] = {}
     warnings: list[str] = []
+    lost = [unplaced(n, line) for n, line in enumerate(lines[:header_at], 1) if line.strip()]
     for number_, line in enumerate(lines[header_at + 1 :], start=header_at + 2):
         legend = _LEGEND_NIC.match(line)
         if legend:
             nics[legend.group("alias")] = legend.group("name")
             continue
-        if not line.strip() or line.lstrip() != line:
+        stripped = line.strip()
+        if not stripped:
             continue
-        cells = [c.strip() for c in line.split("\t")] if "\t" in line else line.split()
+        cells = [c.strip() for c in stripped.split("\t")] if "\t" in stripped else stripped.split()
         name = cells[0]
         if name not in devices:
+            if not _LEGEND.match(stripped):
+                lost.append(unplaced(number_, line))
             continue
         values = cells[1 : 1 + len(devices)]
         if len(values) < len(devices):
@@ -91,4 +99,4 @@ def parse_topo(text: str) -> Topology:
             cpu[name] = rest[0]
         if extra_columns > 1 and len(rest) > 1 and rest[1]:
             numa[name] = rest[1]
-    return Topology(tuple(devices), links, cpu, numa, nics, tuple(warnings))
+    return Topology(tuple(devices), links, cpu, numa, nics, tuple(warnings), tuple(lost))

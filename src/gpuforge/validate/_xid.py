@@ -1,7 +1,9 @@
 """Parser for XID events in a kernel log (dmesg, `dmesg --time-format iso`, journalctl, syslog).
 
 Besides `NVRM: Xid (PCI:...): N, ...` lines it recognises the multi-line "GPU ... has fallen off
-the bus" report that some drivers print without an Xid line, and records it as XID 79.
+the bus" report that some drivers print without an Xid line, and records it as XID 79. A kernel
+log is mostly other drivers' lines, which are not this parser's to place; a line that mentions
+`Xid` but cannot be read as one is returned quoted in `unplaced`.
 """
 
 from __future__ import annotations
@@ -9,14 +11,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gpuforge.validate._text import lines_of
+from gpuforge.validate._text import lines_of, unplaced
 
 _XID = re.compile(r"NVRM: Xid \(PCI:(?P<bus>[0-9A-Fa-f:.]+)\): (?P<code>\d+),?\s*(?P<text>.*)$")
 _PID = re.compile(r"pid=(?:'?<unknown>'?|(?P<pid>\d+))")
 _NAME = re.compile(r"name=(?P<name>[^,]+)")
+_XID_MENTION = re.compile(r"\bXid\b")
 _FALLEN_START = re.compile(r"NVRM: The NVIDIA GPU (?P<bus>[0-9A-Fa-f:.]+)")
 _NVRM_CONTINUATION = re.compile(r"^\s+NVRM:\s*(?P<text>.*)$")
 FALLEN_OFF_BUS = 79
+# How far below its first line the rest of a "fallen off the bus" report may be (other messages
+# can interleave with its continuation lines).
+_REPORT_WINDOW = 6
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class XidEvents:
 
     events: tuple[XidEvent, ...]
     warnings: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()
 
 
 def _message(rest: str) -> str:
@@ -45,9 +52,24 @@ def _message(rest: str) -> str:
     return ", ".join(p for p in kept if p)
 
 
+def _report_rest(following: list[str]) -> str:
+    """The continuation lines of a multi-line NVRM report, skipping other messages between them."""
+    pieces: list[str] = []
+    for next_line in following:
+        if _FALLEN_START.search(next_line):
+            break
+        more = _NVRM_CONTINUATION.match(next_line)
+        if more is not None:
+            pieces.append(more.group("text"))
+            if "fallen off the bus" in " ".join(pieces):
+                break
+    return " ".join(pieces)
+
+
 def parse_xids(text: str) -> XidEvents:
     """Find every XID in a kernel log of any common timestamp format."""
     events: list[XidEvent] = []
+    lost: list[str] = []
     lines = lines_of(text)
     for position, line in enumerate(lines):
         xid = _XID.search(line)
@@ -66,19 +88,18 @@ def parse_xids(text: str) -> XidEvents:
                 )
             )
             continue
+        if _XID_MENTION.search(line):
+            lost.append(unplaced(position + 1, line))
+            continue
         fallen = _FALLEN_START.search(line)
         if fallen:
-            following = []
-            for next_line in lines[position + 1 :]:
-                more = _NVRM_CONTINUATION.match(next_line)
-                if more is None:
-                    break
-                following.append(more.group("text"))
-            joined = " ".join(following)
+            joined = _report_rest(lines[position + 1 : position + 1 + _REPORT_WINDOW])
             if "fallen off the bus" in joined:
                 events.append(
                     XidEvent(
                         fallen.group("bus"), FALLEN_OFF_BUS, None, None, f"GPU {joined}".strip()
                     )
                 )
-    return XidEvents(tuple(events))
+            else:
+                lost.append(unplaced(position + 1, line))
+    return XidEvents(tuple(events), (), tuple(lost))

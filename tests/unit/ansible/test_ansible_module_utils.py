@@ -221,7 +221,15 @@ def test_named_layouts_resolve_per_gpu_model() -> None:
 
 def test_collectors_follow_the_options() -> None:
     names = [c.name for c in collect.collectors(dcgm_level=1, mig=False, nccl_gpus=0)]
-    assert names == ["smi_query", "smi_topo", "dcgmi_diag", "ibstat", "kernel_log", "packages"]
+    assert names == [
+        "smi_query",
+        "smi_topo",
+        "smi_apps",
+        "dcgmi_diag",
+        "ibstat",
+        "kernel_log",
+        "packages",
+    ]
     full = {c.name: c for c in collect.collectors(dcgm_level=3, mig=True, nccl_gpus=8)}
     assert full["dcgmi_diag"].commands == (("dcgmi", "diag", "-r", "3"),)
     assert full["nccl_all_reduce"].commands[0][-2:] == ("-g", "8")

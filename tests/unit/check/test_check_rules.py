@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gpuforge.check import RULES, Finding, lock_path, make_context, run_checks
+from gpuforge.check import RULES, Finding, lock_path, make_context, read_repo_index, run_checks
 from gpuforge.spec import load_spec, load_spec_text
 
 SPECS = Path(__file__).parents[2] / "fixtures" / "specs"
@@ -22,7 +22,10 @@ AMBIENT = {"GF-LOCK-001"}
 def _findings(path: Path, skip: set[str] | None = None, as_of: date = AS_OF) -> list[Finding]:
     lock = lock_path(path)
     lock_text = lock.read_text(encoding="utf-8") if lock.exists() else None
-    return run_checks(make_context(load_spec(path), as_of, lock_text), skip)
+    # A fixture's repository index, where it has one, sits beside it: <name>.Packages.
+    index = path.with_suffix(".Packages")
+    repo = read_repo_index(str(index)) if index.exists() else None
+    return run_checks(make_context(load_spec(path), as_of, lock_text, repo), skip)
 
 
 def _codes(findings: list[Finding]) -> set[str]:

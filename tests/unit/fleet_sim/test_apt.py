@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from gpuforge.catalog import load_catalog
 from gpuforge.fleet.sim import ensure_apt_repo
+from gpuforge.fleet.sim._packages import all_packages
 
 from .conftest import Run
 
@@ -161,3 +163,10 @@ def test_every_maintainer_script_is_valid_shell(tmp_path: Path) -> None:
         path.write_text(text)
         check = subprocess.run(["sh", "-n", str(path)], capture_output=True, text=True)
         assert check.returncode == 0, text + check.stderr
+
+
+def test_every_package_version_is_offered_once() -> None:
+    # CUDA updates that share a driver floor (12.6.1, 12.6.2) must not build one cuda-compat twice.
+    pairs = [(p.name, p.version) for p in all_packages(load_catalog())]
+
+    assert len(pairs) == len(set(pairs))

@@ -49,6 +49,7 @@ def test_minimal_spec_fills_every_section(load: Load, minimal: str) -> None:
         "nccl": True,
         "nccl_min_busbw_gbps": None,
         "skip": [],
+        "allowed_processes": [],
     }
     assert spec.rollout.model_dump() == {
         "canary": 1,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from gpuforge.catalog import Version, judge_cuda
 from gpuforge.check._context import CheckContext
 from gpuforge.check._registry import Hit, rule
-from gpuforge.check._stack import is_eol
+from gpuforge.check._stack import NOT_OFFERED, UNCATALOGUED, is_eol
 
 
 def _conflicts(ctx: CheckContext, code: str) -> Iterator[Hit]:
@@ -14,7 +15,7 @@ def _conflicts(ctx: CheckContext, code: str) -> Iterator[Hit]:
         result = ctx.stack(name)
         if result is None:
             continue
-        for conflict in result.conflicts:
+        for conflict in (*result.conflicts, *result.notices):
             if conflict.code == code:
                 field = conflict.field.split(".", 1)[1] if "." in conflict.field else ""
                 path = (
@@ -86,7 +87,7 @@ def minor_version_compat(ctx: CheckContext) -> Iterator[Hit]:
     for name in ctx.pools:
         result = ctx.stack(name)
         if result and result.stack and result.stack.minor_version_compat:
-            release = ctx.catalog.cuda_release(".".join(result.stack.cuda.split(".")[:2]))
+            release = judge_cuda(ctx.catalog, Version.parse(result.stack.cuda))
             floor = release.min_driver if release else "?"
             yield Hit(
                 f"pool {name}: driver {result.stack.driver} is below CUDA {result.stack.cuda}'s "
@@ -104,9 +105,9 @@ def os_support(ctx: CheckContext) -> Iterator[Hit]:
     yield from _conflicts(ctx, "GF-STACK-009")
 
 
-@rule("GF-STACK-010", "no catalogued release matches the requirement", "error")
+@rule("GF-STACK-010", "version outside every known branch or series", "error")
 def unknown_version(ctx: CheckContext) -> Iterator[Hit]:
-    """A pinned version must exist, or the lock cannot pin packages."""
+    """A version gpuforge knows nothing of (no such branch or series) cannot be judged or pinned."""
     yield from _conflicts(ctx, "GF-STACK-010")
 
 
@@ -126,3 +127,16 @@ def non_nvidia(ctx: CheckContext) -> Iterator[Hit]:
 def nccl_too_old(ctx: CheckContext) -> Iterator[Hit]:
     """NCCL gained Blackwell support in 2.25.1."""
     yield from _conflicts(ctx, "GF-STACK-013")
+
+
+@rule(UNCATALOGUED, "version not in the catalog, judged by its branch or series", "info")
+def uncatalogued_version(ctx: CheckContext) -> Iterator[Hit]:
+    """A well-formed version of a known branch (580.65.06 of R580) is accepted by what is known
+    of the branch or series; the catalog simply has not listed it."""
+    yield from _conflicts(ctx, UNCATALOGUED)
+
+
+@rule(NOT_OFFERED, "no matching version in the repository", "error")
+def not_in_repository(ctx: CheckContext) -> Iterator[Hit]:
+    """Locked against a repository index, only versions the repository offers can be pinned."""
+    yield from _conflicts(ctx, NOT_OFFERED)

@@ -174,6 +174,7 @@ def _nvcc(cuda: str, full: str) -> str:
 
 def _cuda_packages(cat: Catalog) -> list[Package]:
     out = []
+    compat_seen: set[tuple[str, str]] = set()
     for release in cat.cuda:
         cuda, full = release.minor, str(release.version)
         dashed = cuda.replace(".", "-")
@@ -195,6 +196,10 @@ def _cuda_packages(cat: Catalog) -> list[Package]:
                 setup=alternatives,
             )
         )
+        # Updates of one release may share a driver floor (12.6.1 and 12.6.2): one package each.
+        if (dashed, str(release.min_driver)) in compat_seen:
+            continue
+        compat_seen.add((dashed, str(release.min_driver)))
         out.append(
             Package(
                 f"cuda-compat-{dashed}",

@@ -75,12 +75,12 @@ resource "vsphere_virtual_machine" "node" {
   scsi_type = data.vsphere_virtual_machine.template.scsi_type
   firmware  = "efi"
 
-  # Passthrough and vGPU need all guest memory reserved; locking the reservation to the
+  # Passthrough and vGPU need all guest memory reserved (a vGPU comes with the template: the
+  # provider has no argument that adds one); locking the reservation to the
   # memory size keeps it so when the memory is later changed.
   memory_reservation               = local.has_gpus ? var.memory_mb : null
   memory_reservation_locked_to_max = local.has_gpus
   pci_device_id                    = length(var.pci_device_ids) > 0 ? var.pci_device_ids[count.index] : null
-  vgpu                             = var.vgpu_profile
 
   # GPUs with large BARs (A100, H100) need 64-bit MMIO above 4 GiB in the guest.
   extra_config = merge(

@@ -129,7 +129,7 @@ variable "host_system_ids" {
 }
 
 variable "vgpu_profile" {
-  description = "NVIDIA vGPU profile of each VM, for example `grid_a100-40c`; null for passthrough or no GPU."
+  description = "NVIDIA vGPU profile the template VM carries, for example `grid_a100-40c` (clones inherit its vGPU device: the vsphere provider has no argument that adds one); reserves the VMs' memory. null for passthrough or no GPU."
   type        = string
   default     = null
 }

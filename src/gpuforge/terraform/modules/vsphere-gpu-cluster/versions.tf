@@ -1,6 +1,6 @@
 terraform {
   # 1.2 for lifecycle preconditions; vsphere 2.7 for `memory_reservation_locked_to_max`
-  # and the `vgpu` profile argument of vsphere_virtual_machine.
+  # of vsphere_virtual_machine.
   required_version = ">= 1.2"
 
   required_providers {

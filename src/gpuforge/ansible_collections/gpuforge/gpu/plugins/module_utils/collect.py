@@ -31,6 +31,10 @@ SMI_FIELDS = (
 )
 
 
+# The processes on each GPU (validation.allowed_processes lists the ones that may run there).
+APPS_FIELDS = ("gpu_bus_id", "gpu_uuid", "pid", "process_name", "used_gpu_memory")
+
+
 @dataclass(frozen=True)
 class Collector:
     """One collector: its name, the file its stdout lands in, and its candidate command lines.
@@ -54,6 +58,11 @@ def collectors(dcgm_level: int, mig: bool, nccl_gpus: int, fields: tuple[str, ..
     found = [
         Collector("smi_query", "query-gpu.csv", (("nvidia-smi", "--query-gpu=" + ",".join(fields), "--format=csv"),)),
         Collector("smi_topo", "topo.txt", (("nvidia-smi", "topo", "-m"),)),
+        Collector(
+            "smi_apps",
+            "compute-apps.csv",
+            (("nvidia-smi", "--query-compute-apps=" + ",".join(APPS_FIELDS), "--format=csv"),),
+        ),
     ]
     if mig:
         found.append(Collector("mig_lgi", "mig-lgi.txt", (("nvidia-smi", "mig", "-lgi"),)))

@@ -1,0 +1,72 @@
+"""Parser for `nvidia-smi --query-compute-apps=... --format=csv`: the processes on each GPU.
+
+Reads any field order the header names (`pid`, `process_name`, `used_gpu_memory [MiB]` or
+`used_memory`, `gpu_uuid`, `gpu_bus_id`); `No running processes found` is an empty list. Rows of
+another shape are returned quoted in `unplaced`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gpuforge.validate._text import bus_key, integer, lines_of, number, unplaced, value
+
+_NONE = "no running processes found"
+_HEADER_CELL = re.compile(r"^[a-z_.]+(?: \[[^\]]*\])?$")
+
+
+@dataclass(frozen=True)
+class GpuApp:
+    """One compute process: its PID, name, GPU memory in MiB, and the GPU's bus id and UUID."""
+
+    pid: int
+    name: str
+    used_mib: float | None = None
+    gpu_bus: str | None = None
+    gpu_uuid: str | None = None
+
+
+@dataclass(frozen=True)
+class ComputeApps:
+    """Every process the query listed, and the lines it could not place."""
+
+    apps: tuple[GpuApp, ...]
+    warnings: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()
+
+
+def _field(cell: str) -> str:
+    return cell.split("[", 1)[0].strip().lower()
+
+
+def parse_compute_apps(text: str) -> ComputeApps:
+    """Read `--query-compute-apps` CSV output (with its header line) into processes."""
+    fields: list[str] = []
+    apps: list[GpuApp] = []
+    lost: list[str] = []
+    for number_, line in enumerate(lines_of(text), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.lower().strip(".") == _NONE:
+            continue
+        cells = [c.strip() for c in stripped.split(",")]
+        is_header = len(cells) > 1 and all(_HEADER_CELL.match(c) for c in cells)
+        if not fields and is_header and "pid" in {_field(c) for c in cells}:
+            fields = [_field(c) for c in cells]
+            continue
+        row = dict(zip(fields, cells, strict=False))
+        pid = integer(row.get("pid"))
+        if len(cells) != len(fields) or pid is None:
+            lost.append(unplaced(number_, line))
+            continue
+        apps.append(
+            GpuApp(
+                pid,
+                value(row.get("process_name")) or "?",
+                number(row.get("used_gpu_memory", row.get("used_memory"))),
+                bus_key(row.get("gpu_bus_id")),
+                value(row.get("gpu_uuid")),
+            )
+        )
+    warnings = () if fields or not lost else ("no header line naming pid found",)
+    return ComputeApps(tuple(apps), warnings, tuple(lost))
