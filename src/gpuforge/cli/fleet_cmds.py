@@ -15,12 +15,16 @@ from rich.table import Table
 from gpuforge.cli._output import Exit, console, emit_json, run_reporting
 from gpuforge.errors import FleetError, InputError
 from gpuforge.fleet import (
+    CLUSTER_ID_ENV,
+    DEPLOYMENT_ENV,
     STATE_DIR_ENV,
+    ClusterOwner,
     Fleet,
     Node,
     NodeSpec,
     fault_names,
     parse_address,
+    parse_cluster_id,
     parse_subnet,
 )
 
@@ -32,21 +36,63 @@ _STATE_DIR = typer.Option(
 )
 _JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
 _CLUSTER_FILTER = typer.Option(None, "--cluster", help="Only this cluster.")
+_CLUSTER_ID = typer.Option(
+    None,
+    "--cluster-id",
+    envvar=CLUSTER_ID_ENV,
+    help="Id of the deployment asking (its folder's cluster-id file): a cluster another "
+    "deployment created is refused. Terraform's provisioners get it from `gpuforge up`.",
+)
+_DEPLOYMENT = typer.Option(
+    None,
+    "--deployment",
+    envvar=DEPLOYMENT_ENV,
+    help="Folder of the deployment asking, recorded with --cluster-id for error messages.",
+)
 
 
-def _reporting(as_json: bool, action: Callable[[], int]) -> NoReturn:
-    """Run a fleet action; Ctrl-C becomes a clean error (started nodes are recorded, reaped)."""
+def _reporting(as_json: bool, action: Callable[[], int], cluster: str | None = None) -> NoReturn:
+    """Run a fleet action; Ctrl-C becomes a clean error (started nodes are recorded, reaped).
+
+    The hint after Ctrl-C names `cluster`, so it never suggests removing other clusters.
+    """
+    fix = "run the same command again"
+    if cluster is not None:
+        fix += f", or `gpuforge fleet down --cluster {cluster}` to remove its nodes"
 
     def guarded() -> int:
         try:
             return action()
         except KeyboardInterrupt as interrupt:
-            raise FleetError(
-                "interrupted; nodes started so far are recorded",
-                fix="run the same command again, or `gpuforge fleet down` to remove them",
-            ) from interrupt
+            raise FleetError("interrupted; nodes started so far are recorded", fix) from interrupt
 
     run_reporting(as_json, guarded)
+
+
+def _owner(cluster_id: str | None, deployment: str | None) -> ClusterOwner | None:
+    """The deployment asking, from --cluster-id/--deployment; None when no id is given."""
+    if not cluster_id:
+        return None
+    return ClusterOwner(parse_cluster_id(cluster_id), deployment or "")
+
+
+def _confirm_every_cluster(fleet: Fleet, everything: bool, yes: bool) -> bool:
+    """Whether `fleet down` may remove every cluster: --all --yes, or a yes on a terminal.
+
+    Without a terminal and without both flags it refuses (exit 2): one command must not take
+    down other people's clusters by default.
+    """
+    names = fleet.clusters()
+    if not names or (everything and yes):
+        return True
+    listed = ", ".join(names)
+    if not sys.stdin.isatty():
+        raise InputError(
+            f"`fleet down` without --cluster removes every cluster on this machine ({listed}) "
+            "and no terminal is attached to confirm it",
+            fix="pass --cluster NAME to remove one cluster, or --all --yes to remove them all",
+        )
+    return typer.confirm(f"Remove every node of {len(names)} cluster(s) ({listed})?")
 
 
 def _ssh_files(fleet: Fleet, cluster: str) -> dict[str, str]:
@@ -93,28 +139,41 @@ def up(
         _show(nodes, as_json, **_ssh_files(fleet, cluster))
         return Exit.OK
 
-    _reporting(as_json, action)
+    _reporting(as_json, action, cluster)
 
 
 def down(
     cluster: str | None = typer.Option(None, "--cluster", help="Only this cluster."),
-    everything: bool = typer.Option(False, "--all", help="Every cluster (the default)."),
+    everything: bool = typer.Option(
+        False, "--all", help="Every cluster on this machine (asks first unless --yes)."
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="With --all: do not ask."),
     state_dir: Path | None = _STATE_DIR,
     as_json: bool = _JSON,
 ) -> None:
-    """Stop and remove nodes, bridges and state; nothing of the fleet is left behind."""
+    """Stop and remove a cluster's nodes, bridge and state (--cluster), or every cluster's.
+
+    Without --cluster it asks first on a terminal; without a terminal it needs --all --yes.
+    """
 
     def action() -> int:
         if everything and cluster:
             raise InputError("--all and --cluster exclude each other", fix="pass only one")
-        removed = Fleet(state_dir).down(cluster)
+        fleet = Fleet(state_dir)
+        if cluster is None and not _confirm_every_cluster(fleet, everything, yes):
+            if as_json:
+                emit_json({"ok": True, "removed": []})
+            else:
+                console.print("nothing removed")
+            return Exit.OK
+        removed = fleet.down(cluster)
         if as_json:
             emit_json({"ok": True, "removed": removed})
         else:
             console.print(f"removed {len(removed)} node(s)")
         return Exit.OK
 
-    _reporting(as_json, action)
+    _reporting(as_json, action, cluster)
 
 
 def status(
@@ -211,6 +270,8 @@ def node_up(
     subnet: str = typer.Option(..., "--subnet", help="The cluster's /24."),
     profile: str = typer.Option(..., "--profile", help="Hardware profile."),
     pool: str = typer.Option("gpu", "--pool", help="Pool the node belongs to."),
+    cluster_id: str | None = _CLUSTER_ID,
+    deployment: str | None = _DEPLOYMENT,
     state_dir: Path | None = _STATE_DIR,
     as_json: bool = _JSON,
 ) -> None:
@@ -218,32 +279,34 @@ def node_up(
 
     def action() -> int:
         net = parse_subnet(subnet)
-        spec = NodeSpec(cluster, name, parse_address(address, net), net, profile, pool)
+        owner = _owner(cluster_id, deployment)
+        spec = NodeSpec(cluster, name, parse_address(address, net), net, profile, pool, owner)
         fleet = Fleet(state_dir)
         node = fleet.node_up(spec)
         _show([node], as_json, **_ssh_files(fleet, cluster))
         return Exit.OK
 
-    _reporting(as_json, action)
+    _reporting(as_json, action, cluster)
 
 
 def node_down(
     cluster: str = typer.Option(..., "--cluster", help="Cluster name."),
     name: str = typer.Option(..., "--name", help="Node name."),
+    cluster_id: str | None = _CLUSTER_ID,
     state_dir: Path | None = _STATE_DIR,
     as_json: bool = _JSON,
 ) -> None:
     """Stop and remove one node (a no-op when it does not exist, so destroy is idempotent)."""
 
     def action() -> int:
-        removed = Fleet(state_dir).node_down(cluster, name)
+        removed = Fleet(state_dir).node_down(cluster, name, _owner(cluster_id, None))
         if as_json:
             emit_json({"ok": True, "removed": [name] if removed else []})
         else:
             console.print(f"{name}: {'removed' if removed else 'not present'}")
         return Exit.OK
 
-    _reporting(as_json, action)
+    _reporting(as_json, action, cluster)
 
 
 def register(app: typer.Typer) -> None:

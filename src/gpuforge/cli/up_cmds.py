@@ -10,12 +10,19 @@ import typer
 from rich.table import Table
 
 from gpuforge.check import Lock, current_lock, make_context
-from gpuforge.cli._output import Exit, console, emit_json, handled
+from gpuforge.cli._output import Exit, console, emit_json, err_console, handled
 from gpuforge.cli._progress import RichReporter
 from gpuforge.cli.spec_cmds import AsOfOpt, JsonOpt, SkipOpt, SpecArg, parse_as_of
 from gpuforge.configure import EngineSettings, ansible_cfg
 from gpuforge.errors import GpuforgeError, InputError, ToolMissingError
-from gpuforge.ops import Deployment, Pipeline, SilentReporter, UpResult, trusted_host_keys
+from gpuforge.ops import (
+    Deployment,
+    Pipeline,
+    SilentReporter,
+    UpResult,
+    run_lock,
+    trusted_host_keys,
+)
 from gpuforge.provision import Engine, PlanSummary, discover_roots, find_binary
 from gpuforge.render import render_deployment
 from gpuforge.spec import SpecDocument, load_spec
@@ -102,6 +109,7 @@ def _up_json(result: UpResult) -> dict[str, Any]:
         "nodes": nodes,
         "report": result.report.to_dict() if result.report else None,
         "findings": [f.to_dict() for f in result.findings],
+        "notices": result.notices,
     }
 
 
@@ -217,9 +225,14 @@ def destroy_cmd(
         else:
             destroyed = pipeline.destroy()
     if as_json:
-        emit_json({"ok": True, "destroyed": destroyed})
+        emit_json({"ok": True, "destroyed": destroyed, "notices": pipeline.notices})
     else:
         console.print(f"destroyed: {', '.join(destroyed) or 'nothing'}")
+
+
+def _notice(text: str) -> None:
+    """Say on stderr what the run lock noticed (a stale lock taken over)."""
+    err_console.print(f"[yellow]notice[/] {text}", soft_wrap=True, highlight=False)
 
 
 def _lock_for(spec: Path, as_of: str | None) -> tuple[SpecDocument, Lock]:
@@ -239,11 +252,14 @@ def render_cmd(
     with handled(as_json):
         doc, lock = _lock_for(spec, as_of)
         deployment = Deployment.for_spec(spec, doc.spec.name, out)
-        result = render_deployment(doc.spec, lock, deployment.root)
-        deployment.write(
-            deployment.ansible_cfg,
-            ansible_cfg(EngineSettings.tuned(known_hosts=trusted_host_keys(doc)), deployment.root),
-        )
+        with run_lock(deployment.root, "gpuforge render", _notice):
+            result = render_deployment(doc.spec, lock, deployment.root)
+            deployment.write(
+                deployment.ansible_cfg,
+                ansible_cfg(
+                    EngineSettings.tuned(known_hosts=trusted_host_keys(doc)), deployment.root
+                ),
+            )
     if as_json:
         emit_json(
             {
@@ -274,7 +290,6 @@ def plan_cmd(
     with handled(as_json):
         doc, lock = _lock_for(spec, as_of)
         deployment = Deployment.for_spec(spec, doc.spec.name, deploy_dir)
-        result = render_deployment(doc.spec, lock, deployment.root)
         try:
             find_binary()
             have_binary = True
@@ -282,8 +297,9 @@ def plan_cmd(
             have_binary = False
         plans: dict[str, PlanSummary] = {}
         errors: dict[str, str] = {}
-        if have_binary:
-            for root in discover_roots(deployment.root):
+        with run_lock(deployment.root, "gpuforge plan", _notice):
+            result = render_deployment(doc.spec, lock, deployment.root)
+            for root in discover_roots(deployment.root) if have_binary else []:
                 engine = Engine(root.path)
                 name = root.target or root.path.name
                 try:

@@ -18,7 +18,7 @@ from typing import Any
 
 from gpuforge.errors import FleetError, InputError
 from gpuforge.fleet import _launch, _net, _simlink, _ssh
-from gpuforge.fleet._model import Node, NodeSpec, NodeState
+from gpuforge.fleet._model import ClusterOwner, Node, NodeSpec, NodeState
 from gpuforge.fleet._naming import (
     FIRST_NODE_HOST,
     bridge_name,
@@ -44,6 +44,28 @@ class PartialStartError(FleetError):
     def __init__(self, message: str, fix: str, nodes: list[Node]) -> None:
         super().__init__(message, fix)
         self.nodes = nodes
+
+
+class ClusterOwnedError(InputError):
+    """A cluster's nodes belong to another deployment (a name clash): exit 2, nothing touched."""
+
+    def __init__(self, record: ClusterRecord, owner: ClusterOwner | None) -> None:
+        creator = record.deployment or f"the deployment with cluster id {record.cluster_id}"
+        asking = owner.deployment if owner is not None and owner.deployment else "this deployment"
+        super().__init__(
+            f"cluster {record.name} on this machine belongs to {creator}; "
+            f"{asking} did not create it, so its nodes are not handed over or removed",
+            fix=f"give this spec another `name:` (a cluster name is unique per machine), or run "
+            f"`gpuforge up`/`destroy` from {creator}; if that folder is gone, remove its nodes "
+            f"with `gpuforge fleet down --cluster {record.name}`",
+        )
+
+
+def _foreign(record: ClusterRecord, owner: ClusterOwner | None) -> bool:
+    """Whether `owner` may not use the recorded cluster: it has an owner, and another one."""
+    if not record.cluster_id:
+        return False
+    return owner is None or owner.cluster_id != record.cluster_id
 
 
 class Fleet:
@@ -102,11 +124,18 @@ class Fleet:
         started = {n.name: n for n in self._finish(starting)} if starting else {}
         return [started.get(r.name) or self._node(r) for r in records]
 
-    def node_down(self, cluster: str, name: str) -> bool:
-        """Stop and remove one node and all of it; True when there was something to remove."""
+    def node_down(self, cluster: str, name: str, owner: ClusterOwner | None = None) -> bool:
+        """Stop and remove one node and all of it; True when there was something to remove.
+
+        With an `owner` (a deployment's Terraform), a cluster another deployment created is
+        refused (ClusterOwnedError); without one (by hand) the node is removed.
+        """
         check_host()
         with self.store.lock():
             self._reap_locked()
+            cluster_record = self.store.get_cluster(cluster)
+            if owner is not None and cluster_record is not None and _foreign(cluster_record, owner):
+                raise ClusterOwnedError(cluster_record, owner)
             record = self.store.get_node(cluster, name)
             if record is None:
                 return False
@@ -129,6 +158,29 @@ class Fleet:
                 _net.delete_link(record.bridge)
                 self.store.remove_cluster(record.name)
         return removed
+
+    def check_owner(self, cluster: str, owner: ClusterOwner | None) -> None:
+        """Raise ClusterOwnedError unless `owner` may use `cluster`: it is not recorded, has no
+        owner yet (started by hand or before ids existed), or `owner` created it."""
+        record = self.store.get_cluster(cluster)
+        if record is not None and _foreign(record, owner):
+            raise ClusterOwnedError(record, owner)
+
+    def claim(self, cluster: str, owner: ClusterOwner) -> None:
+        """Check `owner` may use `cluster` (as check_owner) and record it as the owner of a
+        recorded cluster that has none yet, so no other deployment can take its nodes."""
+        with self.store.lock():
+            record = self.store.get_cluster(cluster)
+            if record is None:
+                return
+            if _foreign(record, owner):
+                raise ClusterOwnedError(record, owner)
+            if not record.cluster_id:
+                self._adopt(record, owner)
+
+    def clusters(self) -> list[str]:
+        """Names of every recorded cluster, sorted."""
+        return [record.name for record in self.store.clusters()]
 
     def status(self, cluster: str | None = None) -> list[Node]:
         """Every recorded node with its live state (running, stopped or dead)."""
@@ -273,10 +325,21 @@ class Fleet:
             faults=tuple(record.faults),
         )
 
-    def _cluster_subnet(self, cluster: str, subnet: IPv4Network | None) -> IPv4Network:
-        """Record the cluster (subnet and bridge) if new; check a given subnet matches it."""
+    def _cluster_subnet(
+        self, cluster: str, subnet: IPv4Network | None, owner: ClusterOwner | None = None
+    ) -> IPv4Network:
+        """Record the cluster (subnet, bridge, owner) if new; check a given subnet matches it.
+
+        An existing cluster is refused to an `owner` that did not create it; one without an
+        owner is claimed by the first deployment that asks.
+        """
         existing = self.store.get_cluster(cluster)
         if existing is not None:
+            if owner is not None:
+                if _foreign(existing, owner):
+                    raise ClusterOwnedError(existing, owner)
+                if not existing.cluster_id:
+                    self._adopt(existing, owner)
             if subnet is not None and IPv4Network(existing.subnet) != subnet:
                 raise InputError(
                     f"cluster {cluster} already uses subnet {existing.subnet}, not {subnet}",
@@ -291,8 +354,17 @@ class Fleet:
                 f"subnet {subnet} is already used by cluster {others[subnet]}",
                 fix="pick another /24 or bring that cluster down",
             )
-        self.store.put_cluster(ClusterRecord(cluster, str(subnet), bridge_name(cluster)))
+        record = ClusterRecord(cluster, str(subnet), bridge_name(cluster))
+        if owner is not None:
+            record = replace(record, cluster_id=owner.cluster_id, deployment=owner.deployment)
+        self.store.put_cluster(record)
         return subnet
+
+    def _adopt(self, record: ClusterRecord, owner: ClusterOwner) -> None:
+        """Under the lock: record `owner` on a cluster that has none."""
+        self.store.put_cluster(
+            replace(record, cluster_id=owner.cluster_id, deployment=owner.deployment)
+        )
 
     def _pool_spec(
         self, cluster: str, pool: str, profile: str, index: int, subnet: IPv4Network
@@ -309,7 +381,7 @@ class Fleet:
 
     def _begin(self, spec: NodeSpec) -> NodeRecord:
         """Under the lock: record the node and start its processes, or return it when it runs."""
-        self._cluster_subnet(spec.cluster, spec.subnet)
+        self._cluster_subnet(spec.cluster, spec.subnet, spec.owner)
         existing = self.store.get_node(spec.cluster, spec.name)
         if existing is not None:
             wanted = (str(spec.address), spec.profile, spec.pool)

@@ -174,7 +174,7 @@ def wait_for_sshd(address: str, launcher: int, log: Path, timeout: float = 20.0)
             time.sleep(0.02)
     raise FleetError(
         f"the node at {address} did not start sshd: {tail(log)}",
-        fix="see the node log above; `gpuforge fleet down` cleans up, then try again",
+        fix="see the node log above, then run the same command again (it restarts the node)",
     )
 
 
@@ -203,7 +203,7 @@ def stop(script: Path, launcher: int, started: int, timeout: float = 10.0) -> No
         if time.monotonic() > deadline:
             raise FleetError(
                 f"node processes {sorted(launchers)} did not exit",
-                fix="kill them by pid, then run `gpuforge fleet down` again",
+                fix="kill them by pid, then run the same command again",
             )
         time.sleep(0.01)
 

@@ -15,9 +15,27 @@ class NodeState(StrEnum):
     DEAD = "dead"
 
 
+# How a deployment names itself to `fleet node-up`/`node-down` when Terraform runs them: the
+# pipeline sets these in Terraform's environment, which its local-exec provisioners inherit.
+CLUSTER_ID_ENV = "GPUFORGE_CLUSTER_ID"
+DEPLOYMENT_ENV = "GPUFORGE_DEPLOYMENT"
+
+
+@dataclass(frozen=True)
+class ClusterOwner:
+    """The deployment asking for a cluster's nodes: the random id kept in its folder, and that
+    folder. The fleet records the owner of a cluster when it creates it and refuses others."""
+
+    cluster_id: str
+    deployment: str = ""
+
+
 @dataclass(frozen=True)
 class NodeSpec:
-    """Everything needed to start one node; the provisioner builds one per Terraform resource."""
+    """Everything needed to start one node; the provisioner builds one per Terraform resource.
+
+    `owner` is the deployment the node is for; None for a node started by hand (not checked).
+    """
 
     cluster: str
     name: str
@@ -25,6 +43,7 @@ class NodeSpec:
     subnet: IPv4Network
     profile: str
     pool: str = "default"
+    owner: ClusterOwner | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from gpuforge.errors import InputError
 SUBNET_POOL = IPv4Network("10.251.0.0/16")
 FIRST_NODE_HOST = 11
 _NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_CLUSTER_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def check_name(kind: str, value: str) -> str:
@@ -23,6 +24,16 @@ def check_name(kind: str, value: str) -> str:
             "(start and end with a letter or digit)",
         )
     return value
+
+
+def parse_cluster_id(text: str) -> str:
+    """Check a deployment's cluster id: the 32 hex digits `gpuforge up` writes in its folder."""
+    if not _CLUSTER_ID_RE.match(text):
+        raise InputError(
+            f"invalid cluster id {text!r}",
+            fix="pass the 32 lowercase hex digits of the deployment folder's `cluster-id` file",
+        )
+    return text
 
 
 def _digest(*parts: str) -> str:

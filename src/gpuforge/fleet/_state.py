@@ -40,11 +40,17 @@ def resolve_state_dir(explicit: Path | None = None) -> Path:
 
 @dataclass
 class ClusterRecord:
-    """What the fleet knows about one cluster: its subnet and bridge."""
+    """What the fleet knows about one cluster: its subnet, bridge and the deployment that owns it.
+
+    `cluster_id` is the random id of the deployment that created the cluster ("" when it was
+    started by hand or before ids existed); `deployment` is that deployment's folder.
+    """
 
     name: str
     subnet: str
     bridge: str
+    cluster_id: str = ""
+    deployment: str = ""
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 from gpuforge.ops._deploy import Deployment, gpuforge_command
 from gpuforge.ops._expect import pool_expectation
+from gpuforge.ops._owner import CLUSTER_ID_FILE, deployment_owner
 from gpuforge.ops._reporter import Reporter, SilentReporter
+from gpuforge.ops._runlock import RUN_LOCK_FILE, DeploymentBusyError, LockHolder, run_lock
 from gpuforge.ops._up import (
     STEPS,
     Pipeline,
@@ -13,15 +15,21 @@ from gpuforge.ops._up import (
 )
 
 __all__ = [
+    "CLUSTER_ID_FILE",
+    "RUN_LOCK_FILE",
     "STEPS",
     "Deployment",
+    "DeploymentBusyError",
+    "LockHolder",
     "Pipeline",
     "Reporter",
     "SilentReporter",
     "UpResult",
+    "deployment_owner",
     "fleet_known_hosts",
     "gpuforge_command",
     "pool_expectation",
+    "run_lock",
     "trusted_host_keys",
     "up_exit_code",
 ]

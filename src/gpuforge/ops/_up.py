@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -38,10 +39,18 @@ from gpuforge.configure import (
     scrub_runner_secrets,
 )
 from gpuforge.errors import ConfigureError, InputError, Problem, SpecError
-from gpuforge.fleet import Fleet, resolve_state_dir
+from gpuforge.fleet import (
+    CLUSTER_ID_ENV,
+    DEPLOYMENT_ENV,
+    ClusterOwner,
+    Fleet,
+    resolve_state_dir,
+)
 from gpuforge.ops._deploy import Deployment, gpuforge_command
 from gpuforge.ops._expect import pool_expectation
+from gpuforge.ops._owner import deployment_owner
 from gpuforge.ops._reporter import Reporter
+from gpuforge.ops._runlock import run_lock
 from gpuforge.providers import provider_for
 from gpuforge.provision import (
     Engine,
@@ -79,7 +88,7 @@ def fleet_known_hosts(spec: ClusterSpec) -> Path | None:
     `up` and `render` both write it into ansible.cfg, so a re-rendered folder still trusts
     nodes that were recreated with new keys.
     """
-    if not any(provider_for(spec.pool_target(p)).simulated for p in spec.pools.values()):
+    if not _has_local_pools(spec):
         return None
     return Fleet(resolve_state_dir(None)).known_hosts_path(spec.name)
 
@@ -88,6 +97,10 @@ def trusted_host_keys(doc: SpecDocument) -> Path | None:
     """The file of exact host keys Ansible checks: the local fleet's, else the spec's
     `security.known_hosts` (checked: exit 2 when it cannot be read), else None."""
     return fleet_known_hosts(doc.spec) or known_hosts_path(doc)
+
+
+def _has_local_pools(spec: ClusterSpec) -> bool:
+    return any(provider_for(spec.pool_target(p)).simulated for p in spec.pools.values())
 
 
 class ChecksFailed(SpecError):
@@ -108,6 +121,7 @@ class UpResult:
     configure: PlaybookResult | None = None
     report: ReadinessReport | None = None
     skipped: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
     exit_code: int = 0
 
 
@@ -140,8 +154,10 @@ class Pipeline:
         self.collected: set[str] = set()
         self.collected_at: datetime | None = None
         make_folder(self.deployment.root)
-        # Refuses a folder holding a symlink; removes what a crashed run left with secrets.
-        scrub_runner_secrets(self.deployment.root)
+        # The deployment asking the fleet for nodes, once a run has read or created its id.
+        self.owner: ClusterOwner | None = None
+        # Notices for the caller (a stale run lock taken over).
+        self.notices: list[str] = []
         self.journal = Journal(self.deployment.journal)
 
     # ---- helpers -------------------------------------------------------------------------
@@ -154,10 +170,41 @@ class Pipeline:
         self.journal.entries()
 
     def _env(self) -> dict[str, str]:
-        return {
+        env = {
             "TF_VAR_gpuforge_bin": gpuforge_command(),
             "TF_VAR_fleet_state_dir": str(resolve_state_dir(None)),
         }
+        # The local module's provisioners run `fleet node-up/node-down` in Terraform's
+        # environment: these name the deployment asking, so the fleet can refuse a clash.
+        if self.owner is not None:
+            env[CLUSTER_ID_ENV] = self.owner.cluster_id
+            env[DEPLOYMENT_ENV] = self.owner.deployment
+        return env
+
+    def _notice(self, text: str) -> None:
+        self.notices.append(text)
+        self.reporter.step_finished("run lock", "done", text)
+
+    @contextmanager
+    def _exclusive(self, command: str, *, create_id: bool = False) -> Iterator[None]:
+        """Hold the deployment's run lock (a second run is refused, exit 2), then check that
+        the local fleet's cluster of this name, if any, was created by this deployment.
+
+        `create_id` (up): create the deployment's cluster id if it has none, and claim a
+        recorded cluster that has no owner yet.
+        """
+        with run_lock(self.deployment.root, f"gpuforge {command}", self._notice):
+            # Refuses a folder holding a symlink; removes what a crashed run left with secrets
+            # (under the lock: a running run's files are its own).
+            scrub_runner_secrets(self.deployment.root)
+            self.owner = deployment_owner(self.deployment.root, create=create_id)
+            if _has_local_pools(self.spec):
+                fleet = Fleet(resolve_state_dir(None))
+                if create_id and self.owner is not None:
+                    fleet.claim(self.spec.name, self.owner)
+                else:
+                    fleet.check_owner(self.spec.name, self.owner)
+            yield
 
     def _engine(self, root: Path) -> Engine:
         # Every node of the spec at once: Terraform's default of 10 makes a 16-node fleet
@@ -417,15 +464,26 @@ class Pipeline:
             )
         self._read_inputs()
         result = UpResult(self.spec.name, self.deployment.root)
-        self._run_step("validate", functools.partial(self.step_validate, result), set(), result)
+        with self._exclusive("validate"):
+            self._run_step("validate", functools.partial(self.step_validate, result), set(), result)
+        result.notices = self.notices
         result.exit_code = up_exit_code(result)
         return result
 
     # ---- the whole run -------------------------------------------------------------------
 
     def up(self, resume: bool = False) -> UpResult:
-        """Run every step (skipping those already done when resuming); returns the result."""
+        """Run every step (skipping those already done when resuming); returns the result.
+
+        Holds the deployment's run lock throughout: a second `up` on the same folder is refused.
+        """
         self._read_inputs()
+        with self._exclusive("up", create_id=True):
+            result = self._up(resume)
+        result.notices = self.notices
+        return result
+
+    def _up(self, resume: bool) -> UpResult:
         result = UpResult(self.spec.name, self.deployment.root)
         done = self.completed() if resume else set()
         if not resume:
@@ -445,8 +503,10 @@ class Pipeline:
         return result
 
     def destroy(self) -> list[str]:
-        """Destroy every root of the deployment; returns the targets destroyed."""
-        destroyed = []
+        """Destroy every root of the deployment; returns the targets destroyed.
+
+        Holds the run lock, and refuses a local cluster this deployment did not create.
+        """
         terraform_dir = self.deployment.root / "terraform"
         if not terraform_dir.exists():
             raise InputError(
@@ -454,6 +514,11 @@ class Pipeline:
                 "run `gpuforge up` first, or pass --deploy-dir",
             )
         self._read_inputs()
+        with self._exclusive("destroy"):
+            return self._destroy()
+
+    def _destroy(self) -> list[str]:
+        destroyed = []
         for root in discover_roots(self.deployment.root):
             self.reporter.step_started("destroy", root.target or root.path.name)
             engine = self._engine(root.path)
