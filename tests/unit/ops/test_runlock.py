@@ -57,9 +57,12 @@ def _holder(folder: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
 
 
 def test_a_live_run_refuses_a_second_naming_who_holds_it_since_when(tmp_path: Path) -> None:
-    with _holder(tmp_path) as (proc, _), pytest.raises(DeploymentBusyError) as caught:
-        with run_lock(tmp_path, "gpuforge up"):
-            raise AssertionError("a second run got the lock")
+    with (
+        _holder(tmp_path) as (proc, _),
+        pytest.raises(DeploymentBusyError) as caught,
+        run_lock(tmp_path, "gpuforge up"),
+    ):
+        raise AssertionError("a second run got the lock")
     error = caught.value
     assert error.exit_code == 2
     assert f"`gpuforge up` (pid {proc.pid}," in error.message
