@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -182,19 +183,52 @@ SLOW_PLAY = """\
 """
 
 
-def test_ctrl_c_stops_ansible_and_is_journaled(deploy: Path) -> None:
-    (deploy / "slow.yml").write_text(SLOW_PLAY)
+# The sleep writes its pid (atomically, by rename) before it starts: the test waits for that.
+SLEEP_WITH_PID_PLAY = """\
+- name: Sleep, saying so
+  hosts: node-a
+  gather_facts: false
+  tasks:
+    - name: Sleep a while
+      ansible.builtin.shell: >-
+        echo $$ > {{ pid_file }}.tmp && mv {{ pid_file }}.tmp {{ pid_file }} && exec sleep 30
+      changed_when: false
+"""
+
+
+def test_ctrl_c_stops_ansible_and_is_journaled(deploy: Path, tmp_path: Path) -> None:
+    """Ctrl-C once the task's command runs: the run stops at once, raising KeyboardInterrupt.
+
+    The interrupt waits for the command itself to run (its pid file), not for the event that
+    announces the task: an event can reach the callback late, and a timer started by it could
+    fire after the run, or never during it.
+    """
+    (deploy / "sleep.yml").write_text(SLEEP_WITH_PID_PLAY)
+    pid_file = tmp_path / "sleep.pid"
     journal = Journal(deploy / "journal.jsonl")
+    ended = threading.Event()
 
-    def interrupt_once_sleeping(event: ConfigureEvent) -> None:
-        if event.kind is EventKind.HOST_START:
-            threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+    def ctrl_c_once_sleeping() -> None:
+        while not pid_file.exists():
+            if ended.wait(0.05):
+                return
+        os.kill(os.getpid(), signal.SIGINT)
 
+    pressing = threading.Thread(target=ctrl_c_once_sleeping)
     started = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        run_playbook(
-            deploy, "slow.yml", INVENTORY, on_event=interrupt_once_sleeping, journal=journal
-        )
+    pressing.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_playbook(
+                deploy, "sleep.yml", INVENTORY, extra_vars={"pid_file": str(pid_file)},
+                journal=journal,
+            )  # fmt: skip
+    finally:
+        ended.set()
+        pressing.join()
+        if pid_file.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
     assert time.monotonic() - started < 20
     last = journal.last_failure()
     assert last is not None and last.status == "interrupted"
