@@ -68,6 +68,10 @@ def _foreign(record: ClusterRecord, owner: ClusterOwner | None) -> bool:
     return owner is None or owner.cluster_id != record.cluster_id
 
 
+def _owned(record: ClusterRecord, owner: ClusterOwner) -> ClusterRecord:
+    return replace(record, cluster_id=owner.cluster_id, deployment=owner.deployment)
+
+
 class Fleet:
     """The local simulated fleet kept in one state directory (default /var/lib/gpuforge/fleet)."""
 
@@ -134,8 +138,8 @@ class Fleet:
         with self.store.lock():
             self._reap_locked()
             cluster_record = self.store.get_cluster(cluster)
-            if owner is not None and cluster_record is not None and _foreign(cluster_record, owner):
-                raise ClusterOwnedError(cluster_record, owner)
+            if owner is not None and cluster_record is not None:
+                self._own(cluster_record, owner, adopt=False)
             record = self.store.get_node(cluster, name)
             if record is None:
                 return False
@@ -163,20 +167,16 @@ class Fleet:
         """Raise ClusterOwnedError unless `owner` may use `cluster`: it is not recorded, has no
         owner yet (started by hand or before ids existed), or `owner` created it."""
         record = self.store.get_cluster(cluster)
-        if record is not None and _foreign(record, owner):
-            raise ClusterOwnedError(record, owner)
+        if record is not None:
+            self._own(record, owner, adopt=False)
 
     def claim(self, cluster: str, owner: ClusterOwner) -> None:
         """Check `owner` may use `cluster` (as check_owner) and record it as the owner of a
         recorded cluster that has none yet, so no other deployment can take its nodes."""
         with self.store.lock():
             record = self.store.get_cluster(cluster)
-            if record is None:
-                return
-            if _foreign(record, owner):
-                raise ClusterOwnedError(record, owner)
-            if not record.cluster_id:
-                self._adopt(record, owner)
+            if record is not None:
+                self._own(record, owner, adopt=True)
 
     def clusters(self) -> list[str]:
         """Names of every recorded cluster, sorted."""
@@ -336,10 +336,7 @@ class Fleet:
         existing = self.store.get_cluster(cluster)
         if existing is not None:
             if owner is not None:
-                if _foreign(existing, owner):
-                    raise ClusterOwnedError(existing, owner)
-                if not existing.cluster_id:
-                    self._adopt(existing, owner)
+                self._own(existing, owner, adopt=True)
             if subnet is not None and IPv4Network(existing.subnet) != subnet:
                 raise InputError(
                     f"cluster {cluster} already uses subnet {existing.subnet}, not {subnet}",
@@ -355,16 +352,16 @@ class Fleet:
                 fix="pick another /24 or bring that cluster down",
             )
         record = ClusterRecord(cluster, str(subnet), bridge_name(cluster))
-        if owner is not None:
-            record = replace(record, cluster_id=owner.cluster_id, deployment=owner.deployment)
-        self.store.put_cluster(record)
+        self.store.put_cluster(record if owner is None else _owned(record, owner))
         return subnet
 
-    def _adopt(self, record: ClusterRecord, owner: ClusterOwner) -> None:
-        """Under the lock: record `owner` on a cluster that has none."""
-        self.store.put_cluster(
-            replace(record, cluster_id=owner.cluster_id, deployment=owner.deployment)
-        )
+    def _own(self, record: ClusterRecord, owner: ClusterOwner | None, *, adopt: bool) -> None:
+        """Refuse `owner` a cluster another deployment created; with `adopt` (under the lock),
+        record `owner` on a cluster that has none yet."""
+        if _foreign(record, owner):
+            raise ClusterOwnedError(record, owner)
+        if adopt and owner is not None and not record.cluster_id:
+            self.store.put_cluster(_owned(record, owner))
 
     def _pool_spec(
         self, cluster: str, pool: str, profile: str, index: int, subnet: IPv4Network
