@@ -6,13 +6,11 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -163,39 +161,10 @@ class _Collector:
         return False
 
 
-@contextmanager
-def _ctrl_c_cancels(cancel: threading.Event) -> Iterator[threading.Event]:
-    """While Ansible runs, Ctrl-C sets `cancel` and is remembered (the yielded event) instead of
-    raising KeyboardInterrupt wherever the main thread happens to be.
-
-    Raised at an arbitrary point, a KeyboardInterrupt can land in a finalizer (an earlier run's
-    objects collected by the garbage collector), where Python prints and drops it, and the run
-    goes on; a handler that only sets flags cannot be lost. Off the main thread, or under a
-    SIGINT handler of the caller's own, nothing changes.
-    """
-    pressed = threading.Event()
-    mine = signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    if threading.current_thread() is not threading.main_thread() or not mine:
-        yield pressed
-        return
-
-    def on_ctrl_c(signum: int, frame: object) -> None:
-        del signum, frame
-        pressed.set()
-        cancel.set()
-
-    previous = signal.signal(signal.SIGINT, on_ctrl_c)
-    try:
-        yield pressed
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def _drive(runner: Any, collector: _Collector) -> None:
     """Run ansible-runner in a worker thread so Ctrl-C or a failing callback stops Ansible cleanly.
 
-    Events reach `on_event` from that worker thread. Ctrl-C cancels the run, waits for Ansible
-    to stop, then raises KeyboardInterrupt.
+    Events reach `on_event` from that worker thread.
     """
     crashed: list[BaseException] = []
 
@@ -206,17 +175,14 @@ def _drive(runner: Any, collector: _Collector) -> None:
             crashed.append(exc)
 
     thread = threading.Thread(target=work, name="gpuforge-ansible-runner", daemon=True)
-    with _ctrl_c_cancels(collector.cancel) as pressed:
-        thread.start()
-        try:
-            while thread.is_alive():
-                thread.join(0.2)
-        except KeyboardInterrupt:
-            collector.cancel.set()
-            thread.join()
-            raise
-    if pressed.is_set():
-        raise KeyboardInterrupt
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except KeyboardInterrupt:
+        collector.cancel.set()
+        thread.join()
+        raise
     if crashed:
         raise crashed[0]
     if collector.callback_error is not None:
