@@ -7,12 +7,12 @@ another folder), so a name clash cannot take over or destroy another deployment'
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
 from gpuforge.errors import InputError
 from gpuforge.fleet import ClusterOwner, parse_cluster_id
+from gpuforge.render import write_inside
 
 __all__ = ["CLUSTER_ID_FILE", "deployment_owner"]
 
@@ -38,14 +38,8 @@ def deployment_owner(root: Path, *, create: bool) -> ClusterOwner | None:
     """
     path = root / CLUSTER_ID_FILE
     if not path.exists() and create:
-        root.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w", encoding="ascii") as handle:
-                handle.write(secrets.token_hex(16) + "\n")
+        # Callers hold the deployment's run lock: no other run creates it meanwhile.
+        write_inside(root, CLUSTER_ID_FILE, secrets.token_hex(16) + "\n", mode=0o600)
     if not path.exists():
         return None
     return ClusterOwner(_read(path), str(root))

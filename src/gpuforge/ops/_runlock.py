@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gpuforge.errors import InputError
+from gpuforge.render import make_folder
 
 __all__ = ["RUN_LOCK_FILE", "DeploymentBusyError", "LockHolder", "run_lock"]
 
@@ -89,9 +90,9 @@ def run_lock(
 
     `notify` receives a notice when a stale lock (its process gone) is taken over.
     """
+    folder = make_folder(folder)
     path = folder / RUN_LOCK_FILE
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as error:
         raise InputError(

@@ -457,14 +457,14 @@ class Pipeline:
 
     def validate(self) -> UpResult:
         """Collect and judge the nodes of an existing deployment (the `validate` command)."""
-        if not self.deployment.inventory.exists():
-            raise InputError(
-                f"no inventory at {self.deployment.inventory}",
-                "run `gpuforge up` first, or pass the --deploy-dir it used",
-            )
         self._read_inputs()
         result = UpResult(self.spec.name, self.deployment.root)
         with self._exclusive("validate"):
+            if not self.deployment.inventory.exists():
+                raise InputError(
+                    f"no inventory at {self.deployment.inventory}",
+                    "run `gpuforge up` first, or pass the --deploy-dir it used",
+                )
             self._run_step("validate", functools.partial(self.step_validate, result), set(), result)
         result.notices = self.notices
         result.exit_code = up_exit_code(result)
@@ -507,17 +507,17 @@ class Pipeline:
 
         Holds the run lock, and refuses a local cluster this deployment did not create.
         """
+        self._read_inputs()
+        with self._exclusive("destroy"):
+            return self._destroy()
+
+    def _destroy(self) -> list[str]:
         terraform_dir = self.deployment.root / "terraform"
         if not terraform_dir.exists():
             raise InputError(
                 f"nothing to destroy: {terraform_dir} does not exist",
                 "run `gpuforge up` first, or pass --deploy-dir",
             )
-        self._read_inputs()
-        with self._exclusive("destroy"):
-            return self._destroy()
-
-    def _destroy(self) -> list[str]:
         destroyed = []
         for root in discover_roots(self.deployment.root):
             self.reporter.step_started("destroy", root.target or root.path.name)
