@@ -406,6 +406,8 @@ def test_killed_up_is_finished_by_resume(one_pool: Cluster) -> None:
 
     rc, payload = cluster.json("up", str(cluster.spec), "--resume")
     assert rc == 0, json.dumps(payload, indent=1)[-4000:]
+    # The killed run's lock is stale: taken over, with a notice naming the killed process.
+    assert [n for n in payload["notices"] if f"(pid {proc.pid}," in n and "gone" in n]
     assert payload["skipped_steps"] == STEPS_BEFORE_CONFIGURE
     nodes = _by_name(payload)
     assert sorted(nodes) == ["h100-0", "h100-1"]
