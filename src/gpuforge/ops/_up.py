@@ -65,6 +65,7 @@ from gpuforge.provision import (
 )
 from gpuforge.render import (
     build_files,
+    check_folder,
     make_folder,
     previous_roots,
     read_manifest,
@@ -154,6 +155,9 @@ class Pipeline:
         self.collected: set[str] = set()
         self.collected_at: datetime | None = None
         make_folder(self.deployment.root)
+        # Refuses a folder holding a symlink before anything in it is read (a crashed run's
+        # secrets are removed once the run lock is held: a running run's files are its own).
+        check_folder(self.deployment.root)
         # The deployment asking the fleet for nodes, once a run has read or created its id.
         self.owner: ClusterOwner | None = None
         # Notices for the caller (a stale run lock taken over).
@@ -194,8 +198,7 @@ class Pipeline:
         recorded cluster that has no owner yet.
         """
         with run_lock(self.deployment.root, f"gpuforge {command}", self._notice):
-            # Refuses a folder holding a symlink; removes what a crashed run left with secrets
-            # (under the lock: a running run's files are its own).
+            # Removes what a crashed run left with secrets.
             scrub_runner_secrets(self.deployment.root)
             self.owner = deployment_owner(self.deployment.root, create=create_id)
             if _has_local_pools(self.spec):

@@ -87,15 +87,17 @@ def test_down_all_yes_removes_every_cluster(tmp_path: Path) -> None:
     assert _recorded(tmp_path) == []
 
 
-def test_a_corrupt_node_record_suggests_removing_only_its_cluster(tmp_path: Path) -> None:
+def test_a_corrupt_node_record_never_suggests_removing_every_cluster(tmp_path: Path) -> None:
     names = _two_clusters(tmp_path)
     broken = StateStore(tmp_path).node_dir(names[0], f"{names[0]}-gpu-0") / "node.json"
-    broken.write_text("{not json")
+    for copy in (broken, broken.with_name("node.json.bak")):
+        copy.write_text("{not json")
     code, body = _invoke("status", "--state-dir", str(tmp_path), "--json")
-    assert code != 0
-    assert str(broken) in str(body["fix"])
-    assert f"`gpuforge fleet down --cluster {names[0]}`" in str(body["fix"])
-    assert "--all" not in str(body["fix"])
+    assert code == 2
+    assert str(broken) in str(body["error"]) + str(body.get("problems", ""))
+    fix = str(body["fix"])
+    assert fix and "--all" not in fix
+    assert "fleet down" not in fix or f"--cluster {names[0]}" in fix
 
 
 def _texts(tree: ast.AST) -> list[str]:
