@@ -37,6 +37,8 @@ TARGET = {
 }
 _SPEC = ["cluster.yaml"]
 _DEPLOY = ["--deploy-dir", "deploy"]
+# No binary: a command that wrongly took a bad input stops at provision instead of starting nodes.
+NO_TERRAFORM = "/nonexistent/terraform"
 COMMANDS = {
     "spec": [
         ["check", *_SPEC],
@@ -268,6 +270,8 @@ def test_every_command_refuses_the_bad_input(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("GPUFORGE_DEBUG", raising=False)
     monkeypatch.setenv("GPUFORGE_FLEET_DIR", str(tmp_path / "state"))
+    # Were a command to take the bad input, it must not get as far as starting fleet nodes.
+    monkeypatch.setenv("GPUFORGE_TERRAFORM", NO_TERRAFORM)
     before = snapshot(tmp_path)
     for args in COMMANDS[case.kind]:
         result = CliRunner().invoke(build_app(), args, env={"COLUMNS": "400"})
@@ -302,6 +306,7 @@ def test_the_installed_command_refuses_the_bad_input(name: str, tmp_path: Path) 
     before = snapshot(tmp_path)
     env = {k: v for k, v in os.environ.items() if k != "GPUFORGE_DEBUG"} | {
         "GPUFORGE_FLEET_DIR": str(tmp_path / "state"),
+        "GPUFORGE_TERRAFORM": NO_TERRAFORM,
         "COLUMNS": "400",
     }
     args = COMMANDS[case.kind][-1]
