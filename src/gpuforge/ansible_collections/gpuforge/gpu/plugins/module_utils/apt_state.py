@@ -2,8 +2,8 @@
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 """What dpkg has installed, what the repositories offer, and whether a package pin is met.
 
-Shared by `pinned_packages` (which installs what is not met) and `roles_in_place` (which only
-reports it), so both judge a pin, and an optional package, the same way.
+Used by `pinned_packages`, which installs what is not met; kept apart so any module that reports
+package state judges a pin, and an optional package, the same way.
 """
 
 from __future__ import annotations

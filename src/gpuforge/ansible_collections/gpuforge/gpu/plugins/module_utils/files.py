@@ -1,17 +1,10 @@
 # Copyright: gpuforge maintainers
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""Write a file only when its content or attributes differ, or tell whether it does.
-
-Shared by config_files and cdi_spec (which write) and roles_in_place (which only judges).
-"""
+"""Write a file only when its content or attributes differ; shared by config_files and cdi_spec."""
 
 from __future__ import annotations
 
-import grp
-import hashlib
 import os
-import pwd
-import stat
 import tempfile
 
 from ansible.module_utils.common.text.converters import to_bytes
@@ -24,29 +17,6 @@ def _current(path):
             return handle.read()
     except FileNotFoundError:
         return None
-
-
-def content_checksum(data):
-    """The SHA-1 of a file's bytes (or text, as UTF-8), as roles_in_place compares them."""
-    return hashlib.sha1(to_bytes(data, errors="surrogate_or_strict")).hexdigest()
-
-
-def in_place(path, checksum, owner, group, mode):
-    """Whether `path` holds content of SHA-1 `checksum` with the given owner, group and mode.
-
-    The judgement of `ensure_file` without writing: False as soon as `ensure_file` would change
-    anything, and for a mode that is not octal digits (which it would apply as given).
-    """
-    try:
-        data = _current(path)
-        wanted_mode = int(mode, 8)
-        wanted_uid, wanted_gid = pwd.getpwnam(owner).pw_uid, grp.getgrnam(group).gr_gid
-        found = os.stat(path)
-    except (OSError, ValueError, KeyError):
-        return False
-    if data is None or content_checksum(data) != checksum:
-        return False
-    return (stat.S_IMODE(found.st_mode), found.st_uid, found.st_gid) == (wanted_mode, wanted_uid, wanted_gid)
 
 
 def _make_parents(module, path, owner, group, mode):

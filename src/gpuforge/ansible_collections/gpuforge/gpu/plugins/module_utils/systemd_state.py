@@ -2,8 +2,8 @@
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 """Read systemd units' states with one `systemctl show`, and judge them.
 
-Shared by `systemd_units` (which enables and starts what is not) and `roles_in_place` (which
-only reports it), so both read a unit, and call it enabled or running, the same way.
+Used by `systemd_units`, which enables and starts what is not; kept apart so any module that
+reports unit state reads a unit, and calls it enabled or running, the same way.
 """
 
 from __future__ import annotations

@@ -87,12 +87,6 @@ cache_updated:
   description: Whether this run refreshed (or in check mode would refresh) the package lists.
   returned: always
   type: bool
-ansible_facts:
-  description:
-    - C(gpuforge_packages_moved=true) when this run installed packages, else empty (see
-      M(gpuforge.gpu.roles_in_place)).
-  returned: always
-  type: dict
 """
 
 import time
@@ -237,7 +231,6 @@ def main():
             module.fail_json(msg="apt-mark hold failed (rc %d): %s" % (rc, err or out), planned=plan)
     changed = bool(plan or to_hold or cache_updated)
     diff = {"before": _listing(before, []), "after": _listing(installed, to_hold, plan)}
-    facts = {"gpuforge_packages_moved": True} if plan and not module.check_mode else {}
     module.exit_json(
         changed=changed,
         installed={name: version for name, (version, _) in installed.items()},
@@ -245,7 +238,6 @@ def main():
         held=to_hold,
         cache_updated=cache_updated,
         diff=diff if plan or to_hold else {},
-        ansible_facts=facts,
     )
 
 
