@@ -53,8 +53,6 @@ class EngineSettings:
     every task of every host.
     `vars_plugins_at_start`: read group_vars/host_vars once when the inventory loads, not again
     each time a task of a host asks for variables (Ansible's `demand` default).
-    `collection_linear`: without mitogen, run the collection's `gpuforge.gpu.linear` (Ansible's
-    linear with cached templates and skips decided in the controller) instead of Ansible's own.
     """
 
     forks: int | None = None
@@ -69,7 +67,6 @@ class EngineSettings:
     fact_cache_timeout_s: int = 7200
     inject_facts: bool = False
     vars_plugins_at_start: bool = True
-    collection_linear: bool = True
 
     @classmethod
     def tuned(cls, **overrides: object) -> EngineSettings:
@@ -80,8 +77,7 @@ class EngineSettings:
     def ansible_defaults(cls, **overrides: object) -> EngineSettings:
         """Ansible's stock behaviour for the side-by-side benchmark: plain SSH, 5 forks.
 
-        No pipelining, no ControlPersist, no fact cache reuse, no mitogen, facts injected,
-        Ansible's own linear strategy.
+        No pipelining, no ControlPersist, no fact cache reuse, no mitogen, facts injected.
         """
         base = cls(
             forks=5,
@@ -92,7 +88,6 @@ class EngineSettings:
             fact_cache_timeout_s=0,
             inject_facts=True,
             vars_plugins_at_start=False,
-            collection_linear=False,
         )
         return replace(base, **overrides)  # type: ignore[arg-type]
 
