@@ -27,7 +27,7 @@ class ActionModule(ActionBase):
     _VALID_ARGS = frozenset(("dest", "dcgm_level", "mig", "nccl", *_OWN_ARGS))
 
     def run(self, tmp=None, task_vars=None):
-        """Collect on the node; write `<controller_dest>/<host>/` when asked; fail on required ones."""
+        """Collect on the node; write `<controller_dest>/<host>/` when asked; fail on required."""
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
@@ -36,7 +36,9 @@ class ActionModule(ActionBase):
         if isinstance(required, str):
             required = [required]
         args["return_outputs"] = bool(controller_dest)
-        result.update(self._execute_module(module_name=_MODULE, module_args=args, task_vars=task_vars))
+        result.update(
+            self._execute_module(module_name=_MODULE, module_args=args, task_vars=task_vars)
+        )
         if result.get("failed"):
             return result
         outputs = result.pop("outputs", {})
@@ -46,14 +48,16 @@ class ActionModule(ActionBase):
             _replace_folder(folder, outputs)
             result["controller_folder"] = folder
         failed = [
-            "%s (rc %s): %s" % (name, run.get("rc", "missing"), str(run.get("stderr", ""))[-300:].strip())
+            "{} (rc {}): {}".format(
+                name, run.get("rc", "missing"), str(run.get("stderr", ""))[-300:].strip()
+            )
             for name in required
             for run in [result.get("collectors", {}).get(name, {})]
             if run.get("rc", 127) != 0
         ]
         if failed:
             result["failed"] = True
-            result["msg"] = "required collectors failed on %s: %s" % (
+            result["msg"] = "required collectors failed on {}: {}".format(
                 task_vars.get("inventory_hostname", "this host"),
                 "; ".join(failed),
             )
@@ -61,14 +65,14 @@ class ActionModule(ActionBase):
 
 
 def _replace_folder(folder, outputs):
-    """Write `outputs` (name -> text) as a fresh `folder`, swapped in whole so readers never see half."""
+    """Write `outputs` (name -> text) as a fresh `folder`, swapped in whole: never seen half."""
     parent = os.path.dirname(folder)
     try:
         os.makedirs(parent, exist_ok=True)
-        staging = tempfile.mkdtemp(prefix=".%s." % os.path.basename(folder), dir=parent)
+        staging = tempfile.mkdtemp(prefix=f".{os.path.basename(folder)}.", dir=parent)
         for name, text in outputs.items():
             if os.path.basename(name) != name or name in ("", ".", ".."):
-                raise AnsibleActionFail("gpu_collect returned an unsafe file name: %r" % name)
+                raise AnsibleActionFail(f"gpu_collect returned an unsafe file name: {name!r}")
             with open(os.path.join(staging, name), "w", encoding="utf-8") as handle:
                 handle.write(text)
         os.chmod(staging, 0o755)
@@ -79,4 +83,4 @@ def _replace_folder(folder, outputs):
             shutil.rmtree(retired, ignore_errors=True)
         os.rename(staging, folder)
     except OSError as exc:
-        raise AnsibleActionFail("cannot write the collected files to %s: %s" % (folder, exc)) from exc
+        raise AnsibleActionFail(f"cannot write the collected files to {folder}: {exc}") from exc

@@ -136,5 +136,7 @@ class CallbackModule(CallbackBase):
             )
         output = self.get_option("output")
         if output:
-            with open(output.replace("{playbook}", self._playbook), "w", encoding="utf-8") as handle:
+            with open(
+                output.replace("{playbook}", self._playbook), "w", encoding="utf-8"
+            ) as handle:
                 json.dump({"total_s": total, "roles": roles, "tasks": self._tasks}, handle)

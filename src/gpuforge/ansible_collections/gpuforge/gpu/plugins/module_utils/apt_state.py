@@ -24,7 +24,7 @@ def parse_specs(entries):
         name, _, pattern = entry.partition("=")
         name = name.strip()
         if not name:
-            raise ValueError("empty package name in %r; give NAME or NAME=VERSION-PATTERN" % entry)
+            raise ValueError(f"empty package name in {entry!r}; give NAME or NAME=VERSION-PATTERN")
         specs.append((name, pattern.strip()))
     return specs
 
@@ -44,7 +44,7 @@ def installed(module, names):
 
 
 def satisfied(present, name, pattern):
-    """Whether `name` is installed (per `present`, from `installed`) at a version `pattern` accepts."""
+    """Whether `name` is installed (per `present`) at a version that `pattern` takes."""
     return name in present and matches(present[name][0], pattern)
 
 
@@ -54,7 +54,7 @@ def held(present, name):
 
 
 def offered(module, names):
-    """{name: [versions]} the configured repositories offer for `names` (one apt-cache madison call)."""
+    """{name: [versions]} the configured repositories offer for `names` (one apt-cache madison)."""
     if not names:
         return {}
     apt_cache = module.get_bin_path("apt-cache", required=True)

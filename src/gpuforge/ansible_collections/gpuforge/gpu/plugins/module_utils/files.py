@@ -28,7 +28,9 @@ def _make_parents(module, path, owner, group, mode):
         folder = os.path.dirname(folder)
     for folder in reversed(missing):
         os.mkdir(folder)
-        args = module.load_file_common_arguments(dict(path=folder, owner=owner, group=group, mode=mode))
+        args = module.load_file_common_arguments(
+            dict(path=folder, owner=owner, group=group, mode=mode)
+        )
         module.set_fs_attributes_if_different(args, True)
 
 
@@ -68,7 +70,9 @@ def ensure_file(module, path, content, owner, group, mode, directory_mode):
             _make_parents(module, path, owner, group, directory_mode)
             _write(module, path, data)
     if before is not None or not module.check_mode:
-        args = module.load_file_common_arguments(dict(path=path, owner=owner, group=group, mode=mode))
+        args = module.load_file_common_arguments(
+            dict(path=path, owner=owner, group=group, mode=mode)
+        )
         attributes = dict(before=dict(path=path), after=dict(path=path))
         if module.set_fs_attributes_if_different(args, False, diff=attributes):
             changed = True

@@ -45,7 +45,7 @@ def _show(module, systemctl, units):
     """`systemctl show` output of `units` as one block of text per unit, in order."""
     rc, out, err = module.run_command([systemctl, "show", "--", *units])
     if rc != 0:
-        module.fail_json(msg="systemctl show %s failed (rc %d): %s" % (" ".join(units), rc, err.strip()))
+        module.fail_json(msg=f"systemctl show {' '.join(units)} failed (rc {rc:d}): {err.strip()}")
     blocks, current = [], []
     for line in out.splitlines():
         if line.strip():

@@ -64,14 +64,24 @@ def main():
     )
     dest = module.params["dest"]
     if not os.path.isabs(dest):
-        module.fail_json(msg="dest must be an absolute path, got %s" % dest)
+        module.fail_json(msg=f"dest must be an absolute path, got {dest}")
     ctk = module.get_bin_path("nvidia-ctk")
-    rc, out, err = module.run_command([ctk, "cdi", "generate"]) if ctk else (127, "", "nvidia-ctk not found")
+    rc, out, err = (
+        module.run_command([ctk, "cdi", "generate"]) if ctk else (127, "", "nvidia-ctk not found")
+    )
     if rc != 0:
         if module.check_mode:
-            module.exit_json(changed=True, dest=dest, msg="no spec yet (%s); the toolkit is not installed" % err.strip())
-        module.fail_json(msg="nvidia-ctk cdi generate failed (rc %d): %s" % (rc, err.strip()[-2000:]), dest=dest)
-    changed, diffs = ensure_file(module, dest, out.rstrip("\r\n") + "\n", "root", "root", module.params["mode"], "0755")
+            module.exit_json(
+                changed=True,
+                dest=dest,
+                msg=f"no spec yet ({err.strip()}); the toolkit is not installed",
+            )
+        module.fail_json(
+            msg=f"nvidia-ctk cdi generate failed (rc {rc:d}): {err.strip()[-2000:]}", dest=dest
+        )
+    changed, diffs = ensure_file(
+        module, dest, out.rstrip("\r\n") + "\n", "root", "root", module.params["mode"], "0755"
+    )
     result = dict(changed=changed, dest=dest)
     if module._diff:
         result["diff"] = diffs

@@ -46,7 +46,7 @@ options:
     type: str
     default: root
   directory_mode:
-    description: Permissions of the parent folders this task creates; existing folders are left alone.
+    description: Permissions of the parent folders this task creates; existing ones are left alone.
     type: str
     default: "0755"
 attributes:
@@ -106,9 +106,15 @@ def main():
     for entry in module.params["files"]:
         path = entry["dest"]
         if not os.path.isabs(path):
-            module.fail_json(msg="dest must be an absolute path, got %s" % path)
+            module.fail_json(msg=f"dest must be an absolute path, got {path}")
         changed, file_diffs = ensure_file(
-            module, path, entry["content"], owner, group, entry["mode"], module.params["directory_mode"]
+            module,
+            path,
+            entry["content"],
+            owner,
+            group,
+            entry["mode"],
+            module.params["directory_mode"],
         )
         diffs += file_diffs
         if changed:

@@ -75,13 +75,17 @@ def _run(module, collector):
             continue
         try:
             done = subprocess.run(
-                [program, *argv[1:]], capture_output=True, text=True, timeout=collector.timeout_s, check=False
+                [program, *argv[1:]],
+                capture_output=True,
+                text=True,
+                timeout=collector.timeout_s,
+                check=False,
             )
         except subprocess.TimeoutExpired as exc:
-            return list(argv), 124, exc.stdout or "", "timed out after %ds" % collector.timeout_s
+            return list(argv), 124, exc.stdout or "", f"timed out after {collector.timeout_s:d}s"
         if done.returncode == 0 or argv is collector.commands[-1]:
             return list(argv), done.returncode, done.stdout, done.stderr
-    return list(collector.commands[0]), 127, "", "%s: command not found" % collector.commands[0][0]
+    return list(collector.commands[0]), 127, "", f"{collector.commands[0][0]}: command not found"
 
 
 def main():
@@ -124,7 +128,11 @@ def main():
 
 def _store(module, dest, collector):
     argv, rc, out, err = _run(module, collector)
-    for name, text in ((collector.filename, out), (collector.stem + ".rc", "%d\n" % rc), (collector.stem + ".err", err)):
+    for name, text in (
+        (collector.filename, out),
+        (collector.stem + ".rc", f"{rc:d}\n"),
+        (collector.stem + ".err", err),
+    ):
         with open(os.path.join(dest, name), "w") as handle:
             handle.write(text)
     return {"command": argv, "rc": rc, "file": collector.filename, "stderr": err[-4000:]}

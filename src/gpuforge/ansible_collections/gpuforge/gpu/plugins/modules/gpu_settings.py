@@ -34,7 +34,8 @@ options:
     description: Application clocks as C({memory, graphics}) in MHz; null leaves them.
     type: dict
   locked_clocks:
-    description: Locked GPU clock range as C({min, max}) in MHz; null resets a range this module locked.
+    description:
+      - Locked GPU clock range as C({min, max}) in MHz; null resets a range this module locked.
     type: dict
   locked_clocks_state:
     description: File recording the locked clock range applied last.
@@ -96,7 +97,7 @@ def _record_locked(path, locked):
         return
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as handle:
-        handle.write("%d,%d\n" % locked)
+        handle.write("{:d},{:d}\n".format(*locked))
 
 
 def main():
@@ -121,7 +122,7 @@ def main():
     query = "--query-gpu=" + ",".join(QUERY_FIELDS)
     rc, out, err = module.run_command([smi, query, "--format=csv,nounits"])
     if rc != 0:
-        module.fail_json(msg="nvidia-smi could not read the GPUs: %s" % (err or out).strip(), rc=rc)
+        module.fail_json(msg=f"nvidia-smi could not read the GPUs: {(err or out).strip()}", rc=rc)
     try:
         locked = _pair(params["locked_clocks"], "min", "max")
         desired = Desired(
@@ -135,7 +136,7 @@ def main():
         locked_now = _read_locked(params["locked_clocks_state"])
         plan = plan_settings(out, desired, params["gpus"] or None, locked_now)
     except (KeyError, ValueError) as exc:
-        module.fail_json(msg="cannot plan GPU settings: %s" % exc)
+        module.fail_json(msg=f"cannot plan GPU settings: {exc}")
     gpus = [int(row["index"]) for row in parse_csv(out)]
     if plan.errors:
         module.fail_json(msg="; ".join(plan.errors), gpus=gpus)
@@ -144,7 +145,10 @@ def main():
         for argv in commands:
             rc, out, err = module.run_command([smi, *argv])
             if rc != 0:
-                module.fail_json(msg="nvidia-smi %s failed: %s" % (" ".join(argv), (err or out).strip()), rc=rc)
+                module.fail_json(
+                    msg="nvidia-smi {} failed: {}".format(" ".join(argv), (err or out).strip()),
+                    rc=rc,
+                )
         if any(name == "locked_clocks" for name, _ in plan.commands):
             _record_locked(params["locked_clocks_state"], locked)
     module.exit_json(changed=bool(commands), commands=commands, gpus=gpus)

@@ -23,7 +23,9 @@ options:
     type: dict
     default: {}
   layout:
-    description: Named layout resolved per GPU (all-1g, all-2g, all-3g, all-4g, all-7g, all-balanced); used when O(config) is empty.
+    description:
+      - Named layout resolved per GPU (all-1g, all-2g, all-3g, all-4g, all-7g, all-balanced).
+      - Used when O(config) is empty.
     type: str
   gpus:
     description: GPU indices to manage; empty means all.
@@ -77,7 +79,9 @@ class _Smi:
     def run(self, *args, allow=()):
         rc, out, err = self.module.run_command([self.path, *args])
         if rc != 0 and not any(text in out + err for text in allow):
-            self.module.fail_json(msg="nvidia-smi %s failed: %s" % (" ".join(args), (err or out).strip()), rc=rc)
+            self.module.fail_json(
+                msg="nvidia-smi {} failed: {}".format(" ".join(args), (err or out).strip()), rc=rc
+            )
         return out + err
 
     def modes(self):
@@ -97,7 +101,9 @@ def _set_mode(module, smi, gpus, enabled):
         smi.run("-i", ",".join(str(gpu) for gpu in stuck), "-r")
         stuck = [gpu for gpu, mode in smi.modes().items() if gpu in todo and mode != wanted]
     if stuck:
-        module.fail_json(msg="MIG mode change is pending on GPU %s: reboot the node or stop GPU processes" % stuck)
+        module.fail_json(
+            msg=f"MIG mode change is pending on GPU {stuck}: reboot the node or stop GPU processes"
+        )
     return todo
 
 
@@ -123,12 +129,16 @@ def main():
     every = sorted(smi.modes())
     gpus = params["gpus"] or every
     if not params["enabled"]:
-        enabled_now = [gpu for gpu, mode in smi.modes().items() if gpu in gpus and mode == "Enabled"]
+        enabled_now = [
+            gpu for gpu, mode in smi.modes().items() if gpu in gpus and mode == "Enabled"
+        ]
         if enabled_now and not module.check_mode:
             for gpu in enabled_now:
                 _destroy(smi, gpu)
         changed = _set_mode(module, smi, gpus, False)
-        module.exit_json(changed=bool(changed or enabled_now), actions=[], mode_changed=changed, layout={})
+        module.exit_json(
+            changed=bool(changed or enabled_now), actions=[], mode_changed=changed, layout={}
+        )
     if not params["config"] and not params["layout"]:
         module.fail_json(msg="MIG is enabled but neither config nor layout is given")
     mode_changed = _set_mode(module, smi, gpus, True)

@@ -36,7 +36,7 @@ options:
     elements: str
     default: []
   hold:
-    description: Hold the packages of O(name) (C(apt-mark hold)); false leaves their selection alone.
+    description: Hold the packages of O(name) (C(apt-mark hold)); false leaves their selection.
     type: bool
     default: false
   install_recommends:
@@ -74,7 +74,7 @@ installed:
   returned: always
   type: dict
 planned:
-  description: The C(NAME=VERSION) (or C(NAME)) arguments given to apt-get, or that would be in check mode.
+  description: The C(NAME=VERSION) or C(NAME) arguments given (in check mode: to give) to apt-get.
   returned: always
   type: list
   elements: str
@@ -113,7 +113,10 @@ def _refresh_cache(module):
         if rc == 0:
             break
         if attempt + 1 == _UPDATE_ATTEMPTS:
-            module.fail_json(msg="apt-get update failed %d times (rc %d): %s" % (_UPDATE_ATTEMPTS, rc, (err or out)[-2000:]))
+            module.fail_json(
+                msg=f"apt-get update failed {_UPDATE_ATTEMPTS:d} times (rc {rc:d}): "
+                f"{(err or out)[-2000:]}"
+            )
         time.sleep(2**attempt)
     return apt_state.lists_mtime() != before
 
@@ -141,7 +144,7 @@ def _plan(module, specs, optional, installed):
         # Reading what the repositories offer is safe in check mode; the versions of a new
         # source may not be known yet, so required packages are reported as pinned.
         offered = apt_state.offered(module, maybe)
-        planned = ["%s=%s" % (name, pattern) if pattern else name for name, pattern in wanted]
+        planned = [f"{name}={pattern}" if pattern else name for name, pattern in wanted]
         return planned + [name for name in maybe if name in offered]
     offered = apt_state.offered(module, [name for name, _ in wanted] + maybe)
     plan = []
@@ -149,7 +152,8 @@ def _plan(module, specs, optional, installed):
         versions = offered.get(name, [])
         if not versions:
             module.fail_json(
-                msg="no repository offers %s; refresh the package cache (nvidia_repo role) or check the name" % name
+                msg=f"no repository offers {name}; refresh the package cache (nvidia_repo role) "
+                "or check the name"
             )
         if not pattern:
             plan.append(name)
@@ -157,22 +161,31 @@ def _plan(module, specs, optional, installed):
         version = best_match(versions, pattern)
         if version is None:
             module.fail_json(
-                msg="no version of %s matches %s; the repositories offer %s" % (name, pattern, ", ".join(versions))
+                msg="no version of {} matches {}; the repositories offer {}".format(
+                    name, pattern, ", ".join(versions)
+                )
             )
-        plan.append("%s=%s" % (name, version))
+        plan.append(f"{name}={version}")
     return plan + [name for name in maybe if name in offered]
 
 
 def _apt_install(module, plan):
     apt_get = module.get_bin_path("apt-get", required=True)
-    argv = [apt_get, "install", "--yes", "--quiet", "--allow-downgrades", "--allow-change-held-packages"]
+    argv = [
+        apt_get,
+        "install",
+        "--yes",
+        "--quiet",
+        "--allow-downgrades",
+        "--allow-change-held-packages",
+    ]
     argv += ["-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
     if not module.params["install_recommends"]:
         argv.append("--no-install-recommends")
     rc, out, err = module.run_command([*argv, *plan], environ_update=_APT_ENV)
     if rc != 0:
         module.fail_json(
-            msg="apt-get install %s failed (rc %d): %s" % (" ".join(plan), rc, _apt_errors(out, err)),
+            msg=f"apt-get install {' '.join(plan)} failed (rc {rc:d}): {_apt_errors(out, err)}",
             planned=plan,
             stdout=out[-4000:],
             stderr=err[-4000:],
@@ -180,19 +193,20 @@ def _apt_install(module, plan):
 
 
 def _apt_errors(out, err):
-    """The lines of apt-get's and dpkg's output that say what went wrong (dpkg reports on stdout)."""
+    """The lines of apt-get's and dpkg's output that say what went wrong (dpkg's are on stdout)."""
     lines = [line.strip() for line in (out + "\n" + err).splitlines()]
     wanted = [line for line in lines if "error" in line.lower() or line.startswith(("E:", "dpkg:"))]
     return " | ".join(wanted or [line for line in lines if line][-5:])[-2000:]
 
 
 def _listing(installed, held, planned=()):
-    """`name version [hold]` lines, the planned versions replacing the installed ones (check mode)."""
+    """`name version [hold]` lines, the planned versions instead of the installed ones."""
     versions = {name: version for name, (version, _) in installed.items()}
     versions.update(entry.partition("=")[::2] for entry in planned)
     holds = {name for name in installed if apt_state.held(installed, name)} | set(held)
     return "".join(
-        "%s %s%s\n" % (name, versions[name] or "(newest)", " hold" if name in holds else "") for name in sorted(versions)
+        "{} {}{}\n".format(name, versions[name] or "(newest)", " hold" if name in holds else "")
+        for name in sorted(versions)
     )
 
 
@@ -211,7 +225,10 @@ def main():
         supports_check_mode=True,
     )
     if module.get_bin_path("dpkg-query") is None:
-        module.fail_json(msg="pinned_packages supports APT systems (Debian, Ubuntu); use ansible.builtin.dnf elsewhere")
+        module.fail_json(
+            msg="pinned_packages supports APT systems (Debian, Ubuntu); "
+            "use ansible.builtin.dnf elsewhere"
+        )
     cache_updated = _refresh_cache(module) if module.params["update_cache"] else False
     specs = _parse_specs(module, module.params["name"])
     optional = [name for name in module.params["optional"] if name]
@@ -226,9 +243,11 @@ def main():
         to_hold = [name for name in names if not apt_state.held(installed, name)]
     if to_hold and not module.check_mode:
         apt_mark = module.get_bin_path("apt-mark", required=True)
-        rc, out, err = module.run_command([apt_mark, "hold", "--", *to_hold], environ_update=_APT_ENV)
+        rc, out, err = module.run_command(
+            [apt_mark, "hold", "--", *to_hold], environ_update=_APT_ENV
+        )
         if rc != 0:
-            module.fail_json(msg="apt-mark hold failed (rc %d): %s" % (rc, err or out), planned=plan)
+            module.fail_json(msg=f"apt-mark hold failed (rc {rc:d}): {err or out}", planned=plan)
     changed = bool(plan or to_hold or cache_updated)
     diff = {"before": _listing(before, []), "after": _listing(installed, to_hold, plan)}
     module.exit_json(
