@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from typing import Any
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
@@ -26,10 +27,10 @@ class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("dest", "dcgm_level", "mig", "nccl", *_OWN_ARGS))
 
-    def run(self, tmp=None, task_vars=None):
+    def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         """Collect on the node; write `<controller_dest>/<host>/` when asked; fail on required."""
         task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
+        result: dict[str, Any] = super().run(tmp, task_vars)
         args = dict(self._task.args)
         controller_dest = args.pop("controller_dest", None)
         required = args.pop("required", None) or []
@@ -64,7 +65,7 @@ class ActionModule(ActionBase):
         return result
 
 
-def _replace_folder(folder, outputs):
+def _replace_folder(folder: str, outputs: dict[str, str]) -> None:
     """Write `outputs` (name -> text) as a fresh `folder`, swapped in whole: never seen half."""
     parent = os.path.dirname(folder)
     try:

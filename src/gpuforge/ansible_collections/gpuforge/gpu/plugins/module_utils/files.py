@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from typing import Any
 
 from ansible.module_utils.common.text.converters import to_bytes
 
 
-def _current(path):
+def _current(path: str) -> bytes | None:
     """The file's bytes, or None when it does not exist."""
     try:
         with open(path, "rb") as handle:
@@ -19,7 +20,7 @@ def _current(path):
         return None
 
 
-def _make_parents(module, path, owner, group, mode):
+def _make_parents(module: Any, path: str, owner: str, group: str, mode: str) -> None:
     """Create the missing folders above `path`, outermost first, with the given owner and mode."""
     missing = []
     folder = os.path.dirname(path)
@@ -34,7 +35,7 @@ def _make_parents(module, path, owner, group, mode):
         module.set_fs_attributes_if_different(args, True)
 
 
-def _write(module, path, data):
+def _write(module: Any, path: str, data: bytes) -> None:
     """Replace `path` by `data` atomically (a temporary file in the same folder, then a rename)."""
     handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".gpuforge-")
     try:
@@ -46,7 +47,9 @@ def _write(module, path, data):
             os.unlink(temporary)
 
 
-def ensure_file(module, path, content, owner, group, mode, directory_mode):
+def ensure_file(
+    module: Any, path: str, content: str, owner: str, group: str, mode: str, directory_mode: str
+) -> tuple[bool, list[dict[str, Any]]]:
     """Make `path` hold `content` with the given owner, group and mode; (changed, diffs).
 
     Writes atomically and creates missing folders (with `directory_mode`) only when the content
@@ -56,7 +59,7 @@ def ensure_file(module, path, content, owner, group, mode, directory_mode):
     data = to_bytes(content, errors="surrogate_or_strict")
     before = _current(path)
     changed = before != data
-    diffs = []
+    diffs: list[dict[str, Any]] = []
     if changed:
         diffs.append(
             dict(

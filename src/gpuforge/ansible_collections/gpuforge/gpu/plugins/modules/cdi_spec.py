@@ -53,7 +53,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils.files import ensure_file
 
 
-def main():
+def main() -> None:
     """Generate the spec; write it when it differs."""
     module = AnsibleModule(
         argument_spec=dict(

@@ -81,7 +81,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils.files import ensure_file
 
 
-def main():
+def main() -> None:
     """Write the files that differ; report which."""
     module = AnsibleModule(
         argument_spec=dict(

@@ -66,6 +66,7 @@ gpus:
 """
 
 import os
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils.gpu_settings import (
@@ -76,13 +77,13 @@ from ansible_collections.gpuforge.gpu.plugins.module_utils.gpu_settings import (
 from ansible_collections.gpuforge.gpu.plugins.module_utils.smi import parse_csv
 
 
-def _pair(value, first, second):
+def _pair(value: dict[str, Any] | None, first: str, second: str) -> tuple[int, int] | None:
     if value is None:
         return None
     return (int(value[first]), int(value[second]))
 
 
-def _read_locked(path):
+def _read_locked(path: str) -> tuple[int, int] | None:
     if not os.path.exists(path):
         return None
     with open(path) as handle:
@@ -90,7 +91,7 @@ def _read_locked(path):
     return (int(low), int(high))
 
 
-def _record_locked(path, locked):
+def _record_locked(path: str, locked: tuple[int, int] | None) -> None:
     if locked is None:
         if os.path.exists(path):
             os.unlink(path)
@@ -100,7 +101,7 @@ def _record_locked(path, locked):
         handle.write("{:d},{:d}\n".format(*locked))
 
 
-def main():
+def main() -> None:
     """Query, plan and apply GPU settings."""
     module = AnsibleModule(
         argument_spec=dict(

@@ -59,6 +59,8 @@ layout:
   type: dict
 """
 
+from typing import Any
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils.mig import (
     create_command,
@@ -72,24 +74,25 @@ from ansible_collections.gpuforge.gpu.plugins.module_utils.smi import parse_csv
 
 
 class _Smi:
-    def __init__(self, module):
+    def __init__(self, module: Any) -> None:
         self.module = module
         self.path = module.get_bin_path("nvidia-smi", required=True)
 
-    def run(self, *args, allow=()):
+    def run(self, *args: str, allow: tuple[str, ...] = ()) -> str:
         rc, out, err = self.module.run_command([self.path, *args])
         if rc != 0 and not any(text in out + err for text in allow):
             self.module.fail_json(
                 msg="nvidia-smi {} failed: {}".format(" ".join(args), (err or out).strip()), rc=rc
             )
-        return out + err
+        text: str = out + err
+        return text
 
-    def modes(self):
+    def modes(self) -> dict[int, str]:
         out = self.run("--query-gpu=index,mig.mode.current", "--format=csv")
         return {int(row["index"]): row["mig.mode.current"] for row in parse_csv(out)}
 
 
-def _set_mode(module, smi, gpus, enabled):
+def _set_mode(module: Any, smi: _Smi, gpus: list[int], enabled: bool) -> list[int]:
     wanted = "Enabled" if enabled else "Disabled"
     todo = [gpu for gpu, mode in smi.modes().items() if gpu in gpus and mode != wanted]
     if not todo or module.check_mode:
@@ -107,12 +110,12 @@ def _set_mode(module, smi, gpus, enabled):
     return todo
 
 
-def _destroy(smi, gpu):
+def _destroy(smi: _Smi, gpu: int) -> None:
     smi.run("mig", "-i", str(gpu), "-dci", allow=("No compute instance", "Not Found"))
     smi.run("mig", "-i", str(gpu), "-dgi", allow=("No GPU instance", "Not Found"))
 
 
-def main():
+def main() -> None:
     """Plan and apply the MIG layout."""
     module = AnsibleModule(
         argument_spec=dict(

@@ -90,6 +90,7 @@ cache_updated:
 """
 
 import time
+from typing import Any, Iterable
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils import apt_state
@@ -99,7 +100,7 @@ _APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "a"}
 _UPDATE_ATTEMPTS = 3
 
 
-def _refresh_cache(module):
+def _refresh_cache(module: Any) -> bool:
     """`apt-get update` when the lists are older than cache_valid_time; True when they moved."""
     before = apt_state.lists_mtime()
     valid = module.params["cache_valid_time"]
@@ -118,17 +119,24 @@ def _refresh_cache(module):
                 f"{(err or out)[-2000:]}"
             )
         time.sleep(2**attempt)
-    return apt_state.lists_mtime() != before
+    return bool(apt_state.lists_mtime() != before)
 
 
-def _parse_specs(module, entries):
+def _parse_specs(module: Any, entries: list[str]) -> list[tuple[str, str]]:
+    specs: list[tuple[str, str]] = []
     try:
-        return apt_state.parse_specs(entries)
+        specs = apt_state.parse_specs(entries)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
+    return specs
 
 
-def _plan(module, specs, optional, installed):
+def _plan(
+    module: Any,
+    specs: list[tuple[str, str]],
+    optional: list[str],
+    installed: dict[str, tuple[str, str]],
+) -> list[str]:
     """apt-get arguments for every package missing or off its pin; fails when a pin has no match."""
     # missing_only: any installed version will do, as for a package without a pin.
     any_version = module.params["missing_only"]
@@ -169,7 +177,7 @@ def _plan(module, specs, optional, installed):
     return plan + [name for name in maybe if name in offered]
 
 
-def _apt_install(module, plan):
+def _apt_install(module: Any, plan: list[str]) -> None:
     apt_get = module.get_bin_path("apt-get", required=True)
     argv = [
         apt_get,
@@ -192,14 +200,16 @@ def _apt_install(module, plan):
         )
 
 
-def _apt_errors(out, err):
+def _apt_errors(out: str, err: str) -> str:
     """The lines of apt-get's and dpkg's output that say what went wrong (dpkg's are on stdout)."""
     lines = [line.strip() for line in (out + "\n" + err).splitlines()]
     wanted = [line for line in lines if "error" in line.lower() or line.startswith(("E:", "dpkg:"))]
     return " | ".join(wanted or [line for line in lines if line][-5:])[-2000:]
 
 
-def _listing(installed, held, planned=()):
+def _listing(
+    installed: dict[str, tuple[str, str]], held: list[str], planned: Iterable[str] = ()
+) -> str:
     """`name version [hold]` lines, the planned versions instead of the installed ones."""
     versions = {name: version for name, (version, _) in installed.items()}
     versions.update(entry.partition("=")[::2] for entry in planned)
@@ -210,7 +220,7 @@ def _listing(installed, held, planned=()):
     )
 
 
-def main():
+def main() -> None:
     """Install what is missing or off its pin, then hold; no-op when all is in place."""
     module = AnsibleModule(
         argument_spec=dict(

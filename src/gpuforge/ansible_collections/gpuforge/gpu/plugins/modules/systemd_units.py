@@ -63,11 +63,13 @@ states:
   type: dict
 """
 
+from typing import Any
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils import systemd_state
 
 
-def _run(module, systemctl, verb, units):
+def _run(module: Any, systemctl: str, verb: list[str], units: list[str]) -> None:
     """Run `systemctl VERB... -- UNITS`; `verb` is the list of words before the units."""
     rc, out, err = module.run_command([systemctl, *verb, *(["--", *units] if units else [])])
     if rc != 0:
@@ -75,7 +77,7 @@ def _run(module, systemctl, verb, units):
         module.fail_json(msg=f"systemctl {words} failed (rc {rc:d}): {(err or out).strip()}")
 
 
-def main():
+def main() -> None:
     """Enable and start the units that need it; report which."""
     module = AnsibleModule(
         argument_spec=dict(
