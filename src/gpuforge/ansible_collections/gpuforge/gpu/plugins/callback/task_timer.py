@@ -35,7 +35,7 @@ options:
     ini:
       - section: callback_task_timer
         key: top
-author: gpuforge maintainers
+author: gpuforge maintainers (@gpuforge)
 """
 
 import json

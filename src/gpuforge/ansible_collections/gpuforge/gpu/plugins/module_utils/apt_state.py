@@ -22,7 +22,7 @@ def parse_specs(entries: Iterable[str]) -> list[tuple[str, str]]:
     """[(name, pattern)] of `NAME` or `NAME=PATTERN` entries; ValueError names an empty entry."""
     specs = []
     for entry in entries:
-        name, _, pattern = entry.partition("=")
+        name, _sep, pattern = entry.partition("=")
         name = name.strip()
         if not name:
             raise ValueError(f"empty package name in {entry!r}; give NAME or NAME=VERSION-PATTERN")
@@ -35,7 +35,7 @@ def installed(module: Any, names: list[str]) -> dict[str, tuple[str, str]]:
     if not names:
         return {}
     dpkg_query = module.get_bin_path("dpkg-query", required=True)
-    _, out, _ = module.run_command([dpkg_query, "-W", "-f", _QUERY_FORMAT, "--", *names])
+    _rc, out, _err = module.run_command([dpkg_query, "-W", "-f", _QUERY_FORMAT, "--", *names])
     found = {}
     for line in out.splitlines():
         fields = line.split("\t")
@@ -59,7 +59,7 @@ def offered(module: Any, names: list[str]) -> dict[str, list[str]]:
     if not names:
         return {}
     apt_cache = module.get_bin_path("apt-cache", required=True)
-    _, out, _ = module.run_command([apt_cache, "madison", "--", *names])
+    _rc, out, _err = module.run_command([apt_cache, "madison", "--", *names])
     versions: dict[str, list[str]] = {}
     for line in out.splitlines():
         fields = [field.strip() for field in line.split("|")]

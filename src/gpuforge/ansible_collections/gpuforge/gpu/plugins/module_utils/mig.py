@@ -126,7 +126,7 @@ def creation_order(config: dict[str, int], profiles: dict[str, Profile]) -> list
     """Return the profile ids to create for `config`, largest first so placements fit."""
     wanted = {profile_name(name): count for name, count in config.items() if count}
     order = sorted(wanted, key=lambda name: (-profiles[name].memory_gib, profiles[name].profile_id))
-    return [profiles[name].profile_id for name in order for _ in range(wanted[name])]
+    return [profiles[name].profile_id for name in order for _copy in range(wanted[name])]
 
 
 def plan_gpu(

@@ -26,12 +26,16 @@ options:
     description: Permissions of the spec, as a string of octal digits.
     type: str
     default: "0644"
+extends_documentation_fragment: [ansible.builtin.action_common_attributes]
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
-author: gpuforge maintainers
+  platform:
+    platforms: posix
+    support: full
+author: gpuforge maintainers (@gpuforge)
 """
 
 EXAMPLES = r"""

@@ -49,12 +49,16 @@ options:
     description: Permissions of the parent folders this task creates; existing ones are left alone.
     type: str
     default: "0755"
+extends_documentation_fragment: [ansible.builtin.action_common_attributes]
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
-author: gpuforge maintainers
+  platform:
+    platforms: posix
+    support: full
+author: gpuforge maintainers (@gpuforge)
 """
 
 EXAMPLES = r"""

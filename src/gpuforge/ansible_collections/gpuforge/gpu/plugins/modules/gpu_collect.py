@@ -39,7 +39,7 @@ options:
     description: Also return every file's text in RV(outputs) (the action plugin sets it).
     type: bool
     default: false
-author: gpuforge maintainers
+author: gpuforge maintainers (@gpuforge)
 """
 
 EXAMPLES = r"""

@@ -41,7 +41,7 @@ options:
     description: File recording the locked clock range applied last.
     type: path
     default: /var/lib/gpuforge/locked-clocks
-author: gpuforge maintainers
+author: gpuforge maintainers (@gpuforge)
 """
 
 EXAMPLES = r"""
@@ -141,7 +141,7 @@ def main() -> None:
     gpus = [int(row["index"]) for row in parse_csv(out)]
     if plan.errors:
         module.fail_json(msg="; ".join(plan.errors), gpus=gpus)
-    commands = [argv for _, argv in plan.commands]
+    commands = [argv for _name, argv in plan.commands]
     if commands and not module.check_mode:
         for argv in commands:
             rc, out, err = module.run_command([smi, *argv])
@@ -150,7 +150,7 @@ def main() -> None:
                     msg="nvidia-smi {} failed: {}".format(" ".join(argv), (err or out).strip()),
                     rc=rc,
                 )
-        if any(name == "locked_clocks" for name, _ in plan.commands):
+        if any(name == "locked_clocks" for name, _argv in plan.commands):
             _record_locked(params["locked_clocks_state"], locked)
     module.exit_json(changed=bool(commands), commands=commands, gpus=gpus)
 

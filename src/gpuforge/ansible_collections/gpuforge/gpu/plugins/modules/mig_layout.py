@@ -36,7 +36,7 @@ options:
     description: Reset a GPU whose MIG mode change stays pending (no processes may use it).
     type: bool
     default: true
-author: gpuforge maintainers
+author: gpuforge maintainers (@gpuforge)
 """
 
 EXAMPLES = r"""

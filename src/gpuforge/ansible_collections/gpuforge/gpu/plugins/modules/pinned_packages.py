@@ -58,7 +58,7 @@ options:
     description: Lists younger than this many seconds count as fresh; 0 refreshes on every run.
     type: int
     default: 0
-author: gpuforge maintainers
+author: gpuforge maintainers (@gpuforge)
 """
 
 EXAMPLES = r"""
@@ -74,7 +74,7 @@ installed:
   returned: always
   type: dict
 planned:
-  description: The C(NAME=VERSION) or C(NAME) arguments given (in check mode: to give) to apt-get.
+  description: The C(NAME=VERSION) or C(NAME) arguments for apt-get (in check mode, not run).
   returned: always
   type: list
   elements: str
@@ -154,7 +154,7 @@ def _plan(
         offered = apt_state.offered(module, maybe)
         planned = [f"{name}={pattern}" if pattern else name for name, pattern in wanted]
         return planned + [name for name in maybe if name in offered]
-    offered = apt_state.offered(module, [name for name, _ in wanted] + maybe)
+    offered = apt_state.offered(module, [name for name, _pattern in wanted] + maybe)
     plan = []
     for name, pattern in wanted:
         versions = offered.get(name, [])
@@ -211,7 +211,7 @@ def _listing(
     installed: dict[str, tuple[str, str]], held: list[str], planned: Iterable[str] = ()
 ) -> str:
     """`name version [hold]` lines, the planned versions instead of the installed ones."""
-    versions = {name: version for name, (version, _) in installed.items()}
+    versions = {name: version for name, (version, _want) in installed.items()}
     versions.update(entry.partition("=")[::2] for entry in planned)
     holds = {name for name in installed if apt_state.held(installed, name)} | set(held)
     return "".join(
@@ -242,7 +242,7 @@ def main() -> None:
     cache_updated = _refresh_cache(module) if module.params["update_cache"] else False
     specs = _parse_specs(module, module.params["name"])
     optional = [name for name in module.params["optional"] if name]
-    names = [name for name, _ in specs]
+    names = [name for name, _pattern in specs]
     installed = before = apt_state.installed(module, names + optional)
     plan = _plan(module, specs, optional, installed)
     if plan and not module.check_mode:
@@ -262,7 +262,7 @@ def main() -> None:
     diff = {"before": _listing(before, []), "after": _listing(installed, to_hold, plan)}
     module.exit_json(
         changed=changed,
-        installed={name: version for name, (version, _) in installed.items()},
+        installed={name: version for name, (version, _want) in installed.items()},
         planned=plan,
         held=to_hold,
         cache_updated=cache_updated,

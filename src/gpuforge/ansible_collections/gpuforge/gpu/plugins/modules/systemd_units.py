@@ -37,7 +37,7 @@ options:
     description: Run C(systemctl daemon-reload) first, after unit files changed.
     type: bool
     default: false
-author: gpuforge maintainers
+author: gpuforge maintainers (@gpuforge)
 """
 
 EXAMPLES = r"""
