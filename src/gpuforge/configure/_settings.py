@@ -8,6 +8,7 @@ user running plain `ansible-playbook` in that folder gets what gpuforge gets.
 from __future__ import annotations
 
 import hashlib
+import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,7 @@ __all__ = [
     "ansible_options",
     "collections_root",
     "control_path_dir",
+    "strict_host_key_args",
 ]
 
 Engine = Literal["auto", "mitogen", "ssh"]
@@ -123,13 +125,24 @@ def control_path_dir(deploy_dir: Path) -> Path:
     return Path("/tmp") / f"gpuforge-cp-{digest}"
 
 
+def strict_host_key_args(known_hosts: Path) -> str:
+    """ssh options that accept only the host keys in `known_hosts` (and no other file).
+
+    The local fleet's inventory carries them as `ansible_ssh_common_args`, so that a plain
+    `ansible-playbook` without gpuforge's ansible.cfg checks the nodes' keys the same way.
+    """
+    return (
+        f"-o UserKnownHostsFile={shlex.quote(str(known_hosts))} -o StrictHostKeyChecking=yes"
+    )
+
+
 def _ssh_args(settings: EngineSettings, deploy_dir: Path) -> str:
     if settings.control_persist:
         args = ["-C", "-o ControlMaster=auto", f"-o ControlPersist={settings.control_persist}"]
     else:
         args = ["-o ControlMaster=no", "-o ControlPersist=no"]
     if settings.known_hosts is not None:
-        args += [f"-o UserKnownHostsFile={settings.known_hosts}", "-o StrictHostKeyChecking=yes"]
+        args.append(strict_host_key_args(settings.known_hosts))
     else:
         tofu = deploy_dir.resolve() / STATE_DIR / "known_hosts"
         args += [f"-o UserKnownHostsFile={tofu}", "-o StrictHostKeyChecking=accept-new"]
