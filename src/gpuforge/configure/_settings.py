@@ -131,9 +131,7 @@ def strict_host_key_args(known_hosts: Path) -> str:
     The local fleet's inventory carries them as `ansible_ssh_common_args`, so that a plain
     `ansible-playbook` without gpuforge's ansible.cfg checks the nodes' keys the same way.
     """
-    return (
-        f"-o UserKnownHostsFile={shlex.quote(str(known_hosts))} -o StrictHostKeyChecking=yes"
-    )
+    return f"-o UserKnownHostsFile={shlex.quote(str(known_hosts))} -o StrictHostKeyChecking=yes"
 
 
 def _ssh_args(settings: EngineSettings, deploy_dir: Path) -> str:

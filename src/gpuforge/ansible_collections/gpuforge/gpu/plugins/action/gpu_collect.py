@@ -19,23 +19,29 @@ from ansible.plugins.action import ActionBase
 
 _MODULE = "gpuforge.gpu.gpu_collect"
 _OWN_ARGS = ("controller_dest", "required")
+# The module's options (checked again by the module) and the action's own.
+_ARGUMENT_SPEC = dict(
+    dest=dict(type="path"),
+    dcgm_level=dict(type="int"),
+    mig=dict(type="bool"),
+    nccl=dict(type="bool"),
+    controller_dest=dict(type="path"),
+    required=dict(type="list", elements="str", default=[]),
+)
 
 
 class ActionModule(ActionBase):
     """Runs the gpu_collect module; writes its outputs on the controller; checks required ones."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("dest", "dcgm_level", "mig", "nccl", *_OWN_ARGS))
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         """Collect on the node; write `<controller_dest>/<host>/` when asked; fail on required."""
         task_vars = task_vars or {}
         result: dict[str, Any] = super().run(tmp, task_vars)
-        args = dict(self._task.args)
-        controller_dest = args.pop("controller_dest", None)
-        required = args.pop("required", None) or []
-        if isinstance(required, str):
-            required = [required]
+        _validation, checked = self.validate_argument_spec(argument_spec=_ARGUMENT_SPEC)
+        controller_dest, required = checked["controller_dest"], checked["required"]
+        args = {name: value for name, value in self._task.args.items() if name not in _OWN_ARGS}
         args["return_outputs"] = bool(controller_dest)
         result.update(
             self._execute_module(module_name=_MODULE, module_args=args, task_vars=task_vars)

@@ -87,8 +87,8 @@ def main() -> None:
         module, dest, out.rstrip("\r\n") + "\n", "root", "root", module.params["mode"], "0755"
     )
     result = dict(changed=changed, dest=dest)
-    if module._diff:
-        result["diff"] = diffs
+    # Ansible shows a diff only when asked (--diff); the module always offers it.
+    result["diff"] = diffs
     module.exit_json(**result)
 
 

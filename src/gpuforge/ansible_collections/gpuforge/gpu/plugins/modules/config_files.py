@@ -124,8 +124,8 @@ def main() -> None:
         if changed:
             changed_files.append(path)
     result = dict(changed=bool(changed_files), changed_files=changed_files)
-    if module._diff:
-        result["diff"] = diffs
+    # Ansible shows a diff only when asked (--diff); the module always offers it.
+    result["diff"] = diffs
     module.exit_json(**result)
 
 
