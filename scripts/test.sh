@@ -10,8 +10,10 @@ bash scripts/setup.sh --test
 .venv/bin/ruff format --check src tests bench
 .venv/bin/mypy
 # The collection on both ansible-core versions it declares: ansible-test sanity, and its own
-# tests (modules, roles, site.yml over local hosts) under 2.19; the whole suite runs under 2.18.
+# tests (modules, roles, site.yml over local hosts) plus the engine over SSH (mitogen and plain)
+# under 2.19; the whole suite runs under 2.18.
 bash scripts/sanity.sh .venv
 bash scripts/sanity.sh .venv-ansible219
-.venv-ansible219/bin/pytest -q -p no:cacheprovider tests/unit/ansible
+.venv-ansible219/bin/pytest -q -p no:cacheprovider tests/unit/ansible \
+    tests/unit/configure/test_engine.py tests/unit/configure/test_ssh.py
 exec .venv/bin/pytest -q -p no:cacheprovider "$@"
