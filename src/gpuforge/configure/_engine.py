@@ -140,16 +140,15 @@ def resolve_strategy(settings: EngineSettings) -> StrategyChoice:
 
     `settings.mitogen_plugins` overrides where mitogen's plugins are looked for.
     """
-    linear = "linear"
     if settings.engine == "ssh":
-        return StrategyChoice("ssh", linear, None, "plain SSH requested (engine=ssh)")
+        return StrategyChoice("ssh", "linear", None, "plain SSH requested (engine=ssh)")
     where = settings.mitogen_plugins or mitogen_plugins_dir()
     if where is None:
-        return StrategyChoice("ssh", linear, None, "mitogen is not installed; using plain SSH")
+        return StrategyChoice("ssh", "linear", None, "mitogen is not installed; using plain SSH")
     failure = probe_strategy(where, settings.mitogen_strategy)
     if failure:
         return StrategyChoice(
-            "ssh", linear, None, f"mitogen failed to load ({failure}); using plain SSH"
+            "ssh", "linear", None, f"mitogen failed to load ({failure}); using plain SSH"
         )
     return StrategyChoice(
         "mitogen",
