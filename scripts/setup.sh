@@ -20,20 +20,23 @@ bash scripts/setup-packages.sh
 bash scripts/setup-systemctl.sh
 
 python="${PYTHON:-python3}"
+# .venv runs the oldest ansible-core gpuforge supports; with --test, .venv-ansible219 the newest.
+ansible_core='ansible-core>=2.18,<2.19'
 if [ ! -x .venv/bin/gpuforge ] || [ pyproject.toml -nt .venv/.gpuforge-installed ]; then
     [ -x .venv/bin/python ] || "$python" -m venv .venv
     .venv/bin/python -m pip install --quiet --upgrade pip
     if $test_setup; then
-        .venv/bin/python -m pip install --quiet -e '.[dev]'
+        .venv/bin/python -m pip install --quiet -e '.[dev]' "$ansible_core"
     else
-        .venv/bin/python -m pip install --quiet -e '.[fast]'
+        .venv/bin/python -m pip install --quiet -e '.[fast]' "$ansible_core"
     fi
     touch .venv/.gpuforge-installed
 elif $test_setup && [ ! -x .venv/bin/pytest ]; then
-    .venv/bin/python -m pip install --quiet -e '.[dev]'
+    .venv/bin/python -m pip install --quiet -e '.[dev]' "$ansible_core"
 fi
 
 if $test_setup; then
+    bash scripts/setup-ansible219.sh
     bash scripts/setup-terraform.sh --with-terraform
     CHECKOV_SPEC="${CHECKOV_SPEC:-checkov==3.3.30}" bash scripts/setup-checkov.sh
     bash scripts/setup-provider-schemas.sh

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Set up (scripts/setup.sh --test), then lint, type-check and run the whole test suite:
-# unit tests, the Terraform/checkov/ansible-lint checks, and the integration tests on the local
-# simulated fleet (they need root, as in CI).
+# unit tests, the Terraform/checkov/ansible-lint checks, the collection's ansible-test sanity and
+# tests on ansible-core 2.18 and 2.19, and the integration tests on the local simulated fleet
+# (they need root, as in CI).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh --test
 .venv/bin/ruff check src tests bench
 .venv/bin/ruff format --check src tests bench
 .venv/bin/mypy
+# The collection on both ansible-core versions it declares: ansible-test sanity, and its own
+# tests (modules, roles, site.yml over local hosts) plus the engine over SSH (mitogen and plain)
+# under 2.19; the whole suite runs under 2.18.
+bash scripts/sanity.sh .venv
+bash scripts/sanity.sh .venv-ansible219
+.venv-ansible219/bin/pytest -q -p no:cacheprovider tests/unit/ansible \
+    tests/unit/configure/test_engine.py tests/unit/configure/test_ssh.py
 exec .venv/bin/pytest -q -p no:cacheprovider "$@"

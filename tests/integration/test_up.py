@@ -14,6 +14,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -47,7 +48,8 @@ pytestmark = [
     pytest.mark.skipif(_terraform_missing(), reason="no tofu/terraform (run scripts/setup.sh)"),
 ]
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "up"
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "up"
 UP_TIMEOUT_S = 480
 # `up` is killed once this package (the driver role's, pinned by the lock) is on a node: Ansible
 # is then in the middle of site.yml, with roles done and roles to go.
@@ -226,6 +228,37 @@ def test_second_up_changes_nothing(two_pool: FirstUp) -> None:
     assert all(node["ready"] for node in nodes.values())
     assert payload["plans"]["local"]["totals"]["create"] == 0
     assert payload["plans"]["local"]["totals"]["no-op"] == 4
+
+
+def test_the_readme_s_standalone_command_runs_site_on_the_cluster(
+    two_pool: FirstUp, tmp_path: Path
+) -> None:
+    """The collection without gpuforge: exactly the README's command, with the inventory `up`
+    rendered, from the repository root, with no ANSIBLE_* settings and a fresh HOME."""
+    command = re.search(
+        r"`(ANSIBLE_COLLECTIONS_PATH=\S+ ansible-playbook gpuforge\.gpu\.site -i INVENTORY)`",
+        (REPO / "README.md").read_text(encoding="utf-8"),
+    )
+    assert command is not None, "the README names the standalone command"
+    inventory = two_pool.cluster.deployment / "ansible" / "inventory"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env["HOME"] = str(tmp_path)
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    done = subprocess.run(
+        ["bash", "-c", command.group(1).replace("INVENTORY", shlex.quote(str(inventory)))],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=UP_TIMEOUT_S,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    recap = dict(re.findall(r"^(\S+)\s+:\s+(ok=.*)$", done.stdout, re.M))
+    assert sorted(recap) == ["a100-0", "a100-1", "h100-0", "h100-1"]
+    for host, counts in recap.items():
+        assert "changed=0 " in counts and "unreachable=0 " in counts, (host, counts)
+        assert "failed=0 " in counts, (host, counts)
 
 
 def test_up_puts_back_a_stopped_service_and_edited_files_on_that_node_only(

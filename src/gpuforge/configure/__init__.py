@@ -19,6 +19,7 @@ from gpuforge.configure._settings import (
     ansible_options,
     collections_root,
     control_path_dir,
+    strict_host_key_args,
 )
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "resolve_strategy",
     "run_playbook",
     "scrub_runner_secrets",
+    "strict_host_key_args",
 ]

@@ -5,9 +5,9 @@ installed-but-incompatible mitogen is caught before the run and reported, not mi
 that passed is remembered in the user's cache folder (`$XDG_CACHE_HOME/gpuforge`, by default
 `~/.cache/gpuforge`) under a key of the interpreter, the versions of ansible-core and mitogen and
 the plugin file's size and time stamp: the child costs about 0.4 s of CPU, on every `up`, for the
-same answer. The run then uses the collection's wrapper of that strategy
-(`gpuforge.gpu.mitogen_linear`), which is mitogen's without its CPU pinning: pinned, every task
-worker shares one CPU on small machines.
+same answer. The run then uses mitogen's own strategy plugin (`mitogen_linear` or
+`mitogen_free`) from the directory mitogen documents for `strategy_plugins`; without mitogen, or
+when it does not load on the installed ansible-core, Ansible's own `linear` over plain SSH.
 """
 
 from __future__ import annotations
@@ -136,27 +136,23 @@ def _run_probe(plugins_dir: Path, strategy: str) -> str:
 
 
 def resolve_strategy(settings: EngineSettings) -> StrategyChoice:
-    """Pick mitogen's strategy when allowed and loadable, else a linear one, saying why.
-
-    Without mitogen the run uses the collection's `gpuforge.gpu.linear`, or Ansible's own
-    `linear` when `settings.collection_linear` is off (the benchmark's defaults profile).
+    """Pick mitogen's own strategy when allowed and loadable, else Ansible's `linear`, saying why.
 
     `settings.mitogen_plugins` overrides where mitogen's plugins are looked for.
     """
-    linear = "gpuforge.gpu.linear" if settings.collection_linear else "linear"
     if settings.engine == "ssh":
-        return StrategyChoice("ssh", linear, None, "plain SSH requested (engine=ssh)")
+        return StrategyChoice("ssh", "linear", None, "plain SSH requested (engine=ssh)")
     where = settings.mitogen_plugins or mitogen_plugins_dir()
     if where is None:
-        return StrategyChoice("ssh", linear, None, "mitogen is not installed; using plain SSH")
+        return StrategyChoice("ssh", "linear", None, "mitogen is not installed; using plain SSH")
     failure = probe_strategy(where, settings.mitogen_strategy)
     if failure:
         return StrategyChoice(
-            "ssh", linear, None, f"mitogen failed to load ({failure}); using plain SSH"
+            "ssh", "linear", None, f"mitogen failed to load ({failure}); using plain SSH"
         )
     return StrategyChoice(
         "mitogen",
-        f"gpuforge.gpu.{settings.mitogen_strategy}",
+        settings.mitogen_strategy,
         where,
-        f"mitogen strategy {settings.mitogen_strategy} (unpinned)",
+        f"mitogen strategy {settings.mitogen_strategy}",
     )

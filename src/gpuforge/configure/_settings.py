@@ -8,6 +8,7 @@ user running plain `ansible-playbook` in that folder gets what gpuforge gets.
 from __future__ import annotations
 
 import hashlib
+import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,7 @@ __all__ = [
     "ansible_options",
     "collections_root",
     "control_path_dir",
+    "strict_host_key_args",
 ]
 
 Engine = Literal["auto", "mitogen", "ssh"]
@@ -53,8 +55,6 @@ class EngineSettings:
     every task of every host.
     `vars_plugins_at_start`: read group_vars/host_vars once when the inventory loads, not again
     each time a task of a host asks for variables (Ansible's `demand` default).
-    `collection_linear`: without mitogen, run the collection's `gpuforge.gpu.linear` (Ansible's
-    linear with cached templates and skips decided in the controller) instead of Ansible's own.
     """
 
     forks: int | None = None
@@ -69,7 +69,6 @@ class EngineSettings:
     fact_cache_timeout_s: int = 7200
     inject_facts: bool = False
     vars_plugins_at_start: bool = True
-    collection_linear: bool = True
 
     @classmethod
     def tuned(cls, **overrides: object) -> EngineSettings:
@@ -80,8 +79,7 @@ class EngineSettings:
     def ansible_defaults(cls, **overrides: object) -> EngineSettings:
         """Ansible's stock behaviour for the side-by-side benchmark: plain SSH, 5 forks.
 
-        No pipelining, no ControlPersist, no fact cache reuse, no mitogen, facts injected,
-        Ansible's own linear strategy.
+        No pipelining, no ControlPersist, no fact cache reuse, no mitogen, facts injected.
         """
         base = cls(
             forks=5,
@@ -92,7 +90,6 @@ class EngineSettings:
             fact_cache_timeout_s=0,
             inject_facts=True,
             vars_plugins_at_start=False,
-            collection_linear=False,
         )
         return replace(base, **overrides)  # type: ignore[arg-type]
 
@@ -128,13 +125,22 @@ def control_path_dir(deploy_dir: Path) -> Path:
     return Path("/tmp") / f"gpuforge-cp-{digest}"
 
 
+def strict_host_key_args(known_hosts: Path) -> str:
+    """ssh options that accept only the host keys in `known_hosts` (and no other file).
+
+    The local fleet's inventory carries them as `ansible_ssh_common_args`, so that a plain
+    `ansible-playbook` without gpuforge's ansible.cfg checks the nodes' keys the same way.
+    """
+    return f"-o UserKnownHostsFile={shlex.quote(str(known_hosts))} -o StrictHostKeyChecking=yes"
+
+
 def _ssh_args(settings: EngineSettings, deploy_dir: Path) -> str:
     if settings.control_persist:
         args = ["-C", "-o ControlMaster=auto", f"-o ControlPersist={settings.control_persist}"]
     else:
         args = ["-o ControlMaster=no", "-o ControlPersist=no"]
     if settings.known_hosts is not None:
-        args += [f"-o UserKnownHostsFile={settings.known_hosts}", "-o StrictHostKeyChecking=yes"]
+        args.append(strict_host_key_args(settings.known_hosts))
     else:
         tofu = deploy_dir.resolve() / STATE_DIR / "known_hosts"
         args += [f"-o UserKnownHostsFile={tofu}", "-o StrictHostKeyChecking=accept-new"]

@@ -37,6 +37,7 @@ from gpuforge.configure import (
     ansible_cfg,
     run_playbook,
     scrub_runner_secrets,
+    strict_host_key_args,
 )
 from gpuforge.errors import ConfigureError, InputError, Problem, SpecError
 from gpuforge.fleet import (
@@ -346,9 +347,14 @@ class Pipeline:
                 # Fleet nodes share this machine's /usr/bin/python3; naming it spares every
                 # module call interpreter discovery (mitogen reports it back as a fact each time).
                 # Nodes are on this machine's bridge: compressing their SSH traffic only costs CPU.
+                # The fleet's host keys travel with the inventory, so that plain ansible-playbook
+                # (without gpuforge's ansible.cfg) checks them too.
                 extra[node.name] = {
                     "ansible_user": "root",
                     "ansible_ssh_private_key_file": str(fleet.client_key_path(self.spec.name)),
+                    "ansible_ssh_common_args": strict_host_key_args(
+                        fleet.known_hosts_path(self.spec.name)
+                    ),
                     "ansible_python_interpreter": FLEET_PYTHON,
                     "mitogen_ssh_compression": False,
                 }

@@ -18,10 +18,12 @@ def run_local(
     variables: dict[str, Any],
     *args: str,
     env: dict[str, str] | None = None,
+    expect_failure: bool = False,
 ) -> str:
     """ansible-playbook `args` over `hosts` (local connection, `variables` for all): its stdout.
 
-    `env` adds to (or overrides) the environment; the run must succeed.
+    `env` adds to (or overrides) the environment; the run must succeed, or with
+    `expect_failure` fail (then stdout and stderr are returned together).
     """
     inventory = {
         "all": {
@@ -54,5 +56,8 @@ def run_local(
         timeout=300,
         check=False,
     )
+    if expect_failure:
+        assert done.returncode != 0, done.stdout[-4000:]
+        return done.stdout + done.stderr
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     return done.stdout

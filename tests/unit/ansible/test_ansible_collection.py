@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -48,11 +47,6 @@ CONTRACT = [
 
 def _load(path: Path) -> Any:
     return yaml.safe_load(path.read_text())
-
-
-def _role_vars(role: str) -> dict[str, Any]:
-    path = COLLECTION / "roles" / role / "vars" / "main.yml"
-    return (_load(path) or {}) if path.exists() else {}
 
 
 def _options(role: str) -> dict[str, dict[str, Any]]:
@@ -103,66 +97,6 @@ def test_role_has_a_preflight_and_documented_defaults(role: str) -> None:
     assert [task["ansible.builtin.import_tasks"] for task in main] == ["preflight.yml", "apply.yml"]
     assert (tasks / "apply.yml").is_file()
     assert (COLLECTION / "roles" / role / "defaults" / "main.yml").read_text().count("\n# ") >= 1
-
-
-# What a role's task may set when the role says it sets nothing but its packages, units and
-# files (`_<role>_skip_when_in_place`): each module with the role variable roles_in_place judges.
-PROBED = {
-    "gpuforge.gpu.pinned_packages": ("name", "_{role}_stack.packages"),
-    "gpuforge.gpu.config_files": ("files", "_{role}_files"),
-    "gpuforge.gpu.systemd_units": ("name", "_{role}_units.names"),
-}
-INCLUDES = ("ansible.builtin.import_tasks", "ansible.builtin.include_tasks")
-SKIPPABLE = [role for role in ROLES if f"_{role}_skip_when_in_place" in _role_vars(role)]
-
-
-def _gates(task: dict[str, Any], role: str, condition: str) -> list[str]:
-    """The role's variables in the task's `when` that `condition` also reads."""
-    when = task.get("when")
-    text = " ".join(str(part) for part in (when if isinstance(when, list) else [when or ""]))
-    return [name for name in re.findall(rf"\b{role}_\w+", text) if name in condition]
-
-
-def _ungated_tasks(role: str, name: str, condition: str) -> list[tuple[str, dict[str, Any]]]:
-    """(file, task) of every task `name` reaches, following imports and includes not gated off."""
-    tasks = COLLECTION / "roles" / role / "tasks"
-    found: list[tuple[str, dict[str, Any]]] = []
-    for task in _load(tasks / name) or []:
-        module = next(key for key in task if "." in key)
-        if module in INCLUDES:
-            if not _gates(task, role, condition):
-                target = task[module]
-                found += _ungated_tasks(
-                    role, target if isinstance(target, str) else target["file"], condition
-                )
-            continue
-        found.append((name, task))
-    return found
-
-
-def test_some_roles_are_left_out_when_in_place() -> None:
-    assert set(SKIPPABLE) >= {"cuda_toolkit", "nccl", "cudnn", "dcgm", "fabric", "monitoring"}
-
-
-@pytest.mark.parametrize("role", SKIPPABLE)
-def test_a_role_left_out_when_in_place_sets_only_what_is_judged(role: str) -> None:
-    """Each task sets the probed packages, units or files, or is off under the role's own condition.
-
-    site.yml leaves such a role out when roles_in_place finds its packages, units and files in
-    place; a task setting anything else would then never run. A task of another module (or an
-    include of one) must be switched off by a `when` on a variable that
-    `_<role>_skip_when_in_place` reads.
-    """
-    condition = str(_role_vars(role)[f"_{role}_skip_when_in_place"])
-    for name, task in _ungated_tasks(role, "apply.yml", condition):
-        module = next(key for key in task if "." in key)
-        if module in PROBED:
-            option, variable = PROBED[module]
-            assert task[module][option] == "{{ " + variable.format(role=role) + " }}", task
-            continue
-        assert _gates(task, role, condition), (
-            f"{name}: {task['name']!r} is not off under {condition!r}"
-        )
 
 
 def test_the_renderer_contract_variables_are_role_options() -> None:

@@ -1,19 +1,13 @@
-"""site.yml's steps that run on the controller, over hosts with a local connection.
+"""site.yml over hosts with a local connection: which roles each host includes, and the checks
+of the roles' inputs (Ansible's own argument-spec validation, then each role's preflight).
 
-role_preflight judges each role's inputs exactly as the role's own preflight does, in one task,
-and returns the packages, units and files each role's tasks would set:
-each host of a local inventory is one case whose host variables break (or keep) one role's
-inputs, and the same play runs the action over every role and, for comparison, each role's own
-`tasks/preflight.yml` through `include_role`, where Ansible itself layers the variables.
-
-site.yml includes the same roles in the same order on every host, also when only some hosts
-switch a role on.
+The runs select a tag no task inside the roles has: only the includes (tagged `always`) and
+Ansible's argument validation of each included role (also `always`) run, so nothing on this
+machine changes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -21,7 +15,6 @@ from typing import Any
 import pytest
 from local_play import REPO, run_local
 
-ROLES_DIR = REPO / "src" / "gpuforge" / "ansible_collections" / "gpuforge" / "gpu" / "roles"
 ROLES = [
     "nvidia_repo",
     "stack_packages",
@@ -39,25 +32,7 @@ ROLES = [
     "hardening",
     "gpu_validation",
 ]
-CASES: dict[str, dict[str, Any]] = {
-    "usable": {},
-    "driver_branch": {"nvidia_driver_branch": "58"},
-    "fabric_priorities": {
-        "fabric_type": "roce",
-        "fabric_roce_pfc_priority": 3,
-        "fabric_roce_cnp_priority": 3,
-    },
-    "locked_clocks": {"gpu_tuning_locked_clocks": {"min": 2000, "max": 1000}},
-    "nccl_env_key": {"nccl_env": {"nccl_debug": "INFO"}},
-    "exporter_port": {"dcgm_exporter_port": 70000},
-    # A newline would add a second (trusted) line to the node's APT sources.
-    "repo_url_newline": {
-        "nvidia_repo_mode": "mirror",
-        "nvidia_repo_url": "https://mirror.example.com/cuda\ndeb [trusted=yes] http://evil.test /",
-    },
-    # Role variables outrank host variables: the role's own list wins and the check passes.
-    "role_vars_win": {"_nvidia_repo_supported": []},
-}
+OFF_BY_DEFAULT = {"mig", "mps", "hardening", "gpu_validation"}
 # What every role needs from the renderer (the rest are role defaults).
 BASE = {
     "nvidia_driver_branch": "580",
@@ -70,151 +45,147 @@ BASE = {
     "gpu_validation_collect_dir": "/tmp/collected",
     "hardening_ssh_cidrs": ["10.0.0.0/8"],
 }
-PLAY = """\
-- name: Judge every case both ways
+NO_ROLE_TASK = ("--tags", "gpuforge_no_such_tag")
+PREFLIGHTS = """\
+- name: Run every role's own preflight
   hosts: all
   gather_facts: true
   gather_subset: ["!all", "!min", distribution, platform]
   tasks:
-    - name: All roles at once
-      gpuforge.gpu.role_preflight:
-        roles: "{{ roles_under_test }}"
-      register: site_check
-      ignore_errors: true
-
-    - name: Role by role
-      block:
-        - name: Run each role's own preflight
-          ansible.builtin.include_role:
-            name: "gpuforge.gpu.{{ role_under_test }}"
-            tasks_from: preflight
-            public: true
-          loop: "{{ roles_under_test }}"
-          loop_control:
-            loop_var: role_under_test
-      rescue:
-        - name: Keep the failure
-          ansible.builtin.set_fact:
-            own_failure: "{{ ansible_failed_result.msg }}"
-
-    - name: Write both verdicts
-      ansible.builtin.copy:
-        content: "{{ {'site': site_check, 'own': own_failure | default(none),
-                      'stacks': stacks, 'units': units, 'files': files} | to_json }}"
-        dest: "{{ out_dir }}/{{ inventory_hostname }}.json"
-        mode: "0644"
-      delegate_to: localhost
-      vars:
-        # Each role's package list as the role itself saw it (its role vars are public).
-        stacks: >-
-          {{ dict(roles_under_test | zip(query('ansible.builtin.vars',
-                  *(roles_under_test | map('regex_replace', '^(.*)$', '_\\1_stack')), default='')))
-             | dict2items | selectattr('value') | items2dict }}
-        units: >-
-          {{ dict(roles_under_test | zip(query('ansible.builtin.vars',
-                  *(roles_under_test | map('regex_replace', '^(.*)$', '_\\1_units')), default='')))
-             | dict2items | selectattr('value') | items2dict }}
-        # Each role's files as Ansible renders them outside the action: its templates are
-        # linked into the play's templates/ folder, on the play's search path.
-        files: >-
-          {{ dict(roles_under_test | zip(query('ansible.builtin.vars',
-                  *(roles_under_test | map('regex_replace', '^(.*)$', '_\\1_files')), default='')))
-             | dict2items | rejectattr('value', 'equalto', '') | items2dict }}
+    - name: Include each role's preflight
+      ansible.builtin.include_role:
+        name: "gpuforge.gpu.{{ role_under_test }}"
+        tasks_from: preflight
+      loop: "{{ roles_under_test }}"
+      loop_control:
+        loop_var: role_under_test
 """
 
 
-@pytest.fixture(scope="module")
-def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """Run the play once over every case; each case's two verdicts by case name."""
-    work = tmp_path_factory.mktemp("preflight")
-    (work / "play.yml").write_text(PLAY)
-    templates = work / "templates"
-    templates.mkdir()
-    for template in sorted(ROLES_DIR.glob("*/templates/*")):
-        link = templates / template.name
-        assert not link.exists(), f"two roles have a template named {template.name}"
-        link.symlink_to(template)
-    common = {"roles_under_test": ROLES, "out_dir": str(work)}
-    run_local(
-        work,
-        {name: {**common, **case} for name, case in CASES.items()},
-        BASE,
-        str(work / "play.yml"),
-    )
-    return {name: json.loads((work / f"{name}.json").read_text()) for name in CASES}
+def _included(out: str) -> dict[str, list[str]]:
+    """Role name -> the hosts that included it, sorted, from ansible-playbook's output."""
+    found = re.findall(r"^included: gpuforge\.gpu\.(\w+) for (.+?)$", out, re.M)
+    return {role: sorted(hosts.replace(",", " ").split()) for role, hosts in found}
 
 
-def test_usable_inputs_pass_both_ways(verdicts: dict[str, dict[str, Any]]) -> None:
-    for case in ("usable", "role_vars_win"):
-        site, own = verdicts[case]["site"], verdicts[case]["own"]
-        assert own is None, own
-        assert not site.get("failed"), site["msg"]
-        assert site["roles"] == ROLES
-        # The package lists handed to roles_in_place are the ones each role's install task uses.
-        assert site["packages"] == verdicts[case]["stacks"]
-        assert set(site["packages"]) >= {"nvidia_driver", "nccl", "dcgm", "gpu_validation"}
-        driver = site["packages"]["nvidia_driver"]
-        assert driver["hold"] is True and any("580.95.05" in name for name in driver["packages"])
-        # So are the units each role's service task enables and the files its file task writes.
-        assert site["units"] == verdicts[case]["units"]
-        assert set(site["units"]) >= {"nvidia_driver", "dcgm", "monitoring", "gpu_tuning"}
-        written = {
-            role: [
-                {
-                    "dest": entry["dest"],
-                    "checksum": hashlib.sha1(entry["content"].encode()).hexdigest(),
-                    "mode": entry.get("mode", "0644"),
-                }
-                for entry in entries
-            ]
-            for role, entries in verdicts[case]["files"].items()
-        }
-        assert site["files"] == written
-        assert {role for role, entries in written.items() if entries} >= {
-            "nvidia_repo",
-            "cuda_toolkit",
-            "nccl",
-            "gpu_tuning",
-        }
-
-
-@pytest.mark.parametrize(
-    ("case", "role"),
-    [
-        ("driver_branch", "nvidia_driver"),
-        ("fabric_priorities", "fabric"),
-        ("locked_clocks", "gpu_tuning"),
-        ("nccl_env_key", "nccl"),
-        ("exporter_port", "dcgm"),
-        ("repo_url_newline", "nvidia_repo"),
-    ],
-)
-def test_a_broken_input_fails_with_the_role_s_own_message(
-    verdicts: dict[str, dict[str, Any]], case: str, role: str
-) -> None:
-    site, own = verdicts[case]["site"], verdicts[case]["own"]
-    assert site["failed"] is True and site["role"] == role
-    assert own is not None and own.startswith(f"{role}:")
-    assert site["msg"] == own
-    assert "To fix" in site["msg"]
-
-
-def test_site_includes_the_same_roles_in_order_on_every_host(tmp_path: Path) -> None:
-    # No task inside the roles has this tag: only the steps tagged `always` run.
-    hosts = {
+def test_site_includes_each_role_in_order_on_the_hosts_that_switch_it_on(tmp_path: Path) -> None:
+    hosts: dict[str, dict[str, Any]] = {
         "plain": {},
+        # A switch may be a bool or, as from `-e name=value`, a string.
         "partitioned": {
             "gpuforge_enable_mig": True,
+            "gpuforge_enable_fabric": "false",
             "mig_enabled": True,
             "mig_config": {"3g.40gb": 2},
         },
     }
-    out = run_local(tmp_path, hosts, BASE, "--tags", "gpuforge_no_such_tag", "gpuforge.gpu.site")
-    included = re.findall(r"^included: gpuforge\.gpu\.(\w+) for (.+?) =>", out, re.M)
-    # fabric on plain Ethernet installs, writes and starts nothing: in place on both hosts, it
-    # is left out (roles_in_place), as the other roles would be on hosts that have their stack.
-    left_out = ("mps", "hardening", "gpu_validation", "fabric")
-    expected = [role for role in ROLES if role not in left_out]
-    assert [role for role, _ in included] == expected, out[-3000:]
-    for role, names in included:
-        assert sorted(names.replace(",", " ").split()) == ["partitioned", "plain"], role
+    out = run_local(tmp_path, hosts, BASE, *NO_ROLE_TASK, "gpuforge.gpu.site")
+    included = _included(out)
+    on_both = [role for role in ROLES if role not in OFF_BY_DEFAULT | {"fabric"}]
+    assert list(included) == [role for role in ROLES if role in included], "order"
+    assert set(included) == {*on_both, "fabric", "mig"}, out[-3000:]
+    for role in on_both:
+        assert included[role] == ["partitioned", "plain"], role
+    assert included["fabric"] == ["plain"]
+    assert included["mig"] == ["partitioned"]
+    # Ansible validated each included role's arguments, once per host that included it.
+    validated = re.findall(r"^TASK \[gpuforge\.gpu\.(\w+) : Validating arguments", out, re.M)
+    assert validated == list(included)
+
+
+def test_extra_vars_switch_a_role_off_and_on_everywhere(tmp_path: Path) -> None:
+    hosts: dict[str, dict[str, Any]] = {"one": {}, "two": {"gpuforge_enable_dcgm": True}}
+    out = run_local(
+        tmp_path,
+        hosts,
+        BASE,
+        *NO_ROLE_TASK,
+        "-e",
+        "gpuforge_enable_dcgm=false",
+        "-e",
+        "gpuforge_enable_hardening=true",
+        "gpuforge.gpu.site",
+    )
+    included = _included(out)
+    assert "dcgm" not in included
+    assert included["hardening"] == ["one", "two"]
+
+
+@pytest.mark.parametrize(
+    ("role", "broken"),
+    [
+        ("nccl", {"nccl_fabric_type": "token-ring"}),
+        ("nccl", {"nccl_env": ["NCCL_DEBUG", "INFO"]}),
+        ("dcgm", {"dcgm_exporter_port": "nine thousand"}),
+        ("cuda_toolkit", {"cuda_toolkit_profile": "maybe"}),
+    ],
+)
+def test_ansible_refuses_a_role_argument_against_its_spec(
+    tmp_path: Path, role: str, broken: dict[str, Any]
+) -> None:
+    out = run_local(
+        tmp_path,
+        {"node": broken},
+        BASE,
+        *NO_ROLE_TASK,
+        "gpuforge.gpu.site",
+        expect_failure=True,
+    )
+    failed_task = re.findall(r"^TASK \[(.+?)\]", out.split("\nfatal: ")[0], re.M)[-1]
+    assert failed_task.startswith(f"gpuforge.gpu.{role} : Validating arguments"), failed_task
+    assert "Validation of arguments failed" in out
+    assert next(iter(broken)) in out
+
+
+@pytest.mark.parametrize(
+    ("role", "broken"),
+    [
+        ("nvidia_driver", {"nvidia_driver_branch": "58"}),
+        (
+            "fabric",
+            {"fabric_type": "roce", "fabric_roce_pfc_priority": 3, "fabric_roce_cnp_priority": 3},
+        ),
+        ("gpu_tuning", {"gpu_tuning_locked_clocks": {"min": 2000, "max": 1000}}),
+        ("nccl", {"nccl_env": {"nccl_debug": "INFO"}}),
+        ("dcgm", {"dcgm_exporter_port": 70000}),
+        # A newline would add a second (trusted) line to the node's APT sources.
+        (
+            "nvidia_repo",
+            {
+                "nvidia_repo_mode": "mirror",
+                "nvidia_repo_url": "https://m.example.com/cuda\ndeb [trusted=yes] http://e.test /",
+            },
+        ),
+    ],
+)
+def test_a_role_s_preflight_refuses_what_its_spec_cannot_say(
+    tmp_path: Path, role: str, broken: dict[str, Any]
+) -> None:
+    (tmp_path / "play.yml").write_text(PREFLIGHTS)
+    out = run_local(
+        tmp_path,
+        {"node": {"roles_under_test": ROLES, **broken}},
+        BASE,
+        str(tmp_path / "play.yml"),
+        expect_failure=True,
+    )
+    failed = re.search(r'"msg": "([^"]*)"', out)
+    assert failed is not None, out[-3000:]
+    assert failed.group(1).startswith(f"{role}:"), failed.group(1)
+    assert "To fix" in failed.group(1)
+
+
+def test_every_role_s_preflight_passes_the_renderer_s_inputs(tmp_path: Path) -> None:
+    (tmp_path / "play.yml").write_text(PREFLIGHTS)
+    run_local(tmp_path, {"node": {"roles_under_test": ROLES}}, BASE, str(tmp_path / "play.yml"))
+
+
+def test_site_yml_is_plain_ansible() -> None:
+    """Each role is one include of its own, switched by a `when` on the enabled list."""
+    site = REPO / "src/gpuforge/ansible_collections/gpuforge/gpu/playbooks/site.yml"
+    text = site.read_text(encoding="utf-8")
+    assert "rolespec_validate" not in text
+    assert "{%" not in text, "no Jinja statements: filters only"
+    for role in ROLES:
+        assert f"name: gpuforge.gpu.{role}\n" in text
+        assert f"when: \"'{role}' in gpuforge_site_enabled_roles\"" in text

@@ -1,6 +1,6 @@
 """The collection's own modules on a real fleet node.
 
-pinned_packages, roles_in_place, systemd_units, config_files, cdi_spec and gpu_collect.
+pinned_packages, systemd_units, config_files, cdi_spec and gpu_collect.
 
 Each play asserts what the module returned; the tests then read the node's real state (dpkg's
 database, the unit's state, the files on the controller) over SSH.
@@ -70,37 +70,9 @@ PACKAGES = """\
         name: [libnccl2=2.99.*]
       register: nomatch
       ignore_errors: true
-    - name: Release the hold of one package
-      ansible.builtin.command:
-        argv: [apt-mark, unhold, datacenter-gpu-manager]
-      changed_when: true
-    - name: Judge groups in place, off their pin, not held, missing, and missing an optional one
-      gpuforge.gpu.roles_in_place:
-        packages:
-          pinned: {packages: [libnccl2=2.18.3-*+cuda12.2], hold: true}
-          unheld: {packages: [datacenter-gpu-manager], hold: true}
-          any: {packages: [datacenter-gpu-manager]}
-          moved: {packages: [libnccl2=2.18.5-*]}
-          empty: {}
-          missing: {packages: [gpuforge-no-such-package]}
-          optional: {packages: [libnccl2], optional: [gpuforge-no-such-package]}
-          offered: {packages: [libnccl2], optional: [libnccl-dev]}
-      register: in_place
     - name: Check the results
       ansible.builtin.assert:
         that:
-          - in_place is not changed
-          - in_place.in_place.packages == ['pinned', 'any', 'empty', 'optional']
-          - in_place.in_place.units == [] and in_place.in_place.files == []
-          - in_place.pending.packages.unheld == ['datacenter-gpu-manager not held']
-          - in_place.pending.packages.moved == ['libnccl2 2.18.3-1+cuda12.2 off 2.18.5-*']
-          - in_place.pending.packages.missing == ['gpuforge-no-such-package missing']
-          - in_place.pending.packages.offered == ['libnccl-dev missing']
-          - in_place.apt_lists_age is number and 0 <= in_place.apt_lists_age < 600
-          - in_place.ansible_facts.gpuforge_packages_moved is false
-          - first.ansible_facts.gpuforge_packages_moved is true
-          - "'gpuforge_packages_moved' not in again.ansible_facts | default({})"
-          - "'gpuforge_packages_moved' not in dry.ansible_facts | default({})"
           - dry is changed
           - dry.planned == ['libnccl2=2.18.*+cuda12.2']
           - first is changed
@@ -241,69 +213,6 @@ FILES = """\
           - relative is failed
 """
 
-IN_PLACE = (
-    _write_units("Roles in place, by their units and files", "[gf-enabled, gf-disabled]")
-    + """\
-    - name: Enable the first without starting it
-      ansible.builtin.command:
-        argv: [systemctl, enable, gf-enabled]
-      changed_when: true
-    - name: Judge units and files (those the two tests before this one left)
-      gpuforge.gpu.roles_in_place:
-        units:
-          running: {names: [gf-test, gf-second.service]}
-          enabled_only: {names: [gf-enabled, gf-test], started: false}
-          stopped: {names: [gf-enabled]}
-          disabled: {names: [gf-disabled], started: false}
-          missing: {names: [gf-test, gf-missing]}
-          none: {}
-        files:
-          same:
-            - {dest: /etc/gf-test/b.sh, checksum: "{{ 'echo b\\n' | hash('sha1') }}", mode: "0755"}
-            - dest: /etc/gf-test/deep/a.conf
-              checksum: "{{ 'a = 1\\n' | hash('sha1') }}"
-              mode: "0600"
-          content:
-            - {dest: /etc/gf-test/b.sh, checksum: "{{ 'echo c\\n' | hash('sha1') }}", mode: "0755"}
-          mode:
-            - {dest: /etc/gf-test/deep/a.conf, checksum: "{{ 'a = 1\\n' | hash('sha1') }}"}
-          absent:
-            - {dest: /etc/gf-test/none.conf, checksum: "{{ '' | hash('sha1') }}"}
-          owner:
-            - {dest: /etc/gf-test/b.sh, checksum: "{{ 'echo b\\n' | hash('sha1') }}", mode: "0755"}
-          nothing: []
-      register: judged
-    - name: The same files owned by a user they do not have
-      gpuforge.gpu.roles_in_place:
-        files:
-          owner:
-            - {dest: /etc/gf-test/b.sh, checksum: "{{ 'echo b\\n' | hash('sha1') }}", mode: "0755"}
-        owner: nobody
-      register: by_owner
-    - name: A relative path fails
-      gpuforge.gpu.roles_in_place:
-        files:
-          relative: [{dest: relative.conf, checksum: ""}]
-      register: relative
-      ignore_errors: true
-    - name: Check the results
-      ansible.builtin.assert:
-        that:
-          - judged is not changed
-          - judged.in_place.packages == []
-          - judged.in_place.units == ['running', 'enabled_only', 'none']
-          - judged.pending.units.stopped == ['gf-enabled.service not running']
-          - judged.pending.units.disabled == ['gf-disabled.service not enabled']
-          - judged.pending.units.missing == ['gf-missing.service not found']
-          - judged.in_place.files == ['same', 'owner', 'nothing']
-          - judged.pending.files.content == ['/etc/gf-test/b.sh differs']
-          - judged.pending.files.mode == ['/etc/gf-test/deep/a.conf differs']
-          - judged.pending.files.absent == ['/etc/gf-test/none.conf differs']
-          - by_owner.in_place.files == []
-          - relative is failed and 'absolute path' in relative.msg
-"""
-)
-
 CDI = """\
 - name: CDI spec
   hosts: nodes
@@ -414,7 +323,7 @@ def _play(tmp_path: Path, node: tuple[Fleet, Node], text: str, **extra: str) -> 
     return run_playbook(deploy, "play.yml", Path("hosts.ini"), settings=settings, extra_vars=extra)
 
 
-def test_pinned_packages_installs_holds_moves_and_explains_and_roles_in_place_judges(
+def test_pinned_packages_installs_holds_moves_and_explains(
     tmp_path: Path, node: tuple[Fleet, Node]
 ) -> None:
     handle, target = node
@@ -458,14 +367,6 @@ def test_config_files_writes_what_differs_with_folders_modes_and_check_mode(
         "/etc/gf-test/b.sh 755 root",
     ]
     assert handle.run(target, ["cat", "/etc/gf-test/b.sh"]).stdout == "echo b\n"
-
-
-def test_roles_in_place_judges_units_and_files_as_their_modules_would(
-    tmp_path: Path, node: tuple[Fleet, Node]
-) -> None:
-    """Run after the systemd_units and config_files tests, whose units and files it judges."""
-    result = _play(tmp_path, node, IN_PLACE)
-    assert result.status == "ok", result.failures
 
 
 def test_cdi_spec_writes_the_generated_spec_once_and_dry_runs_without_the_toolkit(

@@ -97,7 +97,7 @@ def test_limit_and_tags_are_honoured(deploy: Path, out_dir: Path) -> None:
 
 def test_plain_ssh_engine_and_forced_fallback_both_run(deploy: Path, tmp_path: Path) -> None:
     plain = run_playbook(deploy, "play.yml", INVENTORY, settings=EngineSettings.tuned(engine="ssh"))
-    assert (plain.engine, plain.strategy, plain.status) == ("ssh", "gpuforge.gpu.linear", "ok")
+    assert (plain.engine, plain.strategy, plain.status) == ("ssh", "linear", "ok")
 
     broken = tmp_path / "broken-mitogen"
     broken.mkdir()
@@ -107,7 +107,7 @@ def test_plain_ssh_engine_and_forced_fallback_both_run(deploy: Path, tmp_path: P
     )
     assert (fallback.engine, fallback.strategy, fallback.status) == (
         "ssh",
-        "gpuforge.gpu.linear",
+        "linear",
         "ok",
     )
     assert "incompatible ansible" in fallback.engine_reason

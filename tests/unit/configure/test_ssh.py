@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from gpuforge.configure import EngineSettings, run_playbook
+from gpuforge.configure import EngineSettings, run_playbook, strict_host_key_args
 
 from . import _sshd
 
@@ -108,3 +110,45 @@ def test_plain_ssh_trusts_on_first_use_and_an_unreachable_host_is_partial(
     tofu = deploy / ".ansible" / "known_hosts"
     host_key = sshd.known_hosts_line.split()[2]
     assert host_key in tofu.read_text()
+
+
+def _plain_playbook(home: Path, deploy: Path, known: Path) -> subprocess.CompletedProcess[str]:
+    """ansible-playbook as a user runs it: no gpuforge ansible.cfg, no ANSIBLE_* settings, a
+    fresh `home` (no SSH connection to reuse); the host keys come only from the inventory."""
+    inventory = deploy / "hosts.ini"
+    if "ansible_ssh_common_args" not in inventory.read_text():
+        inventory.write_text(
+            inventory.read_text().replace(
+                "[nodes:vars]\n",
+                f"[nodes:vars]\nansible_ssh_common_args='{strict_host_key_args(known)}'\n",
+            )
+        )
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env["HOME"] = str(home)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(inventory), "play.yml"],
+        cwd=deploy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_plain_ansible_playbook_checks_host_keys_from_the_inventory(
+    tmp_path: Path, sshd: _sshd.LoopbackSshd
+) -> None:
+    deploy = _deploy(tmp_path, sshd)
+    known = tmp_path / "known_hosts"
+    known.write_text(sshd.known_hosts_line)
+    done = _plain_playbook(tmp_path / "home", deploy, known)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert (tmp_path / "out" / "ssh-a.ssh").read_text() == "ssh-a\n"
+    # No key was learnt elsewhere: the user's own known_hosts stays untouched.
+    assert not (tmp_path / "home" / ".ssh" / "known_hosts").exists()
+    known.write_text(sshd.known_hosts_line.replace(str(sshd.port), "1", 1))
+    refused = _plain_playbook(tmp_path / "home-again", deploy, known)
+    assert refused.returncode != 0
+    assert "Host key verification failed" in refused.stdout + refused.stderr

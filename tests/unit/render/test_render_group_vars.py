@@ -1,9 +1,9 @@
 """group_vars: the local example's values match its committed lock, and every rendered name is
-one the gpuforge.gpu collection reads (a role default or a play toggle of site.yml).
+one the gpuforge.gpu collection reads (a role option or a play toggle of site.yml).
 
 A misspelt variable would be silently ignored by Ansible (the role keeps its default), so the
-names are checked against the roles' `defaults/main.yml`, and the values against the types of
-those defaults.
+names are checked against the options of the roles' `meta/argument_specs.yml`, and the values
+against the types of their defaults.
 """
 
 from __future__ import annotations
@@ -31,21 +31,24 @@ def _yaml(path: Path) -> Any:
 
 
 def role_defaults() -> dict[str, Any]:
-    """Every variable a role of the collection declares in defaults/main.yml, with its default."""
+    """Every option a role of the collection declares in meta/argument_specs.yml, with the
+    default in its role's defaults/main.yml."""
     declared: dict[str, Any] = {}
-    for path in sorted(COLLECTION.glob("roles/*/defaults/main.yml")):
-        declared.update(_yaml(path) or {})
+    for path in sorted(COLLECTION.glob("roles/*/meta/argument_specs.yml")):
+        defaults = _yaml(path.parents[1] / "defaults" / "main.yml") or {}
+        for name in _yaml(path)["argument_specs"]["main"]["options"]:
+            declared[name] = defaults.get(name)
     return declared
 
 
 def play_toggles() -> set[str]:
     """The `gpuforge_*` variables playbooks/site.yml reads: those it names, and the role
-    switch `gpuforge_enable_<role>` its looped include looks up for each listed role."""
+    switch `gpuforge_enable_<role>` it reads for each role of gpuforge_site_defaults."""
     path = COLLECTION / "playbooks" / "site.yml"
     text = path.read_text(encoding="utf-8")
     named = set(re.findall(r"\b(gpuforge_[a-z0-9_]+)\b", text))
-    roles = [entry["name"] for entry in _yaml(path)[0]["vars"]["gpuforge_site_roles"]]
-    assert "'gpuforge_enable_' ~ __gpuforge_site_role.name" in text
+    roles = list(_yaml(path)[0]["vars"]["gpuforge_site_defaults"])
+    assert "query('ansible.builtin.varnames', '^gpuforge_enable_')" in text
     return named | {f"gpuforge_enable_{role}" for role in roles}
 
 

@@ -12,31 +12,40 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from typing import Any
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 _MODULE = "gpuforge.gpu.gpu_collect"
 _OWN_ARGS = ("controller_dest", "required")
+# The module's options (checked again by the module) and the action's own.
+_ARGUMENT_SPEC = dict(
+    dest=dict(type="path"),
+    dcgm_level=dict(type="int"),
+    mig=dict(type="bool"),
+    nccl=dict(type="bool"),
+    controller_dest=dict(type="path"),
+    required=dict(type="list", elements="str", default=[]),
+)
 
 
 class ActionModule(ActionBase):
     """Runs the gpu_collect module; writes its outputs on the controller; checks required ones."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("dest", "dcgm_level", "mig", "nccl", *_OWN_ARGS))
 
-    def run(self, tmp=None, task_vars=None):
-        """Collect on the node; write `<controller_dest>/<host>/` when asked; fail on required ones."""
+    def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Collect on the node; write `<controller_dest>/<host>/` when asked; fail on required."""
         task_vars = task_vars or {}
-        result = super().run(tmp, task_vars)
-        args = dict(self._task.args)
-        controller_dest = args.pop("controller_dest", None)
-        required = args.pop("required", None) or []
-        if isinstance(required, str):
-            required = [required]
+        result: dict[str, Any] = super().run(tmp, task_vars)
+        _validation, checked = self.validate_argument_spec(argument_spec=_ARGUMENT_SPEC)
+        controller_dest, required = checked["controller_dest"], checked["required"]
+        args = {name: value for name, value in self._task.args.items() if name not in _OWN_ARGS}
         args["return_outputs"] = bool(controller_dest)
-        result.update(self._execute_module(module_name=_MODULE, module_args=args, task_vars=task_vars))
+        result.update(
+            self._execute_module(module_name=_MODULE, module_args=args, task_vars=task_vars)
+        )
         if result.get("failed"):
             return result
         outputs = result.pop("outputs", {})
@@ -46,29 +55,31 @@ class ActionModule(ActionBase):
             _replace_folder(folder, outputs)
             result["controller_folder"] = folder
         failed = [
-            "%s (rc %s): %s" % (name, run.get("rc", "missing"), str(run.get("stderr", ""))[-300:].strip())
+            "{} (rc {}): {}".format(
+                name, run.get("rc", "missing"), str(run.get("stderr", ""))[-300:].strip()
+            )
             for name in required
             for run in [result.get("collectors", {}).get(name, {})]
             if run.get("rc", 127) != 0
         ]
         if failed:
             result["failed"] = True
-            result["msg"] = "required collectors failed on %s: %s" % (
+            result["msg"] = "required collectors failed on {}: {}".format(
                 task_vars.get("inventory_hostname", "this host"),
                 "; ".join(failed),
             )
         return result
 
 
-def _replace_folder(folder, outputs):
-    """Write `outputs` (name -> text) as a fresh `folder`, swapped in whole so readers never see half."""
+def _replace_folder(folder: str, outputs: dict[str, str]) -> None:
+    """Write `outputs` (name -> text) as a fresh `folder`, swapped in whole: never seen half."""
     parent = os.path.dirname(folder)
     try:
         os.makedirs(parent, exist_ok=True)
-        staging = tempfile.mkdtemp(prefix=".%s." % os.path.basename(folder), dir=parent)
+        staging = tempfile.mkdtemp(prefix=f".{os.path.basename(folder)}.", dir=parent)
         for name, text in outputs.items():
             if os.path.basename(name) != name or name in ("", ".", ".."):
-                raise AnsibleActionFail("gpu_collect returned an unsafe file name: %r" % name)
+                raise AnsibleActionFail(f"gpu_collect returned an unsafe file name: {name!r}")
             with open(os.path.join(staging, name), "w", encoding="utf-8") as handle:
                 handle.write(text)
         os.chmod(staging, 0o755)
@@ -79,4 +90,4 @@ def _replace_folder(folder, outputs):
             shutil.rmtree(retired, ignore_errors=True)
         os.rename(staging, folder)
     except OSError as exc:
-        raise AnsibleActionFail("cannot write the collected files to %s: %s" % (folder, exc)) from exc
+        raise AnsibleActionFail(f"cannot write the collected files to {folder}: {exc}") from exc

@@ -35,7 +35,7 @@ options:
     ini:
       - section: callback_task_timer
         key: top
-author: gpuforge maintainers
+author: gpuforge maintainers (@gpuforge)
 """
 
 import json
@@ -43,7 +43,11 @@ import os
 import time
 from typing import Any
 
+from ansible import context
 from ansible.plugins.callback import CallbackBase
+from ansible.utils.display import Display
+
+display = Display()
 
 
 class CallbackModule(CallbackBase):
@@ -60,6 +64,7 @@ class CallbackModule(CallbackBase):
         self._tasks: list[dict[str, Any]] = []
         self._current: dict[str, Any] | None = None
         self._playbook = "playbook"
+        self._playbooks_started = 0
 
     def _close_current(self) -> None:
         if self._current is not None:
@@ -69,7 +74,9 @@ class CallbackModule(CallbackBase):
 
     def _open(self, task: Any, kind: str) -> None:
         self._close_current()
-        role = task._role.get_name(include_role_fqcn=False) if task._role else ""
+        # A role's task is named "<role> : <task>"; the bare task name is task.name.
+        named, bare = task.get_name(include_role_fqcn=False), task.name or ""
+        role = named[: -len(bare) - 3] if bare and named.endswith(f" : {bare}") else ""
         self._current = {
             "task": task.get_name(),
             "role": role,
@@ -85,12 +92,20 @@ class CallbackModule(CallbackBase):
         if self._current is None:
             return
         self._current[key] += 1
-        if key == "ok" and result._result.get("changed"):
+        if key == "ok" and result.is_changed():
             self._current["changed"] += 1
 
     def v2_playbook_on_start(self, playbook: Any) -> None:
-        """Remember the playbook's name for the output path."""
-        self._playbook = os.path.splitext(os.path.basename(playbook._file_name))[0]
+        """Remember the playbook's name (its file name without extension) for the output path.
+
+        The name is the one given on the command line, in the order the playbooks start: a
+        file (`play.yml`) or a collection playbook (`gpuforge.gpu.site`).
+        """
+        given = list(context.CLIARGS.get("args") or [])
+        index, self._playbooks_started = self._playbooks_started, self._playbooks_started + 1
+        name = os.path.basename(given[index]) if index < len(given) else self._playbook
+        stem, extension = os.path.splitext(name)
+        self._playbook = stem if extension in (".yml", ".yaml") else name.rsplit(".", 1)[-1]
 
     def v2_playbook_on_task_start(self, task: Any, is_conditional: bool) -> None:
         """A task starts: the previous one has ended for every host."""
@@ -125,16 +140,18 @@ class CallbackModule(CallbackBase):
             name = entry["role"] or "(play)"
             roles[name] = round(roles.get(name, 0.0) + entry["seconds"], 3)
         top = int(self.get_option("top"))
-        self._display.display(f"task_timer: {total:.1f}s in {len(self._tasks)} tasks")
+        display.display(f"task_timer: {total:.1f}s in {len(self._tasks)} tasks")
         for name, seconds in sorted(roles.items(), key=lambda item: -item[1]):
-            self._display.display(f"  role {name:<24} {seconds:7.2f}s")
+            display.display(f"  role {name:<24} {seconds:7.2f}s")
         slowest = sorted(self._tasks, key=lambda entry: -entry["seconds"])[:top]
         for entry in slowest:
-            self._display.display(
+            display.display(
                 f"  {entry['seconds']:7.2f}s {entry['role'] or '-':<18} {entry['task']}"
                 f" (ok={entry['ok']} changed={entry['changed']} skipped={entry['skipped']})"
             )
         output = self.get_option("output")
         if output:
-            with open(output.replace("{playbook}", self._playbook), "w", encoding="utf-8") as handle:
+            with open(
+                output.replace("{playbook}", self._playbook), "w", encoding="utf-8"
+            ) as handle:
                 json.dump({"total_s": total, "roles": roles, "tasks": self._tasks}, handle)

@@ -2,13 +2,14 @@
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
 """What dpkg has installed, what the repositories offer, and whether a package pin is met.
 
-Shared by `pinned_packages` (which installs what is not met) and `roles_in_place` (which only
-reports it), so both judge a pin, and an optional package, the same way.
+Used by `pinned_packages`, which installs what is not met; kept apart so any module that reports
+package state judges a pin, and an optional package, the same way.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any, Iterable
 
 from ansible_collections.gpuforge.gpu.plugins.module_utils.debversion import matches
 
@@ -17,24 +18,24 @@ _QUERY_FORMAT = "${Package}\\t${Version}\\t${db:Status-Want}\\t${db:Status-Statu
 _LISTS_STAMPS = ("/var/lib/apt/periodic/update-success-stamp", "/var/lib/apt/lists")
 
 
-def parse_specs(entries):
+def parse_specs(entries: Iterable[str]) -> list[tuple[str, str]]:
     """[(name, pattern)] of `NAME` or `NAME=PATTERN` entries; ValueError names an empty entry."""
     specs = []
     for entry in entries:
-        name, _, pattern = entry.partition("=")
+        name, _sep, pattern = entry.partition("=")
         name = name.strip()
         if not name:
-            raise ValueError("empty package name in %r; give NAME or NAME=VERSION-PATTERN" % entry)
+            raise ValueError(f"empty package name in {entry!r}; give NAME or NAME=VERSION-PATTERN")
         specs.append((name, pattern.strip()))
     return specs
 
 
-def installed(module, names):
+def installed(module: Any, names: list[str]) -> dict[str, tuple[str, str]]:
     """{name: (version, want)} for the installed packages among `names` (one dpkg-query call)."""
     if not names:
         return {}
     dpkg_query = module.get_bin_path("dpkg-query", required=True)
-    _, out, _ = module.run_command([dpkg_query, "-W", "-f", _QUERY_FORMAT, "--", *names])
+    _rc, out, _err = module.run_command([dpkg_query, "-W", "-f", _QUERY_FORMAT, "--", *names])
     found = {}
     for line in out.splitlines():
         fields = line.split("\t")
@@ -43,23 +44,23 @@ def installed(module, names):
     return found
 
 
-def satisfied(present, name, pattern):
-    """Whether `name` is installed (per `present`, from `installed`) at a version `pattern` accepts."""
+def satisfied(present: dict[str, tuple[str, str]], name: str, pattern: str) -> bool:
+    """Whether `name` is installed (per `present`) at a version that `pattern` takes."""
     return name in present and matches(present[name][0], pattern)
 
 
-def held(present, name):
+def held(present: dict[str, tuple[str, str]], name: str) -> bool:
     """Whether `name` is installed and held (`apt-mark hold`)."""
     return present.get(name, ("", ""))[1] == "hold"
 
 
-def offered(module, names):
-    """{name: [versions]} the configured repositories offer for `names` (one apt-cache madison call)."""
+def offered(module: Any, names: list[str]) -> dict[str, list[str]]:
+    """{name: [versions]} the configured repositories offer for `names` (one apt-cache madison)."""
     if not names:
         return {}
     apt_cache = module.get_bin_path("apt-cache", required=True)
-    _, out, _ = module.run_command([apt_cache, "madison", "--", *names])
-    versions = {}
+    _rc, out, _err = module.run_command([apt_cache, "madison", "--", *names])
+    versions: dict[str, list[str]] = {}
     for line in out.splitlines():
         fields = [field.strip() for field in line.split("|")]
         if len(fields) >= 3 and fields[0] in names:
@@ -67,7 +68,7 @@ def offered(module, names):
     return versions
 
 
-def lists_mtime():
+def lists_mtime() -> float:
     """When the package lists were last refreshed (epoch seconds), 0.0 when they never were."""
     for path in _LISTS_STAMPS:
         if os.path.exists(path):

@@ -53,10 +53,16 @@ class Collector:
         return self.filename.rsplit(".", 1)[0]
 
 
-def collectors(dcgm_level: int, mig: bool, nccl_gpus: int, fields: tuple[str, ...] = SMI_FIELDS) -> list[Collector]:
+def collectors(
+    dcgm_level: int, mig: bool, nccl_gpus: int, fields: tuple[str, ...] = SMI_FIELDS
+) -> list[Collector]:
     """Return the collectors to run on a node, in order; NCCL runs only when `nccl_gpus` > 0."""
     found = [
-        Collector("smi_query", "query-gpu.csv", (("nvidia-smi", "--query-gpu=" + ",".join(fields), "--format=csv"),)),
+        Collector(
+            "smi_query",
+            "query-gpu.csv",
+            (("nvidia-smi", "--query-gpu=" + ",".join(fields), "--format=csv"),),
+        ),
         Collector("smi_topo", "topo.txt", (("nvidia-smi", "topo", "-m"),)),
         Collector(
             "smi_apps",
@@ -68,14 +74,23 @@ def collectors(dcgm_level: int, mig: bool, nccl_gpus: int, fields: tuple[str, ..
         found.append(Collector("mig_lgi", "mig-lgi.txt", (("nvidia-smi", "mig", "-lgi"),)))
     if dcgm_level > 0:
         found.append(
-            Collector("dcgmi_diag", "dcgmi-diag.txt", (("dcgmi", "diag", "-r", str(dcgm_level)),), timeout_s=3600)
+            Collector(
+                "dcgmi_diag",
+                "dcgmi-diag.txt",
+                (("dcgmi", "diag", "-r", str(dcgm_level)),),
+                timeout_s=3600,
+            )
         )
     found += [
         Collector("ibstat", "ibstat.txt", (("ibstat",),)),
         Collector(
             "kernel_log",
             "kernel.log",
-            (("dmesg", "--time-format=iso"), ("dmesg",), ("journalctl", "-k", "--no-pager", "-o", "short-iso")),
+            (
+                ("dmesg", "--time-format=iso"),
+                ("dmesg",),
+                ("journalctl", "-k", "--no-pager", "-o", "short-iso"),
+            ),
         ),
         Collector(
             "packages",

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from typing import Iterable
 
 _EPOCH = re.compile(r"^(\d+):")
 _PART = re.compile(r"(\D*)(\d*)")
 
 
-def _split(version):
+def _split(version: str) -> tuple[int, str, str]:
     """(epoch, upstream, revision) of a Debian version; a missing epoch is 0, revision ''."""
     match = _EPOCH.match(version)
     epoch = int(match.group(1)) if match else 0
@@ -22,7 +23,7 @@ def _split(version):
     return epoch, upstream, revision
 
 
-def _char_order(char):
+def _char_order(char: str) -> int:
     """dpkg's order of one non-digit character: ~ first, then end of string, letters, the rest."""
     if char == "~":
         return -1
@@ -31,7 +32,7 @@ def _char_order(char):
     return ord(char) + 256
 
 
-def _compare_text(left, right):
+def _compare_text(left: str, right: str) -> int:
     for index in range(max(len(left), len(right))):
         a = _char_order(left[index]) if index < len(left) else 0
         b = _char_order(right[index]) if index < len(right) else 0
@@ -40,7 +41,7 @@ def _compare_text(left, right):
     return 0
 
 
-def _compare_part(left, right):
+def _compare_part(left: str, right: str) -> int:
     """Compare one upstream or revision string by dpkg's alternating text/number rule."""
     left_parts = _PART.findall(left)
     right_parts = _PART.findall(right)
@@ -56,7 +57,7 @@ def _compare_part(left, right):
     return 0
 
 
-def compare_versions(left, right):
+def compare_versions(left: str, right: str) -> int:
     """-1, 0 or 1 as `left` sorts before, equal to or after `right` in dpkg's order."""
     epoch_a, upstream_a, revision_a = _split(left)
     epoch_b, upstream_b, revision_b = _split(right)
@@ -65,7 +66,7 @@ def compare_versions(left, right):
     return _compare_part(upstream_a, upstream_b) or _compare_part(revision_a, revision_b)
 
 
-def matches(version, pattern):
+def matches(version: str, pattern: str) -> bool:
     """Whether an installed or available `version` satisfies a pin `pattern` (`*` globs, as APT's).
 
     A pattern without an epoch matches a version with one (`4.2*` matches `1:4.2.3-1`), as
@@ -78,9 +79,9 @@ def matches(version, pattern):
     return ":" not in pattern and fnmatch.fnmatchcase(_EPOCH.sub("", version), pattern)
 
 
-def best_match(versions, pattern):
+def best_match(versions: Iterable[str], pattern: str) -> str | None:
     """The highest of `versions` that satisfies `pattern`, or None."""
-    best = None
+    best: str | None = None
     for version in versions:
         if matches(version, pattern) and (best is None or compare_versions(version, best) > 0):
             best = version

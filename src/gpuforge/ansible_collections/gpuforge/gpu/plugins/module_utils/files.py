@@ -1,23 +1,17 @@
 # Copyright: gpuforge maintainers
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""Write a file only when its content or attributes differ, or tell whether it does.
-
-Shared by config_files and cdi_spec (which write) and roles_in_place (which only judges).
-"""
+"""Write a file only when its content or attributes differ; shared by config_files and cdi_spec."""
 
 from __future__ import annotations
 
-import grp
-import hashlib
 import os
-import pwd
-import stat
 import tempfile
+from typing import Any
 
 from ansible.module_utils.common.text.converters import to_bytes
 
 
-def _current(path):
+def _current(path: str) -> bytes | None:
     """The file's bytes, or None when it does not exist."""
     try:
         with open(path, "rb") as handle:
@@ -26,30 +20,7 @@ def _current(path):
         return None
 
 
-def content_checksum(data):
-    """The SHA-1 of a file's bytes (or text, as UTF-8), as roles_in_place compares them."""
-    return hashlib.sha1(to_bytes(data, errors="surrogate_or_strict")).hexdigest()
-
-
-def in_place(path, checksum, owner, group, mode):
-    """Whether `path` holds content of SHA-1 `checksum` with the given owner, group and mode.
-
-    The judgement of `ensure_file` without writing: False as soon as `ensure_file` would change
-    anything, and for a mode that is not octal digits (which it would apply as given).
-    """
-    try:
-        data = _current(path)
-        wanted_mode = int(mode, 8)
-        wanted_uid, wanted_gid = pwd.getpwnam(owner).pw_uid, grp.getgrnam(group).gr_gid
-        found = os.stat(path)
-    except (OSError, ValueError, KeyError):
-        return False
-    if data is None or content_checksum(data) != checksum:
-        return False
-    return (stat.S_IMODE(found.st_mode), found.st_uid, found.st_gid) == (wanted_mode, wanted_uid, wanted_gid)
-
-
-def _make_parents(module, path, owner, group, mode):
+def _make_parents(module: Any, path: str, owner: str, group: str, mode: str) -> None:
     """Create the missing folders above `path`, outermost first, with the given owner and mode."""
     missing = []
     folder = os.path.dirname(path)
@@ -58,11 +29,13 @@ def _make_parents(module, path, owner, group, mode):
         folder = os.path.dirname(folder)
     for folder in reversed(missing):
         os.mkdir(folder)
-        args = module.load_file_common_arguments(dict(path=folder, owner=owner, group=group, mode=mode))
+        args = module.load_file_common_arguments(
+            dict(path=folder, owner=owner, group=group, mode=mode)
+        )
         module.set_fs_attributes_if_different(args, True)
 
 
-def _write(module, path, data):
+def _write(module: Any, path: str, data: bytes) -> None:
     """Replace `path` by `data` atomically (a temporary file in the same folder, then a rename)."""
     handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".gpuforge-")
     try:
@@ -74,7 +47,9 @@ def _write(module, path, data):
             os.unlink(temporary)
 
 
-def ensure_file(module, path, content, owner, group, mode, directory_mode):
+def ensure_file(
+    module: Any, path: str, content: str, owner: str, group: str, mode: str, directory_mode: str
+) -> tuple[bool, list[dict[str, Any]]]:
     """Make `path` hold `content` with the given owner, group and mode; (changed, diffs).
 
     Writes atomically and creates missing folders (with `directory_mode`) only when the content
@@ -84,7 +59,7 @@ def ensure_file(module, path, content, owner, group, mode, directory_mode):
     data = to_bytes(content, errors="surrogate_or_strict")
     before = _current(path)
     changed = before != data
-    diffs = []
+    diffs: list[dict[str, Any]] = []
     if changed:
         diffs.append(
             dict(
@@ -98,7 +73,9 @@ def ensure_file(module, path, content, owner, group, mode, directory_mode):
             _make_parents(module, path, owner, group, directory_mode)
             _write(module, path, data)
     if before is not None or not module.check_mode:
-        args = module.load_file_common_arguments(dict(path=path, owner=owner, group=group, mode=mode))
+        args = module.load_file_common_arguments(
+            dict(path=path, owner=owner, group=group, mode=mode)
+        )
         attributes = dict(before=dict(path=path), after=dict(path=path))
         if module.set_fs_attributes_if_different(args, False, diff=attributes):
             changed = True

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ansible_collections.gpuforge.gpu.plugins.module_utils.smi import gpu_selector, number, parse_csv
+from ansible_collections.gpuforge.gpu.plugins.module_utils.smi import (
+    gpu_selector,
+    number,
+    parse_csv,
+)
 
 QUERY_FIELDS = (
     "index",
@@ -66,7 +70,7 @@ def plan_settings(
     plan = Plan()
     missing = sorted(set(gpus or []) - set(every))
     if missing:
-        plan.errors.append("GPU index %s not present (GPUs: %s)" % (missing, every))
+        plan.errors.append(f"GPU index {missing} not present (GPUs: {every})")
         return plan
 
     if desired.persistence_mode is not None:
@@ -74,32 +78,48 @@ def plan_settings(
         todo = _differs(rows, wanted, "persistence_mode")
         if todo:
             plan.commands.append(
-                ("persistence_mode", [*gpu_selector(todo, every), "-pm", "1" if desired.persistence_mode else "0"])
+                (
+                    "persistence_mode",
+                    [*gpu_selector(todo, every), "-pm", "1" if desired.persistence_mode else "0"],
+                )
             )
 
     if desired.power_limit_w is not None:
         todo = []
         for row in rows:
-            low, high = number(row.get("power.min_limit", "")), number(row.get("power.max_limit", ""))
+            low, high = (
+                number(row.get("power.min_limit", "")),
+                number(row.get("power.max_limit", "")),
+            )
             if low is not None and high is not None and not low <= desired.power_limit_w <= high:
                 plan.errors.append(
-                    "GPU %s: power limit %d W is outside its range %g-%g W"
-                    % (row["index"], desired.power_limit_w, low, high)
+                    f"GPU {row['index']}: power limit {desired.power_limit_w:d} W is outside "
+                    f"its range {low:g}-{high:g} W"
                 )
             current = number(row.get("power.limit", ""))
             if current is None or abs(current - desired.power_limit_w) >= 0.5:
                 todo.append(int(row["index"]))
         if todo and not plan.errors:
-            plan.commands.append(("power_limit", [*gpu_selector(todo, every), "-pl", str(desired.power_limit_w)]))
+            plan.commands.append(
+                ("power_limit", [*gpu_selector(todo, every), "-pl", str(desired.power_limit_w)])
+            )
 
     if desired.compute_mode is not None:
         key = _compute_mode_key(desired.compute_mode)
         if key not in COMPUTE_MODES:
-            plan.errors.append("compute mode %s is not one of %s" % (desired.compute_mode, sorted(COMPUTE_MODES)))
+            plan.errors.append(
+                f"compute mode {desired.compute_mode} is not one of {sorted(COMPUTE_MODES)}"
+            )
         else:
-            todo = [int(row["index"]) for row in rows if _compute_mode_key(row.get("compute_mode", "")) != key]
+            todo = [
+                int(row["index"])
+                for row in rows
+                if _compute_mode_key(row.get("compute_mode", "")) != key
+            ]
             if todo:
-                plan.commands.append(("compute_mode", [*gpu_selector(todo, every), "-c", COMPUTE_MODES[key]]))
+                plan.commands.append(
+                    ("compute_mode", [*gpu_selector(todo, every), "-c", COMPUTE_MODES[key]])
+                )
 
     if desired.application_clocks is not None:
         memory, graphics = desired.application_clocks
@@ -111,15 +131,29 @@ def plan_settings(
         ]
         if todo:
             plan.commands.append(
-                ("application_clocks", [*gpu_selector(todo, every), "-ac", "%d,%d" % (memory, graphics)])
+                (
+                    "application_clocks",
+                    [*gpu_selector(todo, every), "-ac", f"{memory:d},{graphics:d}"],
+                )
             )
 
     if desired.locked_clocks is not None and desired.locked_clocks != locked_now:
         low, high = desired.locked_clocks
         if low > high:
-            plan.errors.append("locked clocks min %d MHz is above max %d MHz" % (low, high))
+            plan.errors.append(f"locked clocks min {low:d} MHz is above max {high:d} MHz")
         else:
-            plan.commands.append(("locked_clocks", [*gpu_selector([int(r["index"]) for r in rows], every), "-lgc", "%d,%d" % (low, high)]))
+            plan.commands.append(
+                (
+                    "locked_clocks",
+                    [
+                        *gpu_selector([int(r["index"]) for r in rows], every),
+                        "-lgc",
+                        f"{low:d},{high:d}",
+                    ],
+                )
+            )
     elif desired.locked_clocks is None and desired.reset_locked_clocks and locked_now is not None:
-        plan.commands.append(("locked_clocks", [*gpu_selector([int(r["index"]) for r in rows], every), "-rgc"]))
+        plan.commands.append(
+            ("locked_clocks", [*gpu_selector([int(r["index"]) for r in rows], every), "-rgc"])
+        )
     return plan

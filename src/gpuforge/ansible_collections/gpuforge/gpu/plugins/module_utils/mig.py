@@ -87,7 +87,12 @@ def parse_lgi(text: str) -> list[Instance]:
         return []
     return [
         Instance(
-            int(m["gpu"]), profile_name(m["name"]), int(m["profile"]), int(m["instance"]), int(m["start"]), int(m["size"])
+            int(m["gpu"]),
+            profile_name(m["name"]),
+            int(m["profile"]),
+            int(m["instance"]),
+            int(m["start"]),
+            int(m["size"]),
         )
         for m in (_LGI_ROW.match(line) for line in text.splitlines())
         if m
@@ -101,12 +106,18 @@ def resolve_layout(layout: str, profiles: dict[str, Profile]) -> dict[str, int]:
     nor `1g.20gb`).
     """
     if layout not in LAYOUTS:
-        raise ValueError("unknown MIG layout %r; known: %s" % (layout, ", ".join(sorted(LAYOUTS))))
+        raise ValueError(
+            "unknown MIG layout {!r}; known: {}".format(layout, ", ".join(sorted(LAYOUTS)))
+        )
     config: dict[str, int] = {}
     for slice_class, count in LAYOUTS[layout].items():
-        plain = [p for p in profiles.values() if p.name.startswith(slice_class + ".") and "+" not in p.name]
+        plain = [
+            p
+            for p in profiles.values()
+            if p.name.startswith(slice_class + ".") and "+" not in p.name
+        ]
         if not plain:
-            raise ValueError("this GPU has no %s profile for layout %s" % (slice_class, layout))
+            raise ValueError(f"this GPU has no {slice_class} profile for layout {layout}")
         config[min(plain, key=lambda p: (p.memory_gib, p.profile_id)).name] = count
     return config
 
@@ -115,10 +126,12 @@ def creation_order(config: dict[str, int], profiles: dict[str, Profile]) -> list
     """Return the profile ids to create for `config`, largest first so placements fit."""
     wanted = {profile_name(name): count for name, count in config.items() if count}
     order = sorted(wanted, key=lambda name: (-profiles[name].memory_gib, profiles[name].profile_id))
-    return [profiles[name].profile_id for name in order for _ in range(wanted[name])]
+    return [profiles[name].profile_id for name in order for _copy in range(wanted[name])]
 
 
-def plan_gpu(gpu: int, config: dict[str, int], profiles: dict[str, Profile], existing: list[Instance]) -> GpuAction:
+def plan_gpu(
+    gpu: int, config: dict[str, int], profiles: dict[str, Profile], existing: list[Instance]
+) -> GpuAction:
     """Plan one GPU: leave it when its instances already match `config`, else destroy and recreate.
 
     Raises ValueError when `config` names a profile the GPU lacks or asks for more than it holds.
@@ -126,9 +139,13 @@ def plan_gpu(gpu: int, config: dict[str, int], profiles: dict[str, Profile], exi
     wanted = Counter({profile_name(name): count for name, count in config.items() if count})
     for name, count in wanted.items():
         if name not in profiles:
-            raise ValueError("GPU %d has no MIG profile %s (it has: %s)" % (gpu, name, ", ".join(sorted(profiles))))
+            raise ValueError(
+                f"GPU {gpu:d} has no MIG profile {name} (it has: {', '.join(sorted(profiles))})"
+            )
         if count > profiles[name].total:
-            raise ValueError("GPU %d holds at most %d x %s, %d asked" % (gpu, profiles[name].total, name, count))
+            raise ValueError(
+                f"GPU {gpu:d} holds at most {profiles[name].total:d} x {name}, {count:d} asked"
+            )
     current = Counter(instance.name for instance in existing if instance.gpu == gpu)
     if current == wanted:
         return GpuAction(gpu, destroy=False)
@@ -136,5 +153,5 @@ def plan_gpu(gpu: int, config: dict[str, int], profiles: dict[str, Profile], exi
 
 
 def create_command(action: GpuAction) -> list[str]:
-    """Return the nvidia-smi arguments that create the GPU and default compute instances of `action`."""
+    """The nvidia-smi arguments that create the GPU and default compute instances of `action`."""
     return ["mig", "-i", str(action.gpu), "-cgi", ",".join(str(pid) for pid in action.create), "-C"]

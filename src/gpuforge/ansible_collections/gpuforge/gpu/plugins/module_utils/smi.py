@@ -31,14 +31,15 @@ def parse_csv(text: str) -> list[dict[str, str]]:
     for cells in reader:
         if len(cells) != len(header):
             raise ValueError(
-                "nvidia-smi CSV row has %d cells, header has %d: %r" % (len(cells), len(header), cells)
+                f"nvidia-smi CSV row has {len(cells):d} cells, header has {len(header):d}: "
+                f"{cells!r}"
             )
         rows.append({key: value.strip() for key, value in zip(header, cells)})
     return rows
 
 
 def number(value: str) -> float | None:
-    """Return the number in a CSV cell (`700.00 W`, `700.00`), or None when it is N/A or not numeric."""
+    """The number in a CSV cell (`700.00 W`, `700.00`); None when it is N/A or not numeric."""
     cell = value.strip()
     if cell in _MISSING:
         return None

@@ -26,12 +26,16 @@ options:
     description: Permissions of the spec, as a string of octal digits.
     type: str
     default: "0644"
+extends_documentation_fragment: [ansible.builtin.action_common_attributes]
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
-author: gpuforge maintainers
+  platform:
+    platforms: posix
+    support: full
+author: gpuforge maintainers (@gpuforge)
 """
 
 EXAMPLES = r"""
@@ -53,7 +57,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils.files import ensure_file
 
 
-def main():
+def main() -> None:
     """Generate the spec; write it when it differs."""
     module = AnsibleModule(
         argument_spec=dict(
@@ -64,17 +68,27 @@ def main():
     )
     dest = module.params["dest"]
     if not os.path.isabs(dest):
-        module.fail_json(msg="dest must be an absolute path, got %s" % dest)
+        module.fail_json(msg=f"dest must be an absolute path, got {dest}")
     ctk = module.get_bin_path("nvidia-ctk")
-    rc, out, err = module.run_command([ctk, "cdi", "generate"]) if ctk else (127, "", "nvidia-ctk not found")
+    rc, out, err = (
+        module.run_command([ctk, "cdi", "generate"]) if ctk else (127, "", "nvidia-ctk not found")
+    )
     if rc != 0:
         if module.check_mode:
-            module.exit_json(changed=True, dest=dest, msg="no spec yet (%s); the toolkit is not installed" % err.strip())
-        module.fail_json(msg="nvidia-ctk cdi generate failed (rc %d): %s" % (rc, err.strip()[-2000:]), dest=dest)
-    changed, diffs = ensure_file(module, dest, out.rstrip("\r\n") + "\n", "root", "root", module.params["mode"], "0755")
+            module.exit_json(
+                changed=True,
+                dest=dest,
+                msg=f"no spec yet ({err.strip()}); the toolkit is not installed",
+            )
+        module.fail_json(
+            msg=f"nvidia-ctk cdi generate failed (rc {rc:d}): {err.strip()[-2000:]}", dest=dest
+        )
+    changed, diffs = ensure_file(
+        module, dest, out.rstrip("\r\n") + "\n", "root", "root", module.params["mode"], "0755"
+    )
     result = dict(changed=changed, dest=dest)
-    if module._diff:
-        result["diff"] = diffs
+    # Ansible shows a diff only when asked (--diff); the module always offers it.
+    result["diff"] = diffs
     module.exit_json(**result)
 
 

@@ -46,15 +46,19 @@ options:
     type: str
     default: root
   directory_mode:
-    description: Permissions of the parent folders this task creates; existing folders are left alone.
+    description: Permissions of the parent folders this task creates; existing ones are left alone.
     type: str
     default: "0755"
+extends_documentation_fragment: [ansible.builtin.action_common_attributes]
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
-author: gpuforge maintainers
+  platform:
+    platforms: posix
+    support: full
+author: gpuforge maintainers (@gpuforge)
 """
 
 EXAMPLES = r"""
@@ -81,7 +85,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils.files import ensure_file
 
 
-def main():
+def main() -> None:
     """Write the files that differ; report which."""
     module = AnsibleModule(
         argument_spec=dict(
@@ -106,16 +110,22 @@ def main():
     for entry in module.params["files"]:
         path = entry["dest"]
         if not os.path.isabs(path):
-            module.fail_json(msg="dest must be an absolute path, got %s" % path)
+            module.fail_json(msg=f"dest must be an absolute path, got {path}")
         changed, file_diffs = ensure_file(
-            module, path, entry["content"], owner, group, entry["mode"], module.params["directory_mode"]
+            module,
+            path,
+            entry["content"],
+            owner,
+            group,
+            entry["mode"],
+            module.params["directory_mode"],
         )
         diffs += file_diffs
         if changed:
             changed_files.append(path)
     result = dict(changed=bool(changed_files), changed_files=changed_files)
-    if module._diff:
-        result["diff"] = diffs
+    # Ansible shows a diff only when asked (--diff); the module always offers it.
+    result["diff"] = diffs
     module.exit_json(**result)
 
 

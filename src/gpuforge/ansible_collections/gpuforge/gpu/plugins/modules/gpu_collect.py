@@ -39,7 +39,7 @@ options:
     description: Also return every file's text in RV(outputs) (the action plugin sets it).
     type: bool
     default: false
-author: gpuforge maintainers
+author: gpuforge maintainers (@gpuforge)
 """
 
 EXAMPLES = r"""
@@ -63,28 +63,36 @@ import json
 import os
 import shutil
 import subprocess
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils.collect import collectors, gpu_count
 
 
-def _run(module, collector):
+def _run(module: Any, collector: Any) -> tuple[list[str], int, str, str]:
     for argv in collector.commands:
         program = module.get_bin_path(argv[0])
         if program is None:
             continue
         try:
             done = subprocess.run(
-                [program, *argv[1:]], capture_output=True, text=True, timeout=collector.timeout_s, check=False
+                [program, *argv[1:]],
+                capture_output=True,
+                text=True,
+                timeout=collector.timeout_s,
+                check=False,
             )
         except subprocess.TimeoutExpired as exc:
-            return list(argv), 124, exc.stdout or "", "timed out after %ds" % collector.timeout_s
+            partial = exc.stdout or ""
+            if isinstance(partial, bytes):
+                partial = partial.decode("utf-8", "replace")
+            return list(argv), 124, partial, f"timed out after {collector.timeout_s:d}s"
         if done.returncode == 0 or argv is collector.commands[-1]:
             return list(argv), done.returncode, done.stdout, done.stderr
-    return list(collector.commands[0]), 127, "", "%s: command not found" % collector.commands[0][0]
+    return list(collector.commands[0]), 127, "", f"{collector.commands[0][0]}: command not found"
 
 
-def main():
+def main() -> None:
     """Run every collector and write the raw files (and return them, for the action plugin)."""
     module = AnsibleModule(
         argument_spec=dict(
@@ -101,7 +109,7 @@ def main():
     if os.path.isdir(dest):
         shutil.rmtree(dest)
     os.makedirs(dest, mode=0o755)
-    index = {}
+    index: dict[str, Any] = {}
     gpus = 0
     for collector in collectors(params["dcgm_level"], params["mig"], 0):
         index[collector.name] = _store(module, dest, collector)
@@ -113,7 +121,7 @@ def main():
         index[nccl.name] = _store(module, dest, nccl)
     with open(os.path.join(dest, "collectors.json"), "w") as handle:
         json.dump(index, handle, indent=2, sort_keys=True)
-    result = {"changed": False, "collectors": index}
+    result: dict[str, Any] = {"changed": False, "collectors": index}
     if params["return_outputs"]:
         result["outputs"] = {}
         for name in sorted(os.listdir(dest)):
@@ -122,9 +130,13 @@ def main():
     module.exit_json(**result)
 
 
-def _store(module, dest, collector):
+def _store(module: Any, dest: str, collector: Any) -> dict[str, Any]:
     argv, rc, out, err = _run(module, collector)
-    for name, text in ((collector.filename, out), (collector.stem + ".rc", "%d\n" % rc), (collector.stem + ".err", err)):
+    for name, text in (
+        (collector.filename, out),
+        (collector.stem + ".rc", f"{rc:d}\n"),
+        (collector.stem + ".err", err),
+    ):
         with open(os.path.join(dest, name), "w") as handle:
             handle.write(text)
     return {"command": argv, "rc": rc, "file": collector.filename, "stderr": err[-4000:]}

@@ -34,13 +34,14 @@ options:
     description: Application clocks as C({memory, graphics}) in MHz; null leaves them.
     type: dict
   locked_clocks:
-    description: Locked GPU clock range as C({min, max}) in MHz; null resets a range this module locked.
+    description:
+      - Locked GPU clock range as C({min, max}) in MHz; null resets a range this module locked.
     type: dict
   locked_clocks_state:
     description: File recording the locked clock range applied last.
     type: path
     default: /var/lib/gpuforge/locked-clocks
-author: gpuforge maintainers
+author: gpuforge maintainers (@gpuforge)
 """
 
 EXAMPLES = r"""
@@ -65,6 +66,7 @@ gpus:
 """
 
 import os
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils.gpu_settings import (
@@ -75,13 +77,13 @@ from ansible_collections.gpuforge.gpu.plugins.module_utils.gpu_settings import (
 from ansible_collections.gpuforge.gpu.plugins.module_utils.smi import parse_csv
 
 
-def _pair(value, first, second):
+def _pair(value: dict[str, Any] | None, first: str, second: str) -> tuple[int, int] | None:
     if value is None:
         return None
     return (int(value[first]), int(value[second]))
 
 
-def _read_locked(path):
+def _read_locked(path: str) -> tuple[int, int] | None:
     if not os.path.exists(path):
         return None
     with open(path) as handle:
@@ -89,17 +91,17 @@ def _read_locked(path):
     return (int(low), int(high))
 
 
-def _record_locked(path, locked):
+def _record_locked(path: str, locked: tuple[int, int] | None) -> None:
     if locked is None:
         if os.path.exists(path):
             os.unlink(path)
         return
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as handle:
-        handle.write("%d,%d\n" % locked)
+        handle.write("{:d},{:d}\n".format(*locked))
 
 
-def main():
+def main() -> None:
     """Query, plan and apply GPU settings."""
     module = AnsibleModule(
         argument_spec=dict(
@@ -121,7 +123,7 @@ def main():
     query = "--query-gpu=" + ",".join(QUERY_FIELDS)
     rc, out, err = module.run_command([smi, query, "--format=csv,nounits"])
     if rc != 0:
-        module.fail_json(msg="nvidia-smi could not read the GPUs: %s" % (err or out).strip(), rc=rc)
+        module.fail_json(msg=f"nvidia-smi could not read the GPUs: {(err or out).strip()}", rc=rc)
     try:
         locked = _pair(params["locked_clocks"], "min", "max")
         desired = Desired(
@@ -135,17 +137,20 @@ def main():
         locked_now = _read_locked(params["locked_clocks_state"])
         plan = plan_settings(out, desired, params["gpus"] or None, locked_now)
     except (KeyError, ValueError) as exc:
-        module.fail_json(msg="cannot plan GPU settings: %s" % exc)
+        module.fail_json(msg=f"cannot plan GPU settings: {exc}")
     gpus = [int(row["index"]) for row in parse_csv(out)]
     if plan.errors:
         module.fail_json(msg="; ".join(plan.errors), gpus=gpus)
-    commands = [argv for _, argv in plan.commands]
+    commands = [argv for _name, argv in plan.commands]
     if commands and not module.check_mode:
         for argv in commands:
             rc, out, err = module.run_command([smi, *argv])
             if rc != 0:
-                module.fail_json(msg="nvidia-smi %s failed: %s" % (" ".join(argv), (err or out).strip()), rc=rc)
-        if any(name == "locked_clocks" for name, _ in plan.commands):
+                module.fail_json(
+                    msg="nvidia-smi {} failed: {}".format(" ".join(argv), (err or out).strip()),
+                    rc=rc,
+                )
+        if any(name == "locked_clocks" for name, _argv in plan.commands):
             _record_locked(params["locked_clocks_state"], locked)
     module.exit_json(changed=bool(commands), commands=commands, gpus=gpus)
 

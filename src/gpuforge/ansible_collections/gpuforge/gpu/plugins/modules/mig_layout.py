@@ -23,7 +23,9 @@ options:
     type: dict
     default: {}
   layout:
-    description: Named layout resolved per GPU (all-1g, all-2g, all-3g, all-4g, all-7g, all-balanced); used when O(config) is empty.
+    description:
+      - Named layout resolved per GPU (all-1g, all-2g, all-3g, all-4g, all-7g, all-balanced).
+      - Used when O(config) is empty.
     type: str
   gpus:
     description: GPU indices to manage; empty means all.
@@ -34,7 +36,7 @@ options:
     description: Reset a GPU whose MIG mode change stays pending (no processes may use it).
     type: bool
     default: true
-author: gpuforge maintainers
+author: gpuforge maintainers (@gpuforge)
 """
 
 EXAMPLES = r"""
@@ -57,6 +59,8 @@ layout:
   type: dict
 """
 
+from typing import Any
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils.mig import (
     create_command,
@@ -70,22 +74,25 @@ from ansible_collections.gpuforge.gpu.plugins.module_utils.smi import parse_csv
 
 
 class _Smi:
-    def __init__(self, module):
+    def __init__(self, module: Any) -> None:
         self.module = module
         self.path = module.get_bin_path("nvidia-smi", required=True)
 
-    def run(self, *args, allow=()):
+    def run(self, *args: str, allow: tuple[str, ...] = ()) -> str:
         rc, out, err = self.module.run_command([self.path, *args])
         if rc != 0 and not any(text in out + err for text in allow):
-            self.module.fail_json(msg="nvidia-smi %s failed: %s" % (" ".join(args), (err or out).strip()), rc=rc)
-        return out + err
+            self.module.fail_json(
+                msg="nvidia-smi {} failed: {}".format(" ".join(args), (err or out).strip()), rc=rc
+            )
+        text: str = out + err
+        return text
 
-    def modes(self):
+    def modes(self) -> dict[int, str]:
         out = self.run("--query-gpu=index,mig.mode.current", "--format=csv")
         return {int(row["index"]): row["mig.mode.current"] for row in parse_csv(out)}
 
 
-def _set_mode(module, smi, gpus, enabled):
+def _set_mode(module: Any, smi: _Smi, gpus: list[int], enabled: bool) -> list[int]:
     wanted = "Enabled" if enabled else "Disabled"
     todo = [gpu for gpu, mode in smi.modes().items() if gpu in gpus and mode != wanted]
     if not todo or module.check_mode:
@@ -97,16 +104,18 @@ def _set_mode(module, smi, gpus, enabled):
         smi.run("-i", ",".join(str(gpu) for gpu in stuck), "-r")
         stuck = [gpu for gpu, mode in smi.modes().items() if gpu in todo and mode != wanted]
     if stuck:
-        module.fail_json(msg="MIG mode change is pending on GPU %s: reboot the node or stop GPU processes" % stuck)
+        module.fail_json(
+            msg=f"MIG mode change is pending on GPU {stuck}: reboot the node or stop GPU processes"
+        )
     return todo
 
 
-def _destroy(smi, gpu):
+def _destroy(smi: _Smi, gpu: int) -> None:
     smi.run("mig", "-i", str(gpu), "-dci", allow=("No compute instance", "Not Found"))
     smi.run("mig", "-i", str(gpu), "-dgi", allow=("No GPU instance", "Not Found"))
 
 
-def main():
+def main() -> None:
     """Plan and apply the MIG layout."""
     module = AnsibleModule(
         argument_spec=dict(
@@ -123,12 +132,16 @@ def main():
     every = sorted(smi.modes())
     gpus = params["gpus"] or every
     if not params["enabled"]:
-        enabled_now = [gpu for gpu, mode in smi.modes().items() if gpu in gpus and mode == "Enabled"]
+        enabled_now = [
+            gpu for gpu, mode in smi.modes().items() if gpu in gpus and mode == "Enabled"
+        ]
         if enabled_now and not module.check_mode:
             for gpu in enabled_now:
                 _destroy(smi, gpu)
         changed = _set_mode(module, smi, gpus, False)
-        module.exit_json(changed=bool(changed or enabled_now), actions=[], mode_changed=changed, layout={})
+        module.exit_json(
+            changed=bool(changed or enabled_now), actions=[], mode_changed=changed, layout={}
+        )
     if not params["config"] and not params["layout"]:
         module.fail_json(msg="MIG is enabled but neither config nor layout is given")
     mode_changed = _set_mode(module, smi, gpus, True)

@@ -36,7 +36,7 @@ options:
     elements: str
     default: []
   hold:
-    description: Hold the packages of O(name) (C(apt-mark hold)); false leaves their selection alone.
+    description: Hold the packages of O(name) (C(apt-mark hold)); false leaves their selection.
     type: bool
     default: false
   install_recommends:
@@ -58,7 +58,7 @@ options:
     description: Lists younger than this many seconds count as fresh; 0 refreshes on every run.
     type: int
     default: 0
-author: gpuforge maintainers
+author: gpuforge maintainers (@gpuforge)
 """
 
 EXAMPLES = r"""
@@ -74,7 +74,7 @@ installed:
   returned: always
   type: dict
 planned:
-  description: The C(NAME=VERSION) (or C(NAME)) arguments given to apt-get, or that would be in check mode.
+  description: The C(NAME=VERSION) or C(NAME) arguments for apt-get (in check mode, not run).
   returned: always
   type: list
   elements: str
@@ -87,15 +87,10 @@ cache_updated:
   description: Whether this run refreshed (or in check mode would refresh) the package lists.
   returned: always
   type: bool
-ansible_facts:
-  description:
-    - C(gpuforge_packages_moved=true) when this run installed packages, else empty (see
-      M(gpuforge.gpu.roles_in_place)).
-  returned: always
-  type: dict
 """
 
 import time
+from typing import Any, Iterable
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils import apt_state
@@ -105,7 +100,7 @@ _APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "a"}
 _UPDATE_ATTEMPTS = 3
 
 
-def _refresh_cache(module):
+def _refresh_cache(module: Any) -> bool:
     """`apt-get update` when the lists are older than cache_valid_time; True when they moved."""
     before = apt_state.lists_mtime()
     valid = module.params["cache_valid_time"]
@@ -119,19 +114,29 @@ def _refresh_cache(module):
         if rc == 0:
             break
         if attempt + 1 == _UPDATE_ATTEMPTS:
-            module.fail_json(msg="apt-get update failed %d times (rc %d): %s" % (_UPDATE_ATTEMPTS, rc, (err or out)[-2000:]))
+            module.fail_json(
+                msg=f"apt-get update failed {_UPDATE_ATTEMPTS:d} times (rc {rc:d}): "
+                f"{(err or out)[-2000:]}"
+            )
         time.sleep(2**attempt)
-    return apt_state.lists_mtime() != before
+    return bool(apt_state.lists_mtime() != before)
 
 
-def _parse_specs(module, entries):
+def _parse_specs(module: Any, entries: list[str]) -> list[tuple[str, str]]:
+    specs: list[tuple[str, str]] = []
     try:
-        return apt_state.parse_specs(entries)
+        specs = apt_state.parse_specs(entries)
     except ValueError as exc:
         module.fail_json(msg=str(exc))
+    return specs
 
 
-def _plan(module, specs, optional, installed):
+def _plan(
+    module: Any,
+    specs: list[tuple[str, str]],
+    optional: list[str],
+    installed: dict[str, tuple[str, str]],
+) -> list[str]:
     """apt-get arguments for every package missing or off its pin; fails when a pin has no match."""
     # missing_only: any installed version will do, as for a package without a pin.
     any_version = module.params["missing_only"]
@@ -147,15 +152,16 @@ def _plan(module, specs, optional, installed):
         # Reading what the repositories offer is safe in check mode; the versions of a new
         # source may not be known yet, so required packages are reported as pinned.
         offered = apt_state.offered(module, maybe)
-        planned = ["%s=%s" % (name, pattern) if pattern else name for name, pattern in wanted]
+        planned = [f"{name}={pattern}" if pattern else name for name, pattern in wanted]
         return planned + [name for name in maybe if name in offered]
-    offered = apt_state.offered(module, [name for name, _ in wanted] + maybe)
+    offered = apt_state.offered(module, [name for name, _pattern in wanted] + maybe)
     plan = []
     for name, pattern in wanted:
         versions = offered.get(name, [])
         if not versions:
             module.fail_json(
-                msg="no repository offers %s; refresh the package cache (nvidia_repo role) or check the name" % name
+                msg=f"no repository offers {name}; refresh the package cache (nvidia_repo role) "
+                "or check the name"
             )
         if not pattern:
             plan.append(name)
@@ -163,46 +169,58 @@ def _plan(module, specs, optional, installed):
         version = best_match(versions, pattern)
         if version is None:
             module.fail_json(
-                msg="no version of %s matches %s; the repositories offer %s" % (name, pattern, ", ".join(versions))
+                msg="no version of {} matches {}; the repositories offer {}".format(
+                    name, pattern, ", ".join(versions)
+                )
             )
-        plan.append("%s=%s" % (name, version))
+        plan.append(f"{name}={version}")
     return plan + [name for name in maybe if name in offered]
 
 
-def _apt_install(module, plan):
+def _apt_install(module: Any, plan: list[str]) -> None:
     apt_get = module.get_bin_path("apt-get", required=True)
-    argv = [apt_get, "install", "--yes", "--quiet", "--allow-downgrades", "--allow-change-held-packages"]
+    argv = [
+        apt_get,
+        "install",
+        "--yes",
+        "--quiet",
+        "--allow-downgrades",
+        "--allow-change-held-packages",
+    ]
     argv += ["-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
     if not module.params["install_recommends"]:
         argv.append("--no-install-recommends")
     rc, out, err = module.run_command([*argv, *plan], environ_update=_APT_ENV)
     if rc != 0:
         module.fail_json(
-            msg="apt-get install %s failed (rc %d): %s" % (" ".join(plan), rc, _apt_errors(out, err)),
+            msg=f"apt-get install {' '.join(plan)} failed (rc {rc:d}): {_apt_errors(out, err)}",
             planned=plan,
             stdout=out[-4000:],
             stderr=err[-4000:],
         )
 
 
-def _apt_errors(out, err):
-    """The lines of apt-get's and dpkg's output that say what went wrong (dpkg reports on stdout)."""
+def _apt_errors(out: str, err: str) -> str:
+    """The lines of apt-get's and dpkg's output that say what went wrong (dpkg's are on stdout)."""
     lines = [line.strip() for line in (out + "\n" + err).splitlines()]
     wanted = [line for line in lines if "error" in line.lower() or line.startswith(("E:", "dpkg:"))]
     return " | ".join(wanted or [line for line in lines if line][-5:])[-2000:]
 
 
-def _listing(installed, held, planned=()):
-    """`name version [hold]` lines, the planned versions replacing the installed ones (check mode)."""
-    versions = {name: version for name, (version, _) in installed.items()}
+def _listing(
+    installed: dict[str, tuple[str, str]], held: list[str], planned: Iterable[str] = ()
+) -> str:
+    """`name version [hold]` lines, the planned versions instead of the installed ones."""
+    versions = {name: version for name, (version, _want) in installed.items()}
     versions.update(entry.partition("=")[::2] for entry in planned)
     holds = {name for name in installed if apt_state.held(installed, name)} | set(held)
     return "".join(
-        "%s %s%s\n" % (name, versions[name] or "(newest)", " hold" if name in holds else "") for name in sorted(versions)
+        "{} {}{}\n".format(name, versions[name] or "(newest)", " hold" if name in holds else "")
+        for name in sorted(versions)
     )
 
 
-def main():
+def main() -> None:
     """Install what is missing or off its pin, then hold; no-op when all is in place."""
     module = AnsibleModule(
         argument_spec=dict(
@@ -217,11 +235,14 @@ def main():
         supports_check_mode=True,
     )
     if module.get_bin_path("dpkg-query") is None:
-        module.fail_json(msg="pinned_packages supports APT systems (Debian, Ubuntu); use ansible.builtin.dnf elsewhere")
+        module.fail_json(
+            msg="pinned_packages supports APT systems (Debian, Ubuntu); "
+            "use ansible.builtin.dnf elsewhere"
+        )
     cache_updated = _refresh_cache(module) if module.params["update_cache"] else False
     specs = _parse_specs(module, module.params["name"])
     optional = [name for name in module.params["optional"] if name]
-    names = [name for name, _ in specs]
+    names = [name for name, _pattern in specs]
     installed = before = apt_state.installed(module, names + optional)
     plan = _plan(module, specs, optional, installed)
     if plan and not module.check_mode:
@@ -232,20 +253,20 @@ def main():
         to_hold = [name for name in names if not apt_state.held(installed, name)]
     if to_hold and not module.check_mode:
         apt_mark = module.get_bin_path("apt-mark", required=True)
-        rc, out, err = module.run_command([apt_mark, "hold", "--", *to_hold], environ_update=_APT_ENV)
+        rc, out, err = module.run_command(
+            [apt_mark, "hold", "--", *to_hold], environ_update=_APT_ENV
+        )
         if rc != 0:
-            module.fail_json(msg="apt-mark hold failed (rc %d): %s" % (rc, err or out), planned=plan)
+            module.fail_json(msg=f"apt-mark hold failed (rc {rc:d}): {err or out}", planned=plan)
     changed = bool(plan or to_hold or cache_updated)
     diff = {"before": _listing(before, []), "after": _listing(installed, to_hold, plan)}
-    facts = {"gpuforge_packages_moved": True} if plan and not module.check_mode else {}
     module.exit_json(
         changed=changed,
-        installed={name: version for name, (version, _) in installed.items()},
+        installed={name: version for name, (version, _want) in installed.items()},
         planned=plan,
         held=to_hold,
         cache_updated=cache_updated,
         diff=diff if plan or to_hold else {},
-        ansible_facts=facts,
     )
 
 

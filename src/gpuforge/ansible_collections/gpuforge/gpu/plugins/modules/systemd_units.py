@@ -37,7 +37,7 @@ options:
     description: Run C(systemctl daemon-reload) first, after unit files changed.
     type: bool
     default: false
-author: gpuforge maintainers
+author: gpuforge maintainers (@gpuforge)
 """
 
 EXAMPLES = r"""
@@ -63,19 +63,21 @@ states:
   type: dict
 """
 
+from typing import Any
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils import systemd_state
 
 
-def _run(module, systemctl, verb, units):
+def _run(module: Any, systemctl: str, verb: list[str], units: list[str]) -> None:
     """Run `systemctl VERB... -- UNITS`; `verb` is the list of words before the units."""
     rc, out, err = module.run_command([systemctl, *verb, *(["--", *units] if units else [])])
     if rc != 0:
         words = " ".join([*verb, *units])
-        module.fail_json(msg="systemctl %s failed (rc %d): %s" % (words, rc, (err or out).strip()))
+        module.fail_json(msg=f"systemctl {words} failed (rc {rc:d}): {(err or out).strip()}")
 
 
-def main():
+def main() -> None:
     """Enable and start the units that need it; report which."""
     module = AnsibleModule(
         argument_spec=dict(
@@ -94,9 +96,15 @@ def main():
     to_enable, to_start = [], []
     for unit, state in states.items():
         if state["LoadState"] == "masked":
-            module.fail_json(msg="%s is masked; unmask it (systemctl unmask %s) to manage it" % (unit, unit))
+            module.fail_json(
+                msg=f"{unit} is masked; unmask it (systemctl unmask {unit}) to manage it"
+            )
         if state["LoadState"] != "loaded" and not module.check_mode:
-            module.fail_json(msg="%s not found (LoadState %s); is its package installed?" % (unit, state["LoadState"]))
+            module.fail_json(
+                msg="{} not found (LoadState {}); is its package installed?".format(
+                    unit, state["LoadState"]
+                )
+            )
         if module.params["enabled"] and not systemd_state.is_enabled(state):
             to_enable.append(unit)
         if module.params["started"] and not systemd_state.is_running(state):
@@ -111,7 +119,9 @@ def main():
         ):
             if group:
                 _run(module, systemctl, verb, group)
-    module.exit_json(changed=bool(to_enable or to_start), enabled=to_enable, started=to_start, states=states)
+    module.exit_json(
+        changed=bool(to_enable or to_start), enabled=to_enable, started=to_start, states=states
+    )
 
 
 if __name__ == "__main__":
