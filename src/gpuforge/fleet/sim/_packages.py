@@ -15,6 +15,10 @@ from gpuforge.catalog import Catalog, Version
 # dcgm-exporter tags pair a DCGM version with the exporter's own; Debian 12's rdma-core is 44.0-2.
 DCGM_EXPORTER_VERSIONS = ("3.3.8-3.6.0", "3.3.9-3.6.1")
 RDMA_VERSION = "44.0-2"
+# cuDNN releases the catalog does not pin but the collection's roles name as their defaults
+# (cudnn_version 9.1.0.70 for CUDA 12; NVIDIA's repositories carry libcudnn9-cuda-12=9.1.0.70-1),
+# so that site.yml runs with its defaults on a fresh node.
+ROLE_DEFAULT_CUDNN = (("9.1.0.70", 12),)
 SIMPKG = '"${GPUFORGE_SIM_ROOT:-}/usr/lib/gpuforge-sim/simpkg.py"'
 
 
@@ -236,9 +240,9 @@ def _library_packages(cat: Catalog) -> list[Package]:
                     texts={"usr/include/nccl.h": f"/* NCCL {nccl.version} */\n"},
                 )
             )
-    for cudnn in cat.cudnn:
-        major = cudnn.cuda_major
-        deb = f"{cudnn.version}-1"
+    cudnn_builds = [(str(c.version), c.cuda_major) for c in cat.cudnn]
+    for version, major in [*cudnn_builds, *ROLE_DEFAULT_CUDNN]:
+        deb = f"{version}-1"
         out.append(
             Package(
                 f"libcudnn9-cuda-{major}",
