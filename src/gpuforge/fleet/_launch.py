@@ -1,7 +1,8 @@
 """Starting and stopping one node's processes: the launcher, its namespaces, its init and sshd.
 
 A node runs as `setpriv (drop caps) unshare --net --mount --uts --pid --ipc --fork --kill-child
-sh init.sh`. init.sh mounts the overlay and fresh /proc, /dev, /tmp, /run, pivots into it,
+sh init.sh`. init.sh mounts the overlay and fresh /proc, /dev, /tmp, /run; on a simulated GPU
+node it lays the simulated driver's /proc files and /dev nodes over them; it pivots into it,
 starts sshd and stays as PID 1 waiting on a sleeper, which reaps orphans and outlives sshd.
 """
 
@@ -60,6 +61,13 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$R/tmp"
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$R/run"
 mkdir -p "$R/run/sshd" "$R/run/lock" "$R/srv/gpuforge-apt"
 {apt_mount}
+P="$R/var/lib/gpuforge-sim/proc"
+if [ -d "$P/driver" ]; then
+  GPUFORGE_SIM_ROOT="$R" /usr/bin/python3 -S "$R/usr/lib/gpuforge-sim/simkernel.py" --new-boot
+  mount --bind "$P/driver" "$R/proc/driver"
+  mount --bind "$P/modules" "$R/proc/modules"
+  mount --bind "$P/boot_id" "$R/proc/sys/kernel/random/boot_id"
+fi
 cd "$R"
 mkdir -p .gpuforge-oldroot
 pivot_root . .gpuforge-oldroot

@@ -21,9 +21,22 @@ from gpuforge.fleet.sim._hardware import HardwareProfile
 TOOLS_DIR = Path(__file__).parent / "tools"
 STATE_DIR = Path("var/lib/gpuforge-sim")
 LIB_DIR = Path("usr/lib/gpuforge-sim")
-# Tools every machine has before any NVIDIA package: the kernel log reader (the host's dmesg
-# would show the shared host kernel) and the simulated power cycle.
-BASE_TOOLS = {"usr/bin/dmesg": "dmesg.py", "usr/sbin/gpuforge-sim-reboot": "sim_reboot.py"}
+# Tools every machine has before any NVIDIA package, in place of the host's, which would show the
+# shared host kernel and machine: the kernel log and journal readers, `lspci`, `modinfo` (the
+# NVIDIA modules; others go to the host's kmod), and the simulated power cycle behind
+# `shutdown -r` and `reboot`.
+BASE_TOOLS = {
+    "usr/bin/dmesg": "dmesg.py",
+    "usr/bin/journalctl": "journalctl.py",
+    "usr/bin/lspci": "lspci.py",
+    "usr/sbin/modinfo": "modinfo.py",
+    "usr/sbin/shutdown": "shutdown.py",
+    "usr/sbin/reboot": "shutdown.py",
+    "usr/sbin/gpuforge-sim-reboot": "sim_reboot.py",
+}
+# Kept here, bind-mounted by the node's init over /proc/driver, /proc/modules and the boot id,
+# and rewritten by the tools (tools/simkernel.py).
+PROC_DIR = STATE_DIR / "proc"
 # Nodes run Debian's daemonless `systemctl` stand-in (the `systemctl` package, one 4,600-line
 # Python script), never the host's /usr/bin/systemctl, which is systemd's on most machines. Set-up
 # unpacks the package's script to STAND_IN_SYSTEMCTL without installing the package (it conflicts
@@ -225,6 +238,9 @@ def seed_node(
         for g in hardware["gpus"]
     ]
     (state_dir / "kmsg.log").write_text("\n".join(boot) + "\n")
+    (root / PROC_DIR / "driver").mkdir(parents=True, exist_ok=True)
+    for name in ("modules", "boot_id"):
+        (root / PROC_DIR / name).touch()
     if library is None:
         with tempfile.TemporaryDirectory() as cache:
             install_tool_library(root, build_tool_library(Path(cache)))

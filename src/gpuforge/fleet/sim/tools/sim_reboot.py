@@ -3,7 +3,8 @@
 
 Like a real reboot: persistence, compute mode, power limits and clocks return to defaults,
 MIG instances vanish, MIG mode survives only on Ampere, daemons stop, the kernel log restarts,
-and transient GPU errors (Xid, ECC) clear. Hardware faults stay until healed.
+transient GPU errors (Xid, ECC) clear
+and the boot id (/proc/sys/kernel/random/boot_id) changes. Hardware faults stay until healed.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ sys.path[:0] = [
 ]
 
 if TYPE_CHECKING:
-    from gpuforge.fleet.sim.tools import simlib
+    from gpuforge.fleet.sim.tools import simkernel, simlib
 else:
+    import simkernel
     import simlib
 
 DAEMONS = ("nvidia-persistenced", "nv-fabricmanager", "nv-hostengine")
@@ -68,6 +70,7 @@ def main(argv: list[str]) -> None:
     simlib.klog(f"Linux version 6.1.0-gpuforge-sim (gpuforge simulated node {hw['node']})")
     if driver:
         simlib.klog(simlib.module_line(driver))
+    simkernel.sync(new_boot=True)
     print("Simulated reboot done.")
 
 

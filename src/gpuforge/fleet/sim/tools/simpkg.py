@@ -22,8 +22,9 @@ sys.path[:0] = [
 ]
 
 if TYPE_CHECKING:
-    from gpuforge.fleet.sim.tools import simlib
+    from gpuforge.fleet.sim.tools import simkernel, simlib
 else:
+    import simkernel
     import simlib
 
 
@@ -53,6 +54,7 @@ def configure(package: str, component: str, version: str, extra: dict[str, str])
             state.setdefault("software", {})[component] = entry
     if component == "driver":
         simlib.klog(simlib.module_line(entry))
+        simkernel.sync()
 
 
 def remove(package: str, component: str, version: str) -> None:
@@ -65,6 +67,8 @@ def remove(package: str, component: str, version: str) -> None:
                 state["driver"] = None
             else:
                 del software[component]
+    if component == "driver":
+        simkernel.sync()
 
 
 def main(argv: list[str]) -> None:
