@@ -65,7 +65,8 @@ P="$R/var/lib/gpuforge-sim/proc"
 if [ -d "$P/driver" ]; then
   GPUFORGE_SIM_ROOT="$R" /usr/bin/python3 -S "$R/usr/lib/gpuforge-sim/simkernel.py" --new-boot
   mount --bind "$P/driver" "$R/proc/driver"
-  mount --bind "$P/modules" "$R/proc/modules"
+  # a kernel built without module support has no /proc/modules to lay the node's over
+  if [ -e "$R/proc/modules" ]; then mount --bind "$P/modules" "$R/proc/modules"; fi
   mount --bind "$P/boot_id" "$R/proc/sys/kernel/random/boot_id"
 fi
 cd "$R"

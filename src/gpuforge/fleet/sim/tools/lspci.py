@@ -29,13 +29,13 @@ USAGE = "lspci: Invalid option -- {}\nUsage: lspci [<switches>]"
 
 def _matches_id(dev: Json, spec: str) -> bool:
     parts = [*spec.split(":"), "", ""][:3]
-    vendor, device = dev["id"].split(":")
-    wanted = (vendor, device, dev["cls"])
+    vendor, device = str(dev["id"]).split(":")
+    wanted = (vendor, device, str(dev["cls"]))
     return all(not p or p.lower() == w for p, w in zip(parts, wanted, strict=True))
 
 
 def _matches_slot(dev: Json, spec: str) -> bool:
-    slot = dev["slot"]
+    slot = str(dev["slot"])
     return slot.endswith(spec.lower()) if spec.count(":") else slot[5:].endswith(spec.lower())
 
 

@@ -16,11 +16,19 @@ if TYPE_CHECKING:
     Json = dict[str, Any]
 
 if TYPE_CHECKING:
-    from gpuforge.fleet.sim.tools import smi_fields
+    from gpuforge.fleet.sim.tools import smi_fields, smi_legacy
 else:
     import smi_fields
+    import smi_legacy
+
+# The driver branch whose -q layout is the current one (Clocks Event Reasons, GPU Power Readings).
+CURRENT_LAYOUT_BRANCH = 535
 
 WIDE = "+" + "-" * 89 + "+"
+# -q identity facts per architecture: smi-q captures (H100 565.57 board and InfoROM) and the A100
+# capture (525.60); UNVERIFIED for the others.
+BOARD_PARTS = {"Hopper": "692-2G520-0200-000", "Ampere": "692-2G506-0210-002"}
+INFOROM = {"Hopper": "G520.0200.00.05", "Ampere": "G506.0210.00.03"}
 SEP = "+" + "-" * 41 + "+" + "-" * 24 + "+" + "-" * 22 + "+"
 MIG_SEP = "+" + "-" * 18 + "+" + "-" * 34 + "+" + "-" * 11 + "+" + "-" * 23 + "+"
 
@@ -153,15 +161,27 @@ def query(head: Json, ctxs: list[Ctx], displays: set[str]) -> str:
         if n:
             out.append("")
         out.append(f"GPU {ctx['gpu']['bus_id']}")
+        rows: list[str] = []
         for section, builder in SECTIONS:
             if not displays or section in displays:
-                out += builder(ctx, bool(displays))
+                rows += builder(ctx, bool(displays))
+        out += smi_legacy.legacy(rows) if legacy_layout(head["driver"]) else rows
     return "\n".join(out) + "\n\n"
+
+
+def legacy_layout(driver: str) -> bool:
+    """True for drivers older than R535, whose -q uses the older section and key names."""
+    return int(driver.split(".")[0]) < CURRENT_LAYOUT_BRANCH
 
 
 def _identity(ctx: Ctx, filtered: bool) -> list[str]:
     gpu, gs = ctx["gpu"], ctx["gs"]
     on = {True: "Enabled", False: "Disabled"}
+    driver = ctx["state"]["driver"]["version"]
+    bus = smi_fields.value("pci.bus", ctx, False)
+    gen = gpu["pcie_gen"]
+    caps = "FETCHADD_32 FETCHADD_64 SWAP_32 SWAP_64 CAS_32 CAS_64 "
+    na = "N/A"
     return [
         _kv(1, "Product Name", gpu["smi_name"]),
         _kv(1, "Product Brand", "NVIDIA"),
@@ -169,35 +189,82 @@ def _identity(ctx: Ctx, filtered: bool) -> list[str]:
         _kv(1, "Display Mode", "Disabled"),
         _kv(1, "Display Active", "Disabled"),
         _kv(1, "Persistence Mode", on[bool(gs["persistence"])]),
+        _kv(1, "Addressing Mode", "None"),
         _sec(1, "MIG Mode"),
-        _kv(2, "Current", on[bool(gs["mig"])] if gpu["mig"] else "N/A"),
-        _kv(2, "Pending", on[bool(gs["mig_pending"])] if gpu["mig"] else "N/A"),
+        _kv(2, "Current", on[bool(gs["mig"])] if gpu["mig"] else na),
+        _kv(2, "Pending", on[bool(gs["mig_pending"])] if gpu["mig"] else na),
         _kv(1, "Accounting Mode", "Disabled"),
         _kv(1, "Accounting Mode Buffer Size", 4000),
+        _sec(1, "Driver Model"),
+        _kv(2, "Current", na),
+        _kv(2, "Pending", na),
         _kv(1, "Serial Number", gpu["serial"]),
         _kv(1, "GPU UUID", gpu["uuid"]),
         _kv(1, "Minor Number", gpu["phys"]),
         _kv(1, "VBIOS Version", gpu["vbios"]),
         _kv(1, "MultiGPU Board", "No"),
-        _kv(1, "Module Id", gpu["phys"] + 1),
+        _kv(1, "Board ID", f"0x{int(bus, 16):x}00"),
+        _kv(1, "Board Part Number", BOARD_PARTS.get(gpu["architecture"], na)),
+        _kv(1, "GPU Part Number", f"{gpu['pci_device_id'][2:6]}-885-A1"),
+        _kv(1, "FRU Part Number", na),
+        _sec(1, "Platform Info"),
+        _kv(2, "RACK Serial Number", na),
+        _kv(2, "Chassis Physical Slot Number", na),
+        _kv(2, "Compute Slot Index", na),
+        _kv(2, "Node Index", na),
+        _kv(2, "Peer Type", na),
+        _kv(2, "Module Id", gpu["phys"] + 1),
+        _sec(1, "Inforom Version"),
+        _kv(2, "Image Version", INFOROM.get(gpu["architecture"], na)),
+        _kv(2, "OEM Object", "2.1"),
+        _kv(2, "ECC Object", "7.16" if gpu["architecture"] == "Hopper" else "6.16"),
+        _kv(2, "Power Management Object", na),
+        _sec(1, "Inforom BBX Object Flush"),
+        _kv(2, "Latest Timestamp", na),
+        _kv(2, "Latest Duration", na),
+        _sec(1, "GPU Operation Mode"),
+        _kv(2, "Current", na),
+        _kv(2, "Pending", na),
+        _kv(1, "GPU C2C Mode", "Disabled" if gpu["architecture"] == "Hopper" else na),
+        _sec(1, "GPU Virtualization Mode"),
+        _kv(2, "Virtualization Mode", "None"),
+        _kv(2, "Host VGPU Mode", na),
+        _kv(2, "vGPU Heterogeneous Mode", na),
         _sec(1, "GPU Reset Status"),
         _kv(2, "Reset Required", "Yes" if smi_fields.remap_pending(ctx) else "No"),
         _kv(2, "Drain and Reset Recommended", "No"),
-        _kv(1, "GSP Firmware Version", ctx["state"]["driver"]["version"]),
+        _kv(1, "GPU Recovery Action", "None"),
+        _kv(1, "GSP Firmware Version", driver),
+        _sec(1, "IBMNPU"),
+        _kv(2, "Relaxed Ordering Mode", na),
         _sec(1, "PCI"),
-        _kv(2, "Bus", smi_fields.value("pci.bus", ctx, False)),
+        _kv(2, "Bus", bus),
         _kv(2, "Device", smi_fields.value("pci.device", ctx, False)),
         _kv(2, "Domain", smi_fields.value("pci.domain", ctx, False)),
+        _kv(2, "Base Classcode", "0x3"),
+        _kv(2, "Sub Classcode", "0x2"),
         _kv(2, "Device Id", gpu["pci_device_id"]),
         _kv(2, "Bus Id", gpu["bus_id"]),
         _kv(2, "Sub System Id", gpu["pci_sub_device_id"]),
         _sec(2, "GPU Link Info"),
         _sec(3, "PCIe Generation"),
-        _kv(4, "Max", gpu["pcie_gen"]),
-        _kv(4, "Current", gpu["pcie_gen"]),
+        _kv(4, "Max", gen),
+        _kv(4, "Current", gen),
+        _kv(4, "Device Current", gen),
+        _kv(4, "Device Max", gen),
+        _kv(4, "Host Max", gen),
         _sec(3, "Link Width"),
         _kv(4, "Max", f"{gpu['pcie_width']}x"),
         _kv(4, "Current", f"{gpu['pcie_width']}x"),
+        _sec(2, "Bridge Chip"),
+        _kv(3, "Type", na),
+        _kv(3, "Firmware", na),
+        _kv(2, "Replays Since Reset", 0),
+        _kv(2, "Replay Number Rollovers", 0),
+        _kv(2, "Tx Throughput", "0 KB/s"),
+        _kv(2, "Rx Throughput", "0 KB/s"),
+        _kv(2, "Atomic Caps Outbound", caps),
+        _kv(2, "Atomic Caps Inbound", caps),
         _kv(1, "Fan Speed", "N/A" if gpu["fanless"] else "30 %"),
     ]
 
@@ -222,7 +289,7 @@ def _performance(ctx: Ctx, filtered: bool) -> list[str]:
             rows.append(_kv(3, name.strip(), state))
         else:
             rows.append(_kv(2, name, state))
-    return rows
+    return [*rows, _kv(1, "Sparse Operation Mode", "Disabled")]
 
 
 def _memory(ctx: Ctx, filtered: bool) -> list[str]:
@@ -239,6 +306,10 @@ def _memory(ctx: Ctx, filtered: bool) -> list[str]:
         _kv(2, "Total", f"{gpu['bar1_mib']} MiB"),
         _kv(2, "Used", "1 MiB"),
         _kv(2, "Free", f"{int(gpu['bar1_mib']) - 1} MiB"),
+        _sec(1, "Conf Compute Protected Memory Usage"),
+        _kv(2, "Total", "0 MiB"),
+        _kv(2, "Used", "0 MiB"),
+        _kv(2, "Free", "0 MiB"),
     ]
 
 
@@ -250,6 +321,9 @@ def _utilization(ctx: Ctx, filtered: bool) -> list[str]:
     rows = [_sec(1, "Utilization")]
     rows += [_kv(2, k, "N/A" if ctx["gs"]["mig"] else "0 %") for k in ("Gpu", "Memory")]
     rows += [_kv(2, k, "0 %") for k in ("Encoder", "Decoder", "JPEG", "OFA")]
+    for stats in ("Encoder Stats", "FBC Stats"):
+        rows += [_sec(1, stats)]
+        rows += [_kv(2, k, 0) for k in ("Active Sessions", "Average FPS", "Average Latency")]
     return rows
 
 
@@ -271,6 +345,11 @@ def _ecc(ctx: Ctx, filtered: bool) -> list[str]:
             _kv(3, "DRAM Correctable", 0),
             _kv(3, "DRAM Uncorrectable", unc),
         ]
+    rows += [
+        _kv(3, "SRAM Threshold Exceeded", "No"),
+        _sec(2, "Aggregate Uncorrectable SRAM Sources"),
+    ]
+    rows += [_kv(3, f"SRAM {k}", 0) for k in ("L2", "SM", "Microcontroller", "PCIE", "Other")]
     return rows
 
 
@@ -286,6 +365,9 @@ def _retirement(ctx: Ctx, filtered: bool) -> list[str]:
         _kv(2, "Uncorrectable Error", smi_fields.ecc_uncorrected(ctx)),
         _kv(2, "Pending", pending),
         _kv(2, "Remapping Failure Occurred", "No"),
+        _sec(2, "Bank Remap Availability Histogram"),
+        _kv(3, "Max", f"{2560 if ctx['gpu']['architecture'] == 'Hopper' else 640} bank(s)"),
+        *[_kv(3, k, "0 bank(s)") for k in ("High", "Partial", "Low", "None")],
     ]
 
 
@@ -294,14 +376,15 @@ def _temperature(ctx: Ctx, filtered: bool) -> list[str]:
     temp = smi_fields.temperature(ctx)
     return [
         _sec(1, "Temperature"),
+        # R550+ report the limits as margins to the T.Limit (the capture: -8, -2, 0 C).
         _kv(2, "GPU Current Temp", f"{temp} C"),
         _kv(2, "GPU T.Limit Temp", f"{int(gpu['slowdown_temp_c']) + 5 - temp} C"),
-        _kv(2, "GPU Shutdown Temp", f"{int(gpu['slowdown_temp_c']) + 5} C"),
-        _kv(2, "GPU Slowdown Temp", f"{gpu['slowdown_temp_c']} C"),
-        _kv(2, "GPU Max Operating Temp", f"{int(gpu['slowdown_temp_c']) - 5} C"),
+        _kv(2, "GPU Shutdown T.Limit Temp", "-8 C"),
+        _kv(2, "GPU Slowdown T.Limit Temp", "-2 C"),
+        _kv(2, "GPU Max Operating T.Limit Temp", "0 C"),
         _kv(2, "GPU Target Temperature", "N/A"),
         _kv(2, "Memory Current Temp", f"{temp + 6} C"),
-        _kv(2, "Memory Max Operating Temp", "95 C"),
+        _kv(2, "Memory Max Operating T.Limit Temp", "0 C"),
     ]
 
 
@@ -362,16 +445,42 @@ def _clock(ctx: Ctx, filtered: bool) -> list[str]:
         _sec(1, "Default Applications Clocks"),
         _kv(2, "Graphics", gmax),
         _kv(2, "Memory", mem),
+        _sec(1, "Deferred Clocks"),
+        _kv(2, "Memory", "N/A"),
         _sec(1, "Max Clocks"),
         _kv(2, "Graphics", gmax),
         _kv(2, "SM", gmax),
         _kv(2, "Memory", mem),
         _kv(2, "Video", f"{gpu['clock_max_video']} MHz"),
+        _sec(1, "Max Customer Boost Clocks"),
+        _kv(2, "Graphics", gmax),
+        _sec(1, "Clock Policy"),
+        _kv(2, "Auto Boost", "N/A"),
+        _kv(2, "Auto Boost Default", "N/A"),
+    ]
+
+
+def _voltage(ctx: Ctx, filtered: bool) -> list[str]:
+    return [_sec(1, "Voltage"), _kv(2, "Graphics", "685.000 mV")]
+
+
+def _fabric(ctx: Ctx, filtered: bool) -> list[str]:
+    switched = bool(ctx.get("nvswitch"))
+    state = ("Completed" if ctx.get("fabric_up") else "In Progress") if switched else "N/A"
+    return [
+        _sec(1, "Fabric"),
+        _kv(2, "State", state),
+        _kv(2, "Status", "Success" if state == "Completed" else "N/A"),
+        _kv(2, "CliqueId", 0 if switched else "N/A"),
+        _kv(2, "ClusterUUID", "00000000-0000-0000-0000-000000000000" if switched else "N/A"),
+        _sec(2, "Health"),
+        _kv(3, "Bandwidth", "N/A"),
     ]
 
 
 def _processes(ctx: Ctx, filtered: bool) -> list[str]:
-    return [_kv(1, "Processes", "None")]
+    rows = [_kv(1, "Processes", "None")]
+    return rows if filtered else [*rows, _sec(1, "Capabilities"), _kv(2, "EGM", "disabled")]
 
 
 SECTIONS = [
@@ -385,6 +494,8 @@ SECTIONS = [
     ("TEMPERATURE", _temperature),
     ("POWER", _power),
     ("CLOCK", _clock),
+    ("VOLTAGE", _voltage),
+    ("FABRIC", _fabric),
     ("PIDS", _processes),
 ]
 DISPLAYS = {name for name, _ in SECTIONS if name} | {"ROW_REMAPPER"}
