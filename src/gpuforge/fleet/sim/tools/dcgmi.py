@@ -8,6 +8,7 @@ NVSwitch systems without a running fabric manager (CUDA tests: cuInit fails).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -86,6 +87,17 @@ class Diag:
         self.failed = False
         fm_needed = bool(self.hw.get("nvswitch")) and len(self.gpus) > 1
         self.cuda_ok = not fm_needed or simlib.daemon_alive("nv-fabricmanager")
+        # The same results for `-j`: [{"category": ..., "tests": [{"name", "results"}]}].
+        self.categories: list[dict[str, object]] = []
+
+    def _record(self, test: str, results: list[dict[str, object]]) -> None:
+        tests = self.categories[-1]["tests"]
+        assert isinstance(tests, list)
+        tests.append({"name": test, "results": results})
+
+    def _category(self, name: str, edge: str) -> str:
+        self.categories.append({"category": name, "tests": []})
+        return _category(name, edge)
 
     def _fault(self, name: str, gpu: dict[str, object]) -> dict[str, object] | None:
         return simlib.gpu_fault(self.state, name, int(str(gpu["phys"])))
@@ -98,33 +110,34 @@ class Diag:
 
     def deployment(self) -> list[str]:
         """The software/deployment tests every level runs."""
-        rows = [_category("Deployment", "|")]
+        rows = [self._category("Deployment", "|")]
         for test in DEPLOYMENT:
+            warnings: list[str] = []
             if test == "NVML Library":
-                lost = [g for g in self.gpus if simlib.gpu_lost(self.state, int(str(g["phys"])))]
-                if lost:
-                    self.failed = True
-                    rows += _wrap(test, "Fail")
-                    for g in lost:
-                        rows += _wrap(
-                            "Warning",
-                            f"GPU {g['index']} Error using NVML API nvmlDeviceGetHandleByIndex_v2:"
-                            " GPU is lost",
-                        )
-                    continue
+                warnings = [
+                    f"GPU {g['index']} Error using NVML API nvmlDeviceGetHandleByIndex_v2:"
+                    " GPU is lost"
+                    for g in self.gpus
+                    if simlib.gpu_lost(self.state, int(str(g["phys"])))
+                ]
             if test == "Page Retirement/Row Remap":
-                bad = [g for g in self.gpus if self._remap(g)]
-                if bad:
-                    self.failed = True
-                    rows += _wrap(test, "Fail")
-                    for g in bad:
-                        rows += _wrap(
-                            "Warning",
-                            f"GPU {g['index']} had uncorrectable memory errors and row remapping "
-                            "is pending. Reset the GPU to activate the remapped rows.",
-                        )
-                    continue
+                warnings = [
+                    f"GPU {g['index']} had uncorrectable memory errors and row remapping "
+                    "is pending. Reset the GPU to activate the remapped rows."
+                    for g in self.gpus
+                    if self._remap(g)
+                ]
+            if warnings:
+                self.failed = True
+                rows += _wrap(test, "Fail")
+                for text in warnings:
+                    rows += _wrap("Warning", text)
+                self._record(
+                    test, [{"status": "Fail", "warnings": [{"warning": w} for w in warnings]}]
+                )
+                continue
             rows += _wrap(test, "Pass")
+            result: dict[str, object] = {"status": "Pass"}
             if test == "Persistence Mode":
                 off = [g for g in self.gpus if not self.state["gpus"][g["phys"]]["persistence"]]
                 if off:
@@ -134,23 +147,32 @@ class Diag:
                         for g in off
                     )
                     rows += _wrap("Info", text)
+                    result["info"] = [text]
+            self._record(test, [result])
         return rows
 
     def _per_gpu(self, test: str, check: str) -> list[str]:
         status: dict[int, str] = {}
         warnings: list[str] = []
+        results: list[dict[str, object]] = []
         for g in self.gpus:
             index = int(str(g["index"]))
+            problem = ""
             if simlib.gpu_lost(self.state, int(str(g["phys"]))):
                 status[index] = "Skip"
             elif not self.cuda_ok:
                 status[index] = "Fail"
-                warnings.append(CUINIT.format(i=index))
+                problem = CUINIT.format(i=index)
             else:
                 problem = self._problem(check, g)
                 status[index] = "Fail" if problem else "Pass"
-                if problem:
-                    warnings.append(problem)
+            if problem:
+                warnings.append(problem)
+            result: dict[str, object] = {"gpu_id": str(index), "status": status[index]}
+            if problem:
+                result["warnings"] = [{"warning": problem}]
+            results.append(result)
+        self._record(test, results)
         if "Fail" in status.values():
             self.failed = True
         lines = _result(status)
@@ -191,20 +213,20 @@ class Diag:
             BORDER,
             "| Diagnostic                | Result                                         |",
             "+===========================+================================================+",
-            _category("Metadata", "|"),
+            self._category("Metadata", "|"),
         ]
         rows += _wrap("DCGM Version", dcgm.split(":")[-1])
         rows += _wrap("Driver Version Detected", str(driver["version"]))
         rows += _wrap("GPU Device IDs Detected", ids)
         rows += self.deployment()
         if self.level >= 2:
-            rows.append(_category("Integration", "+"))
+            rows.append(self._category("Integration", "+"))
             rows += self._per_gpu("PCIe", "nvlink")
-            rows.append(_category("Hardware", "+"))
+            rows.append(self._category("Hardware", "+"))
             rows += self._per_gpu("GPU Memory", "memory")
         if self.level >= 3:
             rows += self._per_gpu("Diagnostic", "thermal")
-            rows.append(_category("Stress", "+"))
+            rows.append(self._category("Stress", "+"))
             rows += self._per_gpu("Targeted Stress", "thermal")
             rows += self._per_gpu("Targeted Power", "thermal")
             rows += self._per_gpu("Memory Bandwidth", "memory")
@@ -213,6 +235,18 @@ class Diag:
             rows += self._per_gpu("Pulse Test", "thermal")
         rows.append(BORDER)
         return "\n".join(rows) + "\n"
+
+    def as_json(self) -> dict[str, object]:
+        """`dcgmi diag -j`: DCGM's JSON document of the run (call after `report`)."""
+        driver = self.state["driver"]
+        dcgm = self.state.get("software", {}).get("dcgm", {}).get("version", "3.3.8")
+        categories = [c for c in self.categories if c["category"] != "Metadata"]
+        return {
+            "DCGM GPU Diagnostic": {"test_categories": categories},
+            "Driver Version Detected": str(driver["version"]),
+            "GPU Device IDs": [str(g["pci_device_id"])[2:6].lower() for g in self.gpus],
+            "version": dcgm.split(":")[-1],
+        }
 
 
 def discovery() -> str:
@@ -266,7 +300,11 @@ def main(argv: list[str]) -> None:
             "Error: Invalid parameter for run option: must be 1, 2, 3 or 4.", 255, sys.stderr
         )
     diag = Diag(level)
-    sys.stdout.write(diag.report())
+    table = diag.report()
+    if "-j" in args or "--json" in args:
+        sys.stdout.write(json.dumps(diag.as_json(), indent=4) + "\n")
+    else:
+        sys.stdout.write(table)
     raise SystemExit(226 if diag.failed else 0)
 
 

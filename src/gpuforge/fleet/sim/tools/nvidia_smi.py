@@ -23,12 +23,21 @@ sys.path[:0] = [
 ]
 
 if TYPE_CHECKING:
-    from gpuforge.fleet.sim.tools import simlib, smi_fields, smi_mig, smi_report
+    from gpuforge.fleet.sim.tools import (
+        simlib,
+        smi_extra,
+        smi_fields,
+        smi_mig,
+        smi_report,
+        smi_xml,
+    )
 else:
     import simlib
+    import smi_extra
     import smi_fields
     import smi_mig
     import smi_report
+    import smi_xml
 
 VALUED = {
     "-i": "id",
@@ -94,6 +103,9 @@ FLAGS = {
     "--destroy-compute-instance": "dci",
     "-x": "xml",
     "--xml-format": "xml",
+    "--version": "version",
+    "-s": "status",
+    "--status": "status",
 }
 BAD_ARGS = "Invalid combination of input arguments. Please run 'nvidia-smi -h' for help.\n"
 NO_DRIVER = (
@@ -529,13 +541,43 @@ def _destroy_gi(gpus: list[Json], opts: dict[str, str]) -> None:
         simlib.die("No GPU instances found: Not Found", 6)
 
 
+def monitor(sub: str, argv: list[str]) -> None:
+    """`dmon`/`pmon [-i ID] [-c COUNT] [-d SECONDS]`: samples until COUNT (forever without)."""
+    opts: dict[str, str] = {}
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        if arg not in ("-i", "--id", "-c", "--count", "-d", "--delay") or not args:
+            simlib.die(BAD_ARGS, 2)
+        opts[arg.lstrip("-")[0]] = args.pop(0)
+    if not all(v.isdigit() for k, v in opts.items() if k in "cd"):
+        simlib.die(BAD_ARGS, 2)
+    smi = Smi({"id": opts["i"]} if "i" in opts else {})
+    ctxs = [smi.ctx(g) for g in smi.healthy()]
+    count, delay = int(opts.get("c", "0")), float(opts.get("d", "1"))
+    (smi_extra.dmon if sub == "dmon" else smi_extra.pmon)(ctxs, count, delay)
+    smi.finish()
+
+
 def main(argv: list[str]) -> None:
     """Dispatch one nvidia-smi command line."""
-    sub = argv[0] if argv and argv[0] in ("topo", "mig") else ""
+    sub = argv[0] if argv and argv[0] in ("topo", "mig", "nvlink", "dmon", "pmon") else ""
+    if sub in ("dmon", "pmon"):
+        monitor(sub, argv[1:])
     opts = parse(argv[1:] if sub else argv)
     if "help" in opts:
         simlib.die("NVIDIA System Management Interface -- v" + "simulated", 0)
     smi = Smi(opts)
+    if "version" in opts:
+        sys.stdout.write(smi_extra.version(smi.head()))
+        smi.finish()
+    if sub == "nvlink":
+        if "status" not in opts:
+            simlib.die(BAD_ARGS, 2)
+        down = {int(p.get("gpu", 0)) for p in simlib.faults(smi.state, "nvlink-down")}
+        ctxs = [smi.ctx(g) for g in smi.healthy()]
+        sys.stdout.write(smi_extra.nvlink_status(smi.hw, ctxs, down))
+        smi.finish()
     if sub == "mig":
         mig(smi)
     if sub == "topo":
@@ -561,7 +603,8 @@ def main(argv: list[str]) -> None:
             simlib.die(BAD_ARGS, 2)
         if "ROW_REMAPPER" in displays:
             displays.add("PAGE_RETIREMENT")
-        sys.stdout.write(smi_report.query(smi.head(), ctxs, displays))
+        report = smi_report.query(smi.head(), ctxs, displays)
+        sys.stdout.write(smi_xml.document(report) if "xml" in opts else report)
     else:
         sys.stdout.write(smi_report.table(smi.head(), ctxs))
     smi.finish()

@@ -1,0 +1,74 @@
+"""More of nvidia-smi and dcgmi: --version, nvlink -s, dmon/pmon, -q -x, diag -j."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from .conftest import Run
+from .test_faults import daemons
+
+__all__ = ["daemons"]
+
+
+def test_version_prints_driver_nvml_and_cuda(run: Run) -> None:
+    assert run("nvidia_smi.py", "--version").stdout.splitlines() == [
+        "NVIDIA-SMI version  : 535.183.01",
+        "NVML version        : 535.183",
+        "DRIVER version      : 535.183.01",
+        "CUDA Version        : 12.2",
+    ]
+
+
+def test_nvlink_status_lists_each_link_and_inactive_ones(run: Run) -> None:
+    lines = run("nvidia_smi.py", "nvlink", "-s", "-i", "1").stdout.splitlines()
+    assert lines[0].startswith("GPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-")
+    assert lines[1:] == [f"\t Link {i}: 26.562 GB/s" for i in range(18)]
+    assert run("nvidia_smi.py", "nvlink").returncode == 2
+
+
+def test_dmon_and_pmon_stop_after_count_samples(run: Run) -> None:
+    dmon = run("nvidia_smi.py", "dmon", "-c", "1").stdout.splitlines()
+    assert dmon[0].split()[:4] == ["#", "gpu", "pwr", "gtemp"]
+    assert len(dmon) == 2 + 8 and dmon[2].split()[0] == "0"
+    pmon = run("nvidia_smi.py", "pmon", "-c", "1", "-i", "0").stdout.splitlines()
+    assert len(pmon) == 3 and pmon[2].split()[:3] == ["0", "-", "-"]
+    assert run("nvidia_smi.py", "dmon", "-c", "x").returncode == 2
+
+
+def test_q_x_is_nvidia_xml(run: Run) -> None:
+    done = run("nvidia_smi.py", "-q", "-x", "-i", "0")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith('<?xml version="1.0" ?>\n<!DOCTYPE nvidia_smi_log SYSTEM')
+    root = ET.fromstring(done.stdout.split("\n", 2)[2])
+    assert root.tag == "nvidia_smi_log"
+    assert root.findtext("driver_version") == "535.183.01"
+    gpu = root.find("gpu")
+    assert gpu is not None and gpu.get("id") == "00000000:19:00.0"
+    assert gpu.findtext("product_name") == "NVIDIA H100 80GB HBM3"
+    assert (gpu.findtext("uuid") or "").startswith("GPU-")
+    assert gpu.findtext("mig_mode/current_mig") == "Disabled"
+    assert gpu.findtext("pci/pci_bus_id") == "00000000:19:00.0"
+    assert gpu.findtext("fb_memory_usage/total") == "81559 MiB"
+    assert (gpu.findtext("temperature/gpu_temp") or "").endswith(" C")
+    assert gpu.findtext("gpu_power_readings/current_power_limit") == "700.00 W"
+    assert gpu.findtext("clocks/sm_clock") == "345 MHz"
+    assert gpu.findtext("ecc_errors/volatile/dram_uncorrectable") == "0"
+
+
+@pytest.mark.usefixtures("daemons")
+def test_diag_j_is_dcgm_json(run: Run) -> None:
+    done = run("dcgmi.py", "diag", "-r", "2", "-j")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["Driver Version Detected"] == "535.183.01"
+    assert doc["GPU Device IDs"] == ["2330"] * 8
+    categories = {c["category"]: c["tests"] for c in doc["DCGM GPU Diagnostic"]["test_categories"]}
+    assert set(categories) == {"Deployment", "Integration", "Hardware"}
+    memory = next(t for t in categories["Hardware"] if t["name"] == "GPU Memory")
+    assert [r["status"] for r in memory["results"]] == ["Pass"] * 8
+    assert memory["results"][0]["gpu_id"] == "0"
+    persistence = next(t for t in categories["Deployment"] if t["name"] == "Persistence Mode")
+    assert "Persistence mode for GPU 0 is disabled" in persistence["results"][0]["info"][0]
