@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gpuforge.errors import InputError
-from gpuforge.validate._dcgm import parse_dcgmi_diag
+from gpuforge.validate._dcgm_json import parse_dcgm_output
 from gpuforge.validate._facts import CollectorRun, NodeFacts
 from gpuforge.validate._gpu import GpuFacts
 from gpuforge.validate._ib import parse_ibstat
@@ -61,7 +61,7 @@ def collect_from_dir(path: Path, host: str | None = None) -> NodeFacts:
         gpus = tuple(gpus_from_csv(table))
     topology = parse_topo(outputs["topo"]) if "topo" in outputs else None
     mig = parse_mig_instances(outputs["mig"]) if "mig" in outputs else None
-    dcgm = parse_dcgmi_diag(outputs["dcgm"]) if "dcgm" in outputs else None
+    dcgm = parse_dcgm_output(outputs["dcgm"]) if "dcgm" in outputs else None
     hcas = parse_ibstat(outputs["ibstat"]) if "ibstat" in outputs else None
     xids = parse_xids(outputs.get("kernel_log", ""))
     packages = parse_packages(outputs.get("packages", ""))

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
+
+from gpuforge.fleet.sim import inject_fault
+from gpuforge.validate._dcgm import parse_dcgmi_diag
+from gpuforge.validate._dcgm_json import parse_dcgm_output
 
 from .conftest import Run
 from .test_faults import daemons
@@ -72,3 +77,24 @@ def test_diag_j_is_dcgm_json(run: Run) -> None:
     assert memory["results"][0]["gpu_id"] == "0"
     persistence = next(t for t in categories["Deployment"] if t["name"] == "Persistence Mode")
     assert "Persistence mode for GPU 0 is disabled" in persistence["results"][0]["info"][0]
+
+
+@pytest.mark.usefixtures("daemons")
+def test_diag_json_and_table_parse_to_the_same_results(node: Path, run: Run) -> None:
+    inject_fault(node, "ecc-uncorrectable", gpu=1, count=2)
+    table = parse_dcgmi_diag(run("dcgmi.py", "diag", "-r", "2").stdout)
+    done = run("dcgmi.py", "diag", "-r", "2", "-j")
+    assert done.returncode == 226
+    from_json = parse_dcgm_output(done.stdout)
+    assert from_json.warnings == ()
+    assert from_json.metadata == table.metadata
+    assert [(t.name, t.category) for t in from_json.tests] == [
+        (t.name, t.category) for t in table.tests
+    ]
+    remap = next(t for t in from_json.tests if t.name == "Page Retirement/Row Remap")
+    assert remap.result == "Fail" and "GPU 1 had uncorrectable" in remap.messages[0].text
+    memory = next(t for t in from_json.tests if t.name == "GPU Memory")
+    assert memory.gpus_with("Fail") == (1,)
+    assert [m.gpu for m in memory.messages if m.kind == "Warning"] == [1]
+    assert parse_dcgm_output(run("dcgmi.py", "diag", "-r", "2").stdout).tests == table.tests
+    assert parse_dcgm_output("{}").warnings == ("not a `dcgmi diag -j` JSON document",)
