@@ -7,8 +7,10 @@ the `nvidia-persistenced` unit and enable it, reboot with `ansible.builtin.reboo
 `shutdown -r` and waits for a new boot id) when the install changed something, then expect the
 driver's /proc file, its module and its device nodes, and a re-run to change nothing. This play
 is our own, written from that reading; it runs twice with real ansible-playbook over real SSH.
-Not yet covered: NVIDIA's repository layout and keyring (`cuda-keyring`, `cuda-drivers-<branch>`)
-and a distribution mirror (`pciutils`, `dkms`, kernel headers): see docs/PACKAGES.md.
+Not yet covered: NVIDIA's repository layout and keyring (`cuda-keyring`, `cuda-drivers-<branch>`;
+the stand-in repository still uses Ubuntu archive names) and a distribution mirror (`pciutils`,
+`dkms`, `kmod`, kernel headers, `firmware-misc-nonfree`), so the play installs the stand-in's
+driver package by its current name.
 """
 
 from __future__ import annotations
