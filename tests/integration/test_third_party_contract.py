@@ -7,10 +7,11 @@ the `nvidia-persistenced` unit and enable it, reboot with `ansible.builtin.reboo
 `shutdown -r` and waits for a new boot id) when the install changed something, then expect the
 driver's /proc file, its module and its device nodes, and a re-run to change nothing. This play
 is our own, written from that reading; it runs twice with real ansible-playbook over real SSH.
-Not yet covered: NVIDIA's repository layout and keyring (`cuda-keyring`, `cuda-drivers-<branch>`;
-the stand-in repository still uses Ubuntu archive names) and a distribution mirror (`pciutils`,
-`dkms`, `kmod`, kernel headers, `firmware-misc-nonfree`), so the play installs the stand-in's
-driver package by its current name.
+The tools and headers they ask the distribution for (`pciutils`, `kmod`, `dkms`, kernel headers,
+`firmware-misc-nonfree`) come from the node's distribution sources. Not yet covered: NVIDIA's
+repository layout and keyring (`cuda-keyring`, `cuda-drivers-<branch>`; the stand-in repository
+still uses Ubuntu archive names), so the play installs the stand-in's driver package by its
+current name.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ PLAY = """
           - pci.stdout_lines | select('search', '3D controller \\\\[0302\\\\].*\\\\[10de:2330\\\\]')
             | list | length == 8
           - pci.stdout_lines | select('search', 'Bridge \\\\[0680\\\\]') | list | length == 4
+    - name: The tools and headers they ask the distribution for
+      ansible.builtin.apt:
+        name: [pciutils, kmod, dkms, "linux-headers-{{ ansible_kernel }}", firmware-misc-nonfree]
+        update_cache: true
     - name: The package source
       ansible.builtin.copy:
         dest: /etc/apt/sources.list.d/stand-in.list

@@ -170,3 +170,20 @@ def test_every_package_version_is_offered_once() -> None:
     pairs = [(p.name, p.version) for p in all_packages(load_catalog())]
 
     assert len(pairs) == len(set(pairs))
+
+
+def test_the_distribution_repository_serves_what_automation_asks_for(
+    repo: Path, tmp_path: Path
+) -> None:
+    opts = _apt(tmp_path, repo / "distro")
+    update = subprocess.run(["apt-get", *opts, "update"], capture_output=True, text=True)
+    assert update.returncode == 0, update.stdout + update.stderr
+    headers = f"linux-headers-{os.uname().release}"
+    names = ["pciutils", "dkms", headers, "firmware-misc-nonfree", "build-essential"]
+    shown = subprocess.run(
+        ["apt-cache", *opts, "show", *names], capture_output=True, text=True, check=False
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "Package: pciutils\nVersion: 1:3.9.0-4" in shown.stdout
+    assert f"Package: {headers}\n" in shown.stdout
+    assert "Package: nvidia-driver-535-server" not in (repo / "distro/Packages").read_text()

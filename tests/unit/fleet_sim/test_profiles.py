@@ -62,14 +62,16 @@ def test_mig_profiles_only_where_supported() -> None:
     assert get_profile("l40s-4").gpu.mig == ()
 
 
-def test_seed_writes_state_and_empties_apt_sources(tmp_path: Path) -> None:
+def test_seed_writes_state_and_only_the_distribution_apt_source(tmp_path: Path) -> None:
     seed_node(tmp_path, get_profile("hgx-h100-8"), "gpu-3", 3)
     hw = json.loads((tmp_path / "var/lib/gpuforge-sim/hardware.json").read_text())
     state = json.loads((tmp_path / "var/lib/gpuforge-sim/state.json").read_text())
     assert hw["node"] == "gpu-3" and len(hw["gpus"]) == 8
     assert state["driver"] is None
     assert {g["power_limit_w"] for g in state["gpus"]} == {700.0}
-    assert (tmp_path / "etc/apt/sources.list").read_text() == ""
+    assert (tmp_path / "etc/apt/sources.list").read_text() == (
+        "deb [trusted=yes] file:/srv/gpuforge-apt/distro ./\n"
+    )
     for item in (tmp_path / "etc/apt/sources.list.d").iterdir():
         assert item.read_text() == ""
     assert (tmp_path / "usr/bin/dmesg").stat().st_mode & 0o111

@@ -2,6 +2,8 @@
 
 Used inside nodes as `deb [trusted=yes] file:/srv/gpuforge-apt ./`. Built once per input set:
 `.stamp` holds a hash of the package list and the tool scripts; a matching stamp skips the build.
+Its `distro/` folder is a second flat repository, the node's distribution sources
+(`file:/srv/gpuforge-apt/distro ./`): stand-ins of the Debian packages automation asks for.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from pathlib import Path
 
 from gpuforge.catalog import load_catalog
 from gpuforge.errors import FleetError, ToolMissingError
-from gpuforge.fleet.sim._packages import Package, all_packages
+from gpuforge.fleet.sim._packages import Package, all_packages, distribution_packages
 from gpuforge.fleet.sim._seed import hash_tools, tool_launcher
 
-_FORMAT = "4"  # bump when the repository layout or package build changes
+_FORMAT = "5"
+DISTRO = "distro"  # bump when the repository layout or package build changes
 # dpkg-deb processes at once while building the repository (the first node-up waits for it).
 _BUILDERS = max(2, os.cpu_count() or 1)
 
@@ -105,6 +108,30 @@ def _release(dest: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _build_flat(dest: Path, packages: list[Package]) -> None:
+    """Build the .debs, Packages, Packages.gz and Release of one flat repository in `dest`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    debs = [dest / deb_filename(pkg) for pkg in packages]
+    with (
+        tempfile.TemporaryDirectory(prefix="gpuforge-apt-") as tmp,
+        ThreadPoolExecutor(max_workers=_BUILDERS) as pool,
+    ):
+        # dpkg-deb runs as a child process, so threads build packages side by side.
+        list(pool.map(lambda pkg, deb: _build_deb(pkg, deb, Path(tmp)), packages, debs))
+    stanzas = [_stanza(pkg, deb) for pkg, deb in zip(packages, debs, strict=True)]
+    wanted = {deb.name for deb in debs}
+    for old in dest.glob("*.deb"):
+        if old.name not in wanted:
+            old.unlink()
+    index = "\n".join(stanzas)
+    (dest / "Packages.tmp").write_text(index)
+    (dest / "Packages.tmp").replace(dest / "Packages")
+    with gzip.open(dest / "Packages.gz.tmp", "wt", compresslevel=6) as gz:
+        gz.write(index)
+    (dest / "Packages.gz.tmp").replace(dest / "Packages.gz")
+    (dest / "Release").write_text(_release(dest))
+
+
 def ensure_apt_repo(dest: Path) -> Path:
     """Build the stand-in repository into `dest` unless it is already current; return `dest`."""
     if shutil.which("dpkg-deb") is None:
@@ -113,7 +140,8 @@ def ensure_apt_repo(dest: Path) -> Path:
             fix="install it: apt-get install dpkg-dev",
         )
     packages = all_packages(load_catalog())
-    stamp = _inputs_hash(packages)
+    distro = distribution_packages(os.uname().release)
+    stamp = _inputs_hash(packages + distro)
     dest.mkdir(parents=True, exist_ok=True)
     with (dest / ".lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -121,27 +149,7 @@ def ensure_apt_repo(dest: Path) -> Path:
         if stamp_file.is_file() and stamp_file.read_text().strip() == stamp:
             return dest
         stamp_file.unlink(missing_ok=True)
-        stanzas = []
-        wanted = set()
-        debs = [dest / deb_filename(pkg) for pkg in packages]
-        with (
-            tempfile.TemporaryDirectory(prefix="gpuforge-apt-") as tmp,
-            ThreadPoolExecutor(max_workers=_BUILDERS) as pool,
-        ):
-            # dpkg-deb runs as a child process, so threads build packages side by side.
-            list(pool.map(lambda pkg, deb: _build_deb(pkg, deb, Path(tmp)), packages, debs))
-        for pkg, deb in zip(packages, debs, strict=True):
-            wanted.add(deb.name)
-            stanzas.append(_stanza(pkg, deb))
-        for old in dest.glob("*.deb"):
-            if old.name not in wanted:
-                old.unlink()
-        index = "\n".join(stanzas)
-        (dest / "Packages.tmp").write_text(index)
-        (dest / "Packages.tmp").replace(dest / "Packages")
-        with gzip.open(dest / "Packages.gz.tmp", "wt", compresslevel=6) as gz:
-            gz.write(index)
-        (dest / "Packages.gz.tmp").replace(dest / "Packages.gz")
-        (dest / "Release").write_text(_release(dest))
+        _build_flat(dest, packages)
+        _build_flat(dest / DISTRO, distro)
         stamp_file.write_text(stamp + "\n")
     return dest

@@ -378,6 +378,30 @@ def _ops_packages(cat: Catalog) -> list[Package]:
     return out + rdma
 
 
+def distribution_packages(kernel: str) -> list[Package]:
+    """Stand-ins for the Debian 12 packages driver automation asks the distribution for, which a
+    cloud image has or its archive serves (versions: Debian 12 "bookworm"): `pciutils` (its
+    `lspci` is the simulated one), DKMS, kernel headers for the running (host) kernel, firmware.
+    """
+    return [
+        Package(
+            "pciutils",
+            "1:3.9.0-4",
+            "PCI utilities",
+            tools={"usr/bin/lspci": "lspci.py"},
+        ),
+        Package("dkms", "3.0.10-8+deb12u1", "Dynamic Kernel Module System (DKMS)"),
+        Package(
+            f"linux-headers-{kernel}",
+            "1",
+            f"Header files for Linux {kernel}",
+            texts={f"usr/src/linux-headers-{kernel}/Makefile": f"# headers of {kernel}\n"},
+        ),
+        Package("firmware-misc-nonfree", "20230210-5", "Binary firmware for various drivers"),
+        Package("build-essential", "12.9", "Informational list of build-essential packages"),
+    ]
+
+
 def all_packages(cat: Catalog) -> list[Package]:
     """Every stand-in package for the releases the catalog knows."""
     return _driver_packages(cat) + _cuda_packages(cat) + _library_packages(cat) + _ops_packages(cat)

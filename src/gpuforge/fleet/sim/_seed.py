@@ -188,10 +188,15 @@ def install_tool_library(root: Path, library: Path) -> None:
     _install(SYSTEMCTL_LAUNCHER, root / "usr/bin/systemctl")
 
 
-def _empty_apt_sources(root: Path) -> None:
+# The node's distribution sources: the stand-in repository's `distro/` flat repository (the
+# host's sources would reach the host's mirrors, which nodes have no route to).
+DISTRO_SOURCE = "deb [trusted=yes] file:/srv/gpuforge-apt/distro ./\n"
+
+
+def _distribution_apt_sources(root: Path) -> None:
     apt = root / "etc/apt"
     (apt / "sources.list.d").mkdir(parents=True, exist_ok=True)
-    (apt / "sources.list").write_text("")
+    (apt / "sources.list").write_text(DISTRO_SOURCE)
     host_lists = Path("/etc/apt/sources.list.d")
     names = {p.name for p in host_lists.iterdir()} if host_lists.is_dir() else set()
     names |= {p.name for p in (apt / "sources.list.d").iterdir()}
@@ -209,7 +214,8 @@ def seed_node(
     node_index: int,
     library: Path | None = None,
 ) -> None:
-    """Write a node's hardware.json, power-on state.json, kernel log, tools; empty APT sources.
+    """Write a node's hardware.json, power-on state.json, kernel log, tools; its APT sources are
+    the stand-in distribution repository only.
 
     `root` is the node's overlay upper dir (or its root seen from the host): `root/x` is `/x`.
     `library` is a `build_tool_library` folder; without one, the tools are compiled for this node.
@@ -248,4 +254,4 @@ def seed_node(
         install_tool_library(root, library)
     for dest, name in BASE_TOOLS.items():
         _install(tool_launcher(name), root / dest)
-    _empty_apt_sources(root)
+    _distribution_apt_sources(root)
