@@ -1,7 +1,7 @@
 #!/usr/bin/python3 -S
 """Simulated `shutdown` and `reboot`: a reboot is the simulated power cycle (gpuforge-sim-reboot),
-done at once whatever time is asked for; powering off is refused (`gpuforge fleet down` stops
-nodes). Installed as both names; `reboot` is `shutdown -r now`.
+done at once whatever time is asked for; powering off is refused (the host stops a node with
+`gpuforge fleet node-down`). Installed as both names; `reboot` is `shutdown -r now`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ else:
     import sim_reboot
     import simlib
 
-POWER_OFF = "{}: a simulated node cannot power off; stop it with `gpuforge fleet down` on the host"
+POWER_OFF = (
+    "{}: a simulated node cannot power off; on the host, "
+    "`gpuforge fleet node-down --cluster CLUSTER --name NODE` stops it"
+)
 
 
 def _when(spec: str) -> str:
