@@ -15,6 +15,7 @@ LAYERS = [
     "spec",
     "providers",
     "check",
+    "desired",
     "fleet",
     "render",
     "provision",

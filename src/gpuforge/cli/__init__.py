@@ -22,6 +22,7 @@ _COMMAND_MODULES: dict[str, frozenset[str]] = {
     "gpuforge.cli.provision_cmds": frozenset({"inventory"}),
     "gpuforge.cli.fleet_cmds": frozenset({"fleet"}),
     "gpuforge.cli.cost_cmds": frozenset({"cost", "catalog"}),
+    "gpuforge.cli.drift_cmds": frozenset({"drift"}),
 }
 
 

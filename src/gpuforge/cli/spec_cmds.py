@@ -23,6 +23,7 @@ from gpuforge.check import (
     write_lock,
 )
 from gpuforge.cli._output import Exit, console, emit_json, handled
+from gpuforge.desired import DRIFT_CODES
 from gpuforge.errors import InputError, Problem
 from gpuforge.spec import json_schema, load_spec
 from gpuforge.validate import NODE_RULES
@@ -261,9 +262,10 @@ def catalog_stacks(as_json: JsonOpt = False) -> None:
 
 
 def rules_cmd(as_json: JsonOpt = False) -> None:
-    """List every rule, check and validation alike, with its code, default severity and title."""
+    """List every rule, check, validation and drift alike, with its code, default severity and title."""
     rows = [(r.code, str(r.severity), r.title) for r in RULES.values()]
     rows += [(r.code, "per finding", r.title) for r in NODE_RULES.values()]
+    rows += [(c.code, "error", c.title) for c in DRIFT_CODES.values()]
     if as_json:
         emit_json([{"code": c, "severity": s, "title": t} for c, s, t in rows])
         return

@@ -41,7 +41,7 @@ EngineOpt = Annotated[
 ]
 
 
-def _settings(engine: str) -> EngineSettings | None:
+def engine_settings(engine: str) -> EngineSettings | None:
     """Engine settings for `--engine`; None lets the pipeline use its tuned defaults."""
     if engine == "defaults":
         return EngineSettings.ansible_defaults()
@@ -89,13 +89,16 @@ def _up_json(result: UpResult) -> dict[str, Any]:
     if result.report is not None:
         # A node whose configuration failed is not ready, whatever its collected facts say.
         verdicts = {n.host: n.ready and n.host not in failures for n in result.report.nodes}
+    # A node the probe found converged is not configured: nothing ran, nothing changed there.
+    untouched = {"ok": 0, "changed": 0, "failed": 0, "unreachable": 0, "skipped": 0}
     nodes = [
         {
             "name": node.name,
             "pool": node.pool,
             "address": node.private_ip,
             "ready": verdicts.get(node.name),
-            **hosts.get(node.name, {}),
+            "roles": result.plan.get(node.name, []),
+            **hosts.get(node.name, untouched),
         }
         for node in result.nodes
     ]
@@ -110,6 +113,7 @@ def _up_json(result: UpResult) -> dict[str, Any]:
         "report": result.report.to_dict() if result.report else None,
         "findings": [f.to_dict() for f in result.findings],
         "notices": result.notices,
+        "drift": result.drift.to_dict() if result.drift else None,
     }
 
 
@@ -134,7 +138,7 @@ def up_cmd(
             reporter,
             deploy_dir=deploy_dir,
             as_of=parse_as_of(as_of),
-            settings=_settings(engine),
+            settings=engine_settings(engine),
             skip=set(skip or ()),
         )
         if isinstance(reporter, RichReporter):
@@ -183,7 +187,9 @@ def validate_cmd(
     with handled(as_json):
         doc = load_spec(spec)
         reporter = SilentReporter() if as_json else RichReporter(console)
-        pipeline = Pipeline(doc, spec, reporter, deploy_dir=deploy_dir, settings=_settings(engine))
+        pipeline = Pipeline(
+            doc, spec, reporter, deploy_dir=deploy_dir, settings=engine_settings(engine)
+        )
         if isinstance(reporter, RichReporter):
             with reporter:
                 result = pipeline.validate()

@@ -7,7 +7,7 @@ few kinds a progress display needs into `ConfigureEvent` and the final stats int
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -54,7 +54,8 @@ class ConfigureEvent:
     """One step of a playbook run: which host, play, role and task, and how it went.
 
     `changed` is set on OK events that changed the host; `ignored` on FAILED events whose
-    task has `ignore_errors`; `message` carries the failure or unreachable reason.
+    task has `ignore_errors`; `message` carries the failure or unreachable reason; `result` is
+    what the module returned, on OK events.
     """
 
     kind: EventKind
@@ -65,6 +66,7 @@ class ConfigureEvent:
     changed: bool = False
     ignored: bool = False
     message: str = ""
+    result: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -146,6 +148,7 @@ def parse_event(raw: Mapping[str, Any]) -> ConfigureEvent | None:
         changed=bool(res.get("changed")) if kind is EventKind.OK else False,
         ignored=bool(data.get("ignore_errors")) if kind is EventKind.FAILED else False,
         message=message,
+        result=res if kind is EventKind.OK else {},
     )
 
 

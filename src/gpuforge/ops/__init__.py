@@ -1,12 +1,15 @@
 """Operating a cluster: the `up` pipeline (with journal and resume) and teardown."""
 
+from gpuforge.ops._converge import DriftReport, inventory_pools, probe_drift, run_roles
 from gpuforge.ops._deploy import Deployment, gpuforge_command
+from gpuforge.ops._drift import Drift, diff_node, fix_roles
 from gpuforge.ops._expect import pool_expectation
 from gpuforge.ops._owner import CLUSTER_ID_FILE, deployment_owner
 from gpuforge.ops._reporter import Reporter, SilentReporter
 from gpuforge.ops._runlock import RUN_LOCK_FILE, DeploymentBusyError, LockHolder, run_lock
 from gpuforge.ops._up import (
     STEPS,
+    DriftResult,
     Pipeline,
     UpResult,
     fleet_known_hosts,
@@ -21,15 +24,23 @@ __all__ = [
     "Deployment",
     "DeploymentBusyError",
     "LockHolder",
+    "Drift",
+    "DriftReport",
+    "DriftResult",
     "Pipeline",
     "Reporter",
     "SilentReporter",
     "UpResult",
     "deployment_owner",
+    "diff_node",
+    "fix_roles",
     "fleet_known_hosts",
     "gpuforge_command",
+    "inventory_pools",
     "pool_expectation",
     "run_lock",
+    "probe_drift",
+    "run_roles",
     "trusted_host_keys",
     "up_exit_code",
 ]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from gpuforge.catalog import load_catalog
-from gpuforge.check import Lock, resolve_layout
+from gpuforge.check import Lock
+from gpuforge.desired import PoolState, pool_state
 from gpuforge.fleet.sim import get_profile
 from gpuforge.providers import provider_for
 from gpuforge.render import local_profile
@@ -13,18 +14,18 @@ from gpuforge.validate import NodeExpectation
 _LINK_LAYER = {"infiniband": "InfiniBand", "roce": "Ethernet"}
 
 
-def pool_expectation(spec: ClusterSpec, lock: Lock, pool_name: str) -> NodeExpectation:
-    """The expectation every node of a pool is judged against."""
+def pool_expectation(
+    spec: ClusterSpec, lock: Lock, pool_name: str, state: PoolState | None = None
+) -> NodeExpectation:
+    """The expectation every node of a pool is judged against, from the pool's desired state."""
     catalog = load_catalog()
+    state = state or pool_state(spec, lock, pool_name)
     pool = spec.pools[pool_name]
     entry = lock.pools[pool_name]
     gpu = catalog.gpus[entry.gpu]
-    settings = spec.pool_gpu_settings(pool)
     target = spec.pool_target(pool)
-    mig = None
-    if settings.mig is not None:
-        counts = resolve_layout(catalog, gpu, settings.mig.layout, settings.mig.devices)
-        mig = counts if isinstance(counts, dict) else None
+    variables = state.variables
+    mig = dict(state.mig.config) if state.mig and state.mig.config else None
     hca_count, rate, layer = 0, spec.fabric.port_speed_gbps, _LINK_LAYER.get(spec.fabric.type)
     if provider_for(target).simulated:
         profile = get_profile(
@@ -43,13 +44,17 @@ def pool_expectation(spec: ClusterSpec, lock: Lock, pool_name: str) -> NodeExpec
         pool=pool_name,
         gpu_model_smi_names=(gpu.smi_name,),
         gpu_count=entry.gpus_per_node,
-        driver_version=entry.stack.driver,
-        cuda_version=entry.stack.cuda,
-        nccl_version=entry.stack.nccl.partition("+")[0],
-        cudnn_version=entry.stack.cudnn,
-        persistence_mode=settings.persistence_mode,
-        power_limit_w=float(settings.power_limit_w) if settings.power_limit_w else None,
-        compute_mode=settings.compute_mode,
+        driver_version=state.driver_version,
+        cuda_version=state.cuda_version,
+        nccl_version=state.nccl_version,
+        cudnn_version=state.cudnn_version,
+        persistence_mode=bool(variables["gpu_tuning_persistence_mode"]),
+        power_limit_w=(
+            float(variables["gpu_tuning_power_limit_w"])
+            if variables["gpu_tuning_power_limit_w"]
+            else None
+        ),
+        compute_mode=str(variables["gpu_tuning_compute_mode"]),
         mig_config=mig,
         nvlink=nvlink,
         hca_count=hca_count,

@@ -30,6 +30,7 @@ from gpuforge.check import (
     run_checks,
 )
 from gpuforge.configure import (
+    ConfigureEvent,
     EngineSettings,
     Journal,
     PlaybookResult,
@@ -39,6 +40,7 @@ from gpuforge.configure import (
     scrub_runner_secrets,
     strict_host_key_args,
 )
+from gpuforge.desired import PoolState, desired_state
 from gpuforge.errors import ConfigureError, InputError, Problem, SpecError
 from gpuforge.fleet import (
     CLUSTER_ID_ENV,
@@ -47,6 +49,7 @@ from gpuforge.fleet import (
     Fleet,
     resolve_state_dir,
 )
+from gpuforge.ops._converge import DriftReport, inventory_pools, probe_drift, run_roles
 from gpuforge.ops._deploy import Deployment, gpuforge_command
 from gpuforge.ops._expect import pool_expectation
 from gpuforge.ops._owner import deployment_owner
@@ -124,7 +127,35 @@ class UpResult:
     report: ReadinessReport | None = None
     skipped: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    drift: DriftReport | None = None
+    plan: dict[str, list[str]] = field(default_factory=dict)
     exit_code: int = 0
+
+
+@dataclass
+class DriftResult:
+    """What `drift` found, and with `--fix` what the fix ran and what the probe found after."""
+
+    before: DriftReport
+    fix: PlaybookResult | None = None
+    after: DriftReport | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 no drift (left), 1 drift, 3 some nodes could not be probed."""
+        last = self.after or self.before
+        if last.unreachable:
+            return 3
+        return 1 if last.drifted else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view for `drift --json`."""
+        return {
+            "drift": self.before.to_dict(),
+            "fix": self.fix.to_dict() if self.fix else None,
+            "after": self.after.to_dict() if self.after else None,
+            "exit_code": self.exit_code,
+        }
 
 
 class Pipeline:
@@ -164,6 +195,9 @@ class Pipeline:
         # Notices for the caller (a stale run lock taken over).
         self.notices: list[str] = []
         self.journal = Journal(self.deployment.journal)
+        # Nodes an earlier configure left converged: `up` probes them instead of configuring
+        # them from scratch. A node a run failed on, or never finished, is not among them.
+        self.known_nodes = self._converged_before()
 
     # ---- helpers -------------------------------------------------------------------------
 
@@ -370,31 +404,94 @@ class Pipeline:
             settings = dataclasses.replace(settings, known_hosts=trusted_host_keys(self.doc))
         return settings
 
-    def step_configure(self, result: UpResult) -> dict[str, Any]:
-        """Run site.yml on every node, collecting validation facts as its last role.
+    def node_states(self, nodes: list[str] | None = None) -> dict[str, PoolState]:
+        """Node -> its pool's desired state, for the inventory's nodes (or `nodes` of them)."""
+        pools = inventory_pools(self.deployment.inventory)
+        unknown = sorted(set(nodes or []) - set(pools))
+        if unknown:
+            raise InputError(
+                f"no node named {', '.join(unknown)} in {self.deployment.inventory}",
+                f"use node names the inventory lists: {', '.join(sorted(pools))}",
+            )
+        states = desired_state(self.spec, self._ensure_lock())
+        return {
+            node: states[pool]
+            for node, pool in sorted(pools.items())
+            if pool in states and (nodes is None or node in nodes)
+        }
 
-        Failed nodes are reported and the others still finish. Collecting in the same run spares
-        validation a second ansible-playbook start and connection set-up; `step_validate`
-        collects whatever this run did not (failed nodes, or a resumed run).
+    def _converged_before(self) -> set[str]:
+        """The nodes the latest configure step recorded converged (configured or found so)."""
+        for entry in reversed(self.journal.entries()):
+            if entry.step == "up:configure" and "converged" in entry.data:
+                return set(entry.data["converged"])
+        return set()
+
+    def _configure_plan(self, result: UpResult) -> tuple[dict[str, list[str]], list[str]]:
+        """(node -> the roles `up` runs there, every node): every role on new nodes and on nodes
+        that could not be probed, the roles that own its drift on a drifted node, none on a
+        converged one.
+
+        Nodes count as new unless an earlier configure left them converged, and all do when
+        provisioning replaced any node in this run (which ones, Terraform's totals do not say).
         """
-        collect = self._fresh_collect_dir(None)
+        states = self.node_states([node.name for node in result.nodes] or None)
+        replaced = any(p.totals.replace > 0 for p in result.plans.values())
+        known = [] if replaced else [n for n in states if n in self.known_nodes]
+        plan = {n: _every_role(states[n], new=True) for n in states if n not in known}
+        if known:
+            report = probe_drift(
+                self.deployment.root,
+                self.deployment.inventory,
+                states,
+                known,
+                settings=self._settings(),
+                on_event=self.reporter.ansible_event,
+                journal=self.journal,
+            )
+            result.drift = report
+            for node in report.unreachable:
+                plan[node] = _every_role(states[node], new=False)
+            for node, roles in report.roles().items():
+                plan[node] = [*roles, "gpu_validation"]
+        result.plan = {n: plan[n] for n in sorted(plan)}
+        unreachable = set(result.drift.unreachable) if result.drift else set()
+        self.journal.record(
+            "up:converge",
+            "done",
+            digest=self.digest,
+            decisions={n: _decision(plan.get(n), n in known, n in unreachable) for n in states},
+            drifts=result.drift.to_dict()["drifts"] if result.drift else [],
+        )
+        return result.plan, sorted(states)
+
+    def step_configure(self, result: UpResult) -> dict[str, Any]:
+        """Run site.yml on the nodes that need work, collecting validation facts as its last role.
+
+        On an existing cluster each known node is probed first: one without drift is skipped,
+        a drifted one runs only the roles that own its drift (gpuforge_enable_<role> per node),
+        new or unreachable nodes run every role. Failed nodes are reported and the others still
+        finish. `step_validate` collects whatever this run did not (skipped or failed nodes).
+        """
+        plan, nodes = self._configure_plan(result)
+        collect = self._fresh_collect_dir(sorted(plan))
+        self.collected, self.collected_at = set(), None
+        skipped = [node for node in nodes if node not in plan]
+        if not plan:
+            return {
+                "summary": "no drift: nothing to configure",
+                "failed_hosts": [],
+                "converged": skipped,
+            }
         started = datetime.now(UTC)
-        outcome = run_playbook(
+        outcome = run_roles(
             self.deployment.root,
-            "site",
             self.deployment.inventory,
+            plan,
             settings=self._settings(),
-            extra_vars={
-                "gpuforge_enable_gpu_validation": True,
-                "gpu_validation_collect_dir": str(collect),
-                # One APT transaction for the stack pays off on new nodes only; elsewhere it
-                # would be one more check per node (a resumed run does not know: it runs it).
-                "gpuforge_enable_stack_packages": self._nodes_created(result),
-            },
+            extra_vars={"gpu_validation_collect_dir": str(collect)},
             on_event=self.reporter.ansible_event,
             journal=self.journal,
-            # The inventory step of this run wrote these (a resumed run asks Ansible instead).
-            inventory_hosts=[node.name for node in result.nodes] or None,
         )
         self.collected = {host for host in outcome.ok_hosts if (collect / host).is_dir()}
         self.collected_at = started if self.collected else None
@@ -402,17 +499,54 @@ class Pipeline:
         if outcome.status == "failed" and not outcome.hosts:
             raise ConfigureError("Ansible could not configure any node", "see the output above")
         return {
-            "summary": f"changed={outcome.changed} failed={len(outcome.failed_hosts)}",
+            "summary": f"{len(plan)} node(s) configured, changed={outcome.changed} "
+            f"failed={len(outcome.failed_hosts)}",
             "failed_hosts": outcome.failed_hosts,
+            "converged": sorted({*skipped, *outcome.ok_hosts}),
             "complete": not outcome.failed_hosts,
         }
 
-    @staticmethod
-    def _nodes_created(result: UpResult) -> bool:
-        """Whether provisioning in this run created or replaced nodes (True when it did not run)."""
-        if not result.plans:
-            return True
-        return any(p.totals.create + p.totals.replace > 0 for p in result.plans.values())
+    def drift(self, limit: list[str] | None = None, fix: bool = False) -> DriftResult:
+        """Probe the nodes (all, or `limit`) and diff them; with `fix`, run only the roles that
+        own the drift on the drifted nodes, then probe those nodes again."""
+        states = self.node_states(limit)
+        on_event: Callable[[ConfigureEvent], None] = self.reporter.ansible_event
+        settings = self._settings()
+        root, inventory = self.deployment.root, self.deployment.inventory
+        self.reporter.step_started("drift")
+        every_node = limit is None
+        before = probe_drift(
+            root,
+            inventory,
+            states,
+            list(states),
+            settings=settings,
+            on_event=on_event,
+            every_node=every_node,
+        )
+        self.journal.record("drift", "done", **before.to_dict())
+        self.reporter.step_finished("drift", "done", f"{len(before.drifted)} node(s) drifted")
+        result = DriftResult(before)
+        plan = before.roles()
+        if not fix or not plan:
+            return result
+        self.reporter.step_started("fix", ", ".join(sorted(plan)))
+        result.fix = run_roles(
+            root, inventory, plan, settings=settings, on_event=on_event, journal=self.journal
+        )
+        self.journal.record("drift:fix", "done", plan=plan, changed=result.fix.changed)
+        self.reporter.step_finished("fix", result.fix.status, f"changed={result.fix.changed}")
+        result.after = probe_drift(
+            root,
+            inventory,
+            states,
+            list(states),
+            settings=settings,
+            on_event=on_event,
+            every_node=every_node,
+        )
+        self.journal.record("drift:after", "done", **result.after.to_dict())
+        return result
 
     def _fresh_collect_dir(self, hosts: list[str] | None) -> Path:
         """The collect folder without old facts of `hosts` (None: of every host), so a node that
@@ -537,6 +671,22 @@ class Pipeline:
             self.reporter.step_finished("destroy", "done", root.target or root.path.name)
         self.journal.record("destroy", "done", targets=destroyed)
         return destroyed
+
+
+def _decision(roles: list[str] | None, known: bool, unreachable: bool) -> str:
+    """How `up` treats one node, in words for the journal."""
+    if not known:
+        return "new: every role"
+    if unreachable:
+        return "unreachable before: every role"
+    return "drift: " + ", ".join(roles) if roles else "no drift: skipped"
+
+
+def _every_role(state: PoolState, new: bool) -> list[str]:
+    """Every role of the pool plus validation's collection; the one-transaction stack install
+    (stack_packages) only on new nodes, where it pays off."""
+    roles = [r for r in state.roles if r not in ("stack_packages", "gpu_validation")]
+    return ["stack_packages", *roles, "gpu_validation"] if new else [*roles, "gpu_validation"]
 
 
 def up_exit_code(result: UpResult) -> int:

@@ -1,6 +1,6 @@
 """Spec + lock -> deployment folder: Terraform root modules and Ansible group_vars."""
 
-from gpuforge.render._ansible import cluster_vars, load_group_vars, pool_vars, render_group_vars
+from gpuforge.render._ansible import load_group_vars, render_group_vars
 from gpuforge.render._boundary import (
     FOLDER_MODE,
     check_folder,
@@ -40,7 +40,6 @@ __all__ = [
     "all_targets",
     "build_files",
     "check_folder",
-    "cluster_vars",
     "folder_inside",
     "group_token",
     "inside",
@@ -50,7 +49,6 @@ __all__ = [
     "local_subnet",
     "make_folder",
     "no_link_below",
-    "pool_vars",
     "previous_roots",
     "quoted",
     "read_inside",

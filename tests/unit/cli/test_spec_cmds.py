@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from gpuforge.check import RULES
 from gpuforge.cli import spec_cmds
 from gpuforge.validate import NODE_RULES
+from gpuforge.desired import DRIFT_CODES
 
 SPECS = Path(__file__).parents[2] / "fixtures" / "specs"
 EXAMPLES = Path(__file__).parents[3] / "examples"
@@ -297,10 +298,11 @@ def test_rules_lists_every_code() -> None:
     table = _run("rules")
 
     assert code == 0
-    assert [r["code"] for r in body] == list(RULES) + list(NODE_RULES)
+    assert [r["code"] for r in body] == list(RULES) + list(NODE_RULES) + list(DRIFT_CODES)
     assert all(set(r) == {"code", "severity", "title"} for r in body)
     assert table.exit_code == 0 and "GF-STACK-013" in table.stdout
     assert "GF-HEALTH-034" in table.stdout
+    assert "GF-DRIFT-010" in table.stdout
 
 
 def test_catalog_gpus() -> None:

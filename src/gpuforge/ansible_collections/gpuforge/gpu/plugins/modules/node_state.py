@@ -1,0 +1,193 @@
+#!/usr/bin/python
+# Copyright: gpuforge maintainers
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+"""Ansible module: report the actual state of every item gpuforge's desired state names, in one call."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: node_state
+short_description: Report the packages, units, files, GPU settings and MIG layout of a node
+description:
+  - Reads, in one call per node, the state of every item it is given and changes nothing;
+    C(gpuforge drift) compares the report with the cluster's desired state.
+  - O(packages) are read with one C(dpkg-query) (version and whether held), O(units) with one
+    C(systemctl show), O(files) by their SHA-256 and mode, the GPU settings with one
+    C(nvidia-smi --query-gpu) and the MIG instances with one C(nvidia-smi mig -lgi).
+  - An item that is missing is reported as such (a package not installed, a unit not loaded,
+    a file absent), never as a failure of the module.
+options:
+  packages:
+    description: APT package names to read.
+    type: list
+    elements: str
+    default: []
+  units:
+    description: systemd unit names to read (C(.service) is assumed without a suffix).
+    type: list
+    elements: str
+    default: []
+  files:
+    description: Absolute paths of files to read.
+    type: list
+    elements: str
+    default: []
+  gpu:
+    description: Read each GPU's persistence mode, power limit and compute mode.
+    type: bool
+    default: false
+  mig:
+    description: Read each GPU's MIG mode and its GPU instances.
+    type: bool
+    default: false
+author: gpuforge maintainers
+"""
+
+EXAMPLES = r"""
+- name: Read the state gpuforge declared for this node
+  gpuforge.gpu.node_state:
+    packages: [libnccl2, libnccl-dev]
+    units: [nvidia-dcgm]
+    files: [/etc/nccl.conf]
+    gpu: true
+    mig: true
+  register: node_state
+"""
+
+RETURN = r"""
+packages:
+  description: Package name to C(version) and C(held); C(version) is null when not installed.
+  returned: always
+  type: dict
+units:
+  description: Unit name to C(load), C(enabled) (UnitFileState) and C(active) (ActiveState).
+  returned: always
+  type: dict
+files:
+  description: Path to C(sha256) and C(mode) (octal text); both null when the file is absent.
+  returned: always
+  type: dict
+gpus:
+  description: One entry per GPU with C(index), C(persistence_mode), C(power_limit_w), C(compute_mode) and C(mig_mode); empty unless O(gpu) or O(mig).
+  returned: always
+  type: list
+  elements: dict
+mig:
+  description: GPU index (as text) to MIG profile name to instance count; empty unless O(mig).
+  returned: always
+  type: dict
+"""
+
+import hashlib
+import os
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gpuforge.gpu.plugins.module_utils.apt_state import installed
+from ansible_collections.gpuforge.gpu.plugins.module_utils.mig import parse_lgi
+from ansible_collections.gpuforge.gpu.plugins.module_utils.smi import number, parse_csv
+from ansible_collections.gpuforge.gpu.plugins.module_utils.systemd_state import states, unit_name
+
+# What nvidia-smi says when a node has no MIG instances to list: an empty layout, not an error.
+_NO_LAYOUT = ("no gpu instance", "no mig-enabled devices", "not supported")
+GPU_FIELDS = ("index", "persistence_mode", "power.limit", "compute_mode", "mig.mode.current")
+
+
+def read_packages(module, names):
+    """{name: {version, held}} for every name; version None when not installed."""
+    present = installed(module, names)
+    return {
+        name: {
+            "version": present[name][0] if name in present else None,
+            "held": name in present and present[name][1] == "hold",
+        }
+        for name in names
+    }
+
+
+def read_units(module, names):
+    """{unit: {load, enabled, active}} for every unit, from one systemctl show."""
+    if not names:
+        return {}
+    systemctl = module.get_bin_path("systemctl", required=True)
+    full = [unit_name(name) for name in names]
+    found = states(module, systemctl, full)
+    return {
+        unit: {"load": s["LoadState"], "enabled": s["UnitFileState"], "active": s["ActiveState"]}
+        for unit, s in found.items()
+    }
+
+
+def read_file(path):
+    """{sha256, mode} of a file; both None when it does not exist."""
+    try:
+        with open(path, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+        mode = "%04o" % stat.S_IMODE(os.stat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return {"sha256": None, "mode": None}
+    return {"sha256": digest, "mode": mode}
+
+
+def read_gpus(module, smi):
+    """One dict per GPU from one nvidia-smi --query-gpu call."""
+    rc, out, err = module.run_command([smi, "--query-gpu=" + ",".join(GPU_FIELDS), "--format=csv,nounits"])
+    if rc != 0:
+        module.fail_json(msg="nvidia-smi could not read the GPUs: %s" % (err or out).strip(), rc=rc)
+    return [
+        {
+            "index": int(row["index"]),
+            "persistence_mode": row.get("persistence_mode", "") == "Enabled",
+            "power_limit_w": number(row.get("power.limit", "")),
+            "compute_mode": row.get("compute_mode", "").replace(" ", "_").upper(),
+            "mig_mode": row.get("mig.mode.current", ""),
+        }
+        for row in parse_csv(out)
+    ]
+
+
+def read_mig(module, smi):
+    """{gpu index: {profile: count}} of the GPU instances on the node."""
+    rc, out, err = module.run_command([smi, "mig", "-lgi"])
+    text = out + err
+    if rc != 0 and not any(note in text.lower() for note in _NO_LAYOUT):
+        module.fail_json(msg="nvidia-smi mig -lgi failed: %s" % text.strip(), rc=rc)
+    layout = {}
+    for instance in parse_lgi(text):
+        per_gpu = layout.setdefault(str(instance.gpu), {})
+        per_gpu[instance.name] = per_gpu.get(instance.name, 0) + 1
+    return layout
+
+
+def main():
+    """Read every item asked for and return it."""
+    module = AnsibleModule(
+        argument_spec=dict(
+            packages=dict(type="list", elements="str", default=[]),
+            units=dict(type="list", elements="str", default=[]),
+            files=dict(type="list", elements="str", default=[]),
+            gpu=dict(type="bool", default=False),
+            mig=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    gpus, mig = [], {}
+    if params["gpu"] or params["mig"]:
+        smi = module.get_bin_path("nvidia-smi", required=True)
+        gpus = read_gpus(module, smi)
+        if params["mig"]:
+            mig = read_mig(module, smi)
+    module.exit_json(
+        changed=False,
+        packages=read_packages(module, params["packages"]),
+        units=read_units(module, params["units"]),
+        files={path: read_file(path) for path in params["files"]},
+        gpus=gpus,
+        mig=mig,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""The roles' inputs: the variables every node (cluster-wide) and every pool's nodes get.
+
+These are what `render` writes to group_vars and what the desired state evaluates the roles'
+own declarations (units, files) with, so the two cannot disagree. Names follow the roles'
+documented defaults (role-prefixed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gpuforge.catalog import load_catalog
+from gpuforge.check import Lock, resolve_layout
+from gpuforge.providers import provider_for
+from gpuforge.spec import ClusterSpec, TargetRef
+
+LOCAL_REPO_URL = "file:/srv/gpuforge-apt"
+
+
+def _repo_mode(spec: ClusterSpec, target: TargetRef) -> tuple[str, str | None]:
+    choice = spec.software.repository
+    if choice == "auto":
+        return (
+            ("local", LOCAL_REPO_URL) if provider_for(target).local_repository else ("cuda", None)
+        )
+    if choice == "nvidia":
+        return "cuda", None
+    if choice == "local":
+        return "local", spec.software.repository_url or LOCAL_REPO_URL
+    return "mirror", spec.software.repository_url
+
+
+def pool_mig(spec: ClusterSpec, lock: Lock, name: str) -> dict[str, int] | None:
+    """The pool's MIG layout as profile -> instances per GPU; None when MIG is off."""
+    settings = spec.pool_gpu_settings(spec.pools[name])
+    if settings.mig is None:
+        return None
+    catalog = load_catalog()
+    gpu = catalog.gpus[lock.pools[name].gpu]
+    counts = resolve_layout(catalog, gpu, settings.mig.layout, settings.mig.devices)
+    return counts if isinstance(counts, dict) else None
+
+
+def split_nccl(locked: str) -> tuple[str, str]:
+    """The lock's NCCL entry (`2.18.5+cuda12.2`) as (NCCL version, CUDA build)."""
+    version, _, cuda = locked.partition("+cuda")
+    return version, cuda
+
+
+def cluster_vars(spec: ClusterSpec) -> dict[str, Any]:
+    """Variables shared by every node: cluster, fabric, hardening, monitoring, validation."""
+    fabric = spec.fabric
+    return {
+        "gpuforge_cluster": spec.name,
+        "fabric_type": fabric.type,
+        "fabric_roce_pfc_priority": fabric.roce.pfc_priority,
+        "fabric_roce_ecn": fabric.roce.ecn,
+        "fabric_roce_dscp": fabric.roce.dscp,
+        "fabric_roce_cnp_priority": fabric.roce.cnp_priority,
+        "nccl_fabric_type": fabric.type,
+        "hardening_ssh_cidrs": spec.security.ssh_cidrs,
+        "gpuforge_enable_monitoring": spec.monitoring.enabled and spec.monitoring.node_exporter,
+        "dcgm_exporter": spec.monitoring.enabled and spec.monitoring.dcgm_exporter,
+        "gpu_validation_dcgm_level": spec.validation.dcgm_level,
+        "gpu_validation_nccl": spec.validation.nccl,
+    }
+
+
+def pool_vars(spec: ClusterSpec, lock: Lock, name: str) -> dict[str, Any]:
+    """One pool's variables: repository, pinned stack from the lock, GPU settings."""
+    pool = spec.pools[name]
+    entry = lock.pools[name]
+    stack = entry.stack
+    settings = spec.pool_gpu_settings(pool)
+    mode, url = _repo_mode(spec, spec.pool_target(pool))
+    nccl_version, nccl_cuda = split_nccl(stack.nccl)
+    mig_config = pool_mig(spec, lock, name)
+    clocks = settings.clocks
+    return {
+        "gpuforge_pool": name,
+        "gpuforge_gpu_model": entry.gpu,
+        "gpuforge_gpus_per_node": entry.gpus_per_node,
+        "nvidia_repo_mode": mode,
+        "nvidia_repo_url": url,
+        "nvidia_driver_branch": stack.driver_branch,
+        "nvidia_driver_version": stack.driver,
+        "nvidia_driver_open_modules": stack.driver_modules == "open",
+        "nvidia_driver_fabricmanager": entry.fabricmanager,
+        "cuda_toolkit_version": stack.cuda,
+        "nccl_version": nccl_version,
+        "nccl_cuda_version": nccl_cuda,
+        "cudnn_version": stack.cudnn,
+        "cudnn_cuda_major": stack.cuda.split(".")[0],
+        "gpuforge_enable_cudnn": stack.cudnn is not None,
+        "container_toolkit_version": stack.container_toolkit,
+        "dcgm_version": stack.dcgm,
+        "gpu_tuning_persistence_mode": settings.persistence_mode,
+        "gpu_tuning_power_limit_w": settings.power_limit_w,
+        "gpu_tuning_compute_mode": settings.compute_mode,
+        "gpu_tuning_locked_clocks": (
+            {"min": clocks.min_mhz, "max": clocks.max_mhz} if clocks else None
+        ),
+        "gpuforge_enable_mig": mig_config is not None,
+        "gpuforge_enable_mps": settings.mps.enabled,
+        "gpuforge_enable_hardening": spec.security.hardening
+        and provider_for(spec.pool_target(pool)).hardening,
+        "mig_enabled": mig_config is not None,
+        "mig_config": mig_config or {},
+        "mps_enabled": settings.mps.enabled,
+        "mps_active_thread_percentage": settings.mps.active_thread_percentage,
+        "gpu_validation_mig": mig_config is not None,
+    }

@@ -1,0 +1,82 @@
+"""The desired state's file digests and units are those Ansible itself derives from the roles.
+
+gpuforge evaluates each role's `_<role>_files` and `_<role>_units` with Jinja2 (gpuforge.desired);
+here ansible-playbook includes the same roles over hosts that carry each pool's group_vars and
+reports the SHA-256 of every file's content and the unit names, which must be the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from local_play import REPO, run_local
+
+from gpuforge.check import read_lock
+from gpuforge.desired import PoolState, desired_state
+from gpuforge.spec import load_spec_text
+
+SPEC = (REPO / "examples" / "local.yaml").read_text(encoding="utf-8")
+LOCK = REPO / "examples" / "local.lock"
+ROLES_DIR = REPO / "src" / "gpuforge" / "ansible_collections" / "gpuforge" / "gpu" / "roles"
+ROLES_WITH_DECLARATIONS = ["nvidia_repo", "nvidia_driver", "fabric", "cuda_toolkit", "nccl"]
+ROLES_WITH_DECLARATIONS += ["gpu_tuning", "dcgm", "monitoring"]
+
+PLAY = """
+- name: What each role declares it writes and runs
+  hosts: all
+  gather_facts: true
+  gather_subset: ["!all", "!min", distribution, platform, env]
+  tasks:
+    - name: Load each role's variables
+      ansible.builtin.include_role:
+        name: "gpuforge.gpu.{{ item }}"
+        tasks_from: preflight
+        public: true
+      loop: "{{ roles_to_read }}"
+    - name: Write what each role declares
+      ansible.builtin.copy:
+        dest: "{{ out_dir }}/{{ inventory_hostname }}-{{ item }}.json"
+        mode: "0644"
+        content: "{{ lookup('ansible.builtin.vars', '_' ~ item ~ '_files', default=[]) | to_json }}"
+      loop: "{{ roles_to_read }}"
+"""
+
+
+def _states(text: str) -> dict[str, PoolState]:
+    return desired_state(load_spec_text(text, "cluster.yaml").spec, read_lock(LOCK))
+
+
+def test_file_digests_match_ansible(tmp_path: Path) -> None:
+    """Every file the desired state lists has the digest of the content Ansible renders.
+
+    One host per pool and fabric (the NCCL environment and the module list depend on it).
+    """
+    states = {
+        f"{fabric}-{name}": state
+        for fabric in ("infiniband", "roce", "ethernet")
+        for name, state in _states(
+            SPEC.replace("fabric: {type: infiniband}", f"fabric: {{type: {fabric}}}")
+        ).items()
+    }
+    hosts = {host: dict(state.variables) for host, state in states.items()}
+    (tmp_path / "play.yml").write_text(PLAY, encoding="utf-8")
+    # Outside its role a template lookup searches the play's templates/: the roles' own files.
+    (tmp_path / "templates").mkdir()
+    for role in ROLES_WITH_DECLARATIONS:
+        for template in (ROLES_DIR / role / "templates").glob("*.j2"):
+            (tmp_path / "templates" / template.name).symlink_to(template)
+    run_local(
+        tmp_path,
+        hosts,
+        {"roles_to_read": ROLES_WITH_DECLARATIONS, "out_dir": str(tmp_path)},
+        str(tmp_path / "play.yml"),
+    )
+    for host, state in states.items():
+        ansible = {}
+        for role in ROLES_WITH_DECLARATIONS:
+            path = tmp_path / f"{host}-{role}.json"
+            for entry in json.loads(path.read_text(encoding="utf-8")):
+                ansible[entry["dest"]] = hashlib.sha256(entry["content"].encode()).hexdigest()
+        assert {item.path: item.sha256 for item in state.files} == ansible, host

@@ -1,0 +1,129 @@
+"""The diff of a node's probe report against its pool's desired state, on fixture reports."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gpuforge.check import read_lock
+from gpuforge.desired import DRIFT_CODES, ROLES, PoolState, desired_state
+from gpuforge.ops import diff_node, fix_roles
+from gpuforge.ops._converge import switch_vars
+from gpuforge.spec import load_spec
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+
+
+@pytest.fixture(scope="module")
+def states() -> dict[str, PoolState]:
+    """The example local cluster's desired state (an H100 pool and an A100 pool with MIG)."""
+    return desired_state(
+        load_spec(EXAMPLES / "local.yaml").spec, read_lock(EXAMPLES / "local.lock")
+    )
+
+
+def clean_report(state: PoolState) -> dict[str, Any]:
+    """What node_state returns on a node that holds exactly the desired state."""
+    gpu = state.gpu
+    assert gpu is not None
+    return {
+        "packages": {
+            p.name: {"version": p.version or "1.0", "held": p.hold} for p in state.packages
+        },
+        "units": {
+            u.name: {"load": "loaded", "enabled": "enabled", "active": "active"}
+            for u in state.units
+        },
+        "files": {f.path: {"sha256": f.sha256, "mode": f.mode} for f in state.files},
+        "gpus": [
+            {
+                "index": i,
+                "persistence_mode": gpu.persistence_mode,
+                "power_limit_w": float(gpu.power_limit_w or 400),
+                "compute_mode": gpu.compute_mode,
+            }
+            for i in range(state.gpus_per_node)
+        ],
+        "mig": {str(i): dict(state.mig.config or {}) for i in range(8)} if state.mig else {},
+    }
+
+
+def test_clean_node_has_no_drift(states: dict[str, PoolState]) -> None:
+    """A node holding every declared item is not drifted; undeclared extras are not drift."""
+    for state in states.values():
+        report = clean_report(state)
+        report["packages"]["vim"] = {"version": "9.0", "held": False}
+        report["files"]["/etc/motd"] = {"sha256": "0" * 64, "mode": "0600"}
+        assert diff_node("n1", state, report) == []
+
+
+def _mutate(report: dict[str, Any], kind: str) -> None:
+    if kind == "version":
+        report["packages"]["libnccl2"]["version"] = "2.18.5-1+cuda12.2"
+    elif kind == "hold":
+        report["packages"]["libnccl2"]["held"] = False
+    elif kind == "service":
+        report["units"]["nvidia-dcgm.service"].update(enabled="disabled", active="inactive")
+    elif kind == "file":
+        report["files"]["/etc/nccl.conf"]["sha256"] = "f" * 64
+    elif kind == "power":
+        report["gpus"][3]["power_limit_w"] = 500.0
+    elif kind == "persistence":
+        for gpu in report["gpus"]:
+            gpu["persistence_mode"] = False
+    elif kind == "mig":
+        report["mig"]["0"] = {"1g.10gb": 7}
+
+
+CASES = [
+    ("h100", "version", {"GF-DRIFT-001"}, ["nvidia_repo", "nccl"]),
+    ("h100", "hold", {"GF-DRIFT-002"}, ["nccl"]),
+    ("h100", "service", {"GF-DRIFT-003", "GF-DRIFT-004"}, ["dcgm"]),
+    ("h100", "file", {"GF-DRIFT-005"}, ["nccl"]),
+    ("h100", "power", {"GF-DRIFT-008"}, ["gpu_tuning"]),
+    ("h100", "persistence", {"GF-DRIFT-007"}, ["gpu_tuning"]),
+    ("a100", "mig", {"GF-DRIFT-010"}, ["mig"]),
+]
+
+
+@pytest.mark.parametrize(("pool", "kind", "codes", "roles"), CASES)
+def test_each_drift_kind_has_its_code_and_role(
+    states: dict[str, PoolState], pool: str, kind: str, codes: set[str], roles: list[str]
+) -> None:
+    """Each drift is reported with its registered code, and fixed by its owning roles only."""
+    report = copy.deepcopy(clean_report(states[pool]))
+    _mutate(report, kind)
+    drifts = diff_node("n1", states[pool], report)
+    assert {d.code for d in drifts} == codes
+    assert all(d.code in DRIFT_CODES for d in drifts)
+    assert fix_roles(drifts, ROLES) == roles
+
+
+def test_power_limit_drift_names_the_gpu(states: dict[str, PoolState]) -> None:
+    """Expected and actual are shown for the one GPU that drifted."""
+    report = clean_report(states["h100"])
+    _mutate(report, "power")
+    (drift,) = diff_node("n1", states["h100"], report)
+    assert (drift.item, drift.expected, drift.actual) == ("gpu3 power limit", "600 W", "500 W")
+
+
+def test_missing_file_and_package(states: dict[str, PoolState]) -> None:
+    """An absent file or package is drift, reported as absent."""
+    report = clean_report(states["h100"])
+    report["files"]["/etc/nccl.conf"] = {"sha256": None, "mode": None}
+    report["packages"].pop("libnccl-dev")
+    actual = {(d.code, d.item): d.actual for d in diff_node("n1", states["h100"], report)}
+    assert actual == {
+        ("GF-DRIFT-005", "/etc/nccl.conf"): "absent",
+        ("GF-DRIFT-001", "libnccl-dev"): "absent",
+    }
+
+
+def test_switches_follow_the_plan() -> None:
+    """Each role's switch is an expression true exactly on the nodes whose plan lists the role."""
+    switches = switch_vars({"n1": ["nccl"], "n2": ["gpu_tuning"]})
+    assert switches["gpuforge_converge_roles"] == {"n1": ["nccl"], "n2": ["gpu_tuning"]}
+    assert set(switches) == {"gpuforge_converge_roles"} | {f"gpuforge_enable_{r}" for r in ROLES}
