@@ -262,7 +262,7 @@ def catalog_stacks(as_json: JsonOpt = False) -> None:
 
 
 def rules_cmd(as_json: JsonOpt = False) -> None:
-    """List every rule, check, validation and drift alike, with its code, default severity and title."""
+    """List every rule (check, validation and drift) with its code, default severity and title."""
     rows = [(r.code, str(r.severity), r.title) for r in RULES.values()]
     rows += [(r.code, "per finding", r.title) for r in NODE_RULES.values()]
     rows += [(c.code, "error", c.title) for c in DRIFT_CODES.values()]

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from gpuforge.check import RULES
 from gpuforge.cli import spec_cmds
-from gpuforge.validate import NODE_RULES
 from gpuforge.desired import DRIFT_CODES
+from gpuforge.validate import NODE_RULES
 
 SPECS = Path(__file__).parents[2] / "fixtures" / "specs"
 EXAMPLES = Path(__file__).parents[3] / "examples"

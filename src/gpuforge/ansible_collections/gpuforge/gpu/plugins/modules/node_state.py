@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # Copyright: gpuforge maintainers
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
-"""Ansible module: report the actual state of every item gpuforge's desired state names, in one call."""
+"""Ansible module: report the actual state of every item of gpuforge's desired state at once."""
 
 from __future__ import annotations
 
@@ -69,7 +69,9 @@ files:
   returned: always
   type: dict
 gpus:
-  description: One entry per GPU with C(index), C(persistence_mode), C(power_limit_w), C(compute_mode) and C(mig_mode); empty unless O(gpu) or O(mig).
+  description:
+    - One entry per GPU with C(index), C(persistence_mode), C(power_limit_w), C(compute_mode)
+      and C(mig_mode); empty unless O(gpu) or O(mig).
   returned: always
   type: list
   elements: dict
@@ -82,6 +84,7 @@ mig:
 import hashlib
 import os
 import stat
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils.apt_state import installed
@@ -94,7 +97,7 @@ _NO_LAYOUT = ("no gpu instance", "no mig-enabled devices", "not supported")
 GPU_FIELDS = ("index", "persistence_mode", "power.limit", "compute_mode", "mig.mode.current")
 
 
-def read_packages(module, names):
+def read_packages(module: Any, names: list[str]) -> dict[str, dict[str, Any]]:
     """{name: {version, held}} for every name; version None when not installed."""
     present = installed(module, names)
     return {
@@ -106,7 +109,7 @@ def read_packages(module, names):
     }
 
 
-def read_units(module, names):
+def read_units(module: Any, names: list[str]) -> dict[str, dict[str, str]]:
     """{unit: {load, enabled, active}} for every unit, from one systemctl show."""
     if not names:
         return {}
@@ -119,22 +122,23 @@ def read_units(module, names):
     }
 
 
-def read_file(path):
+def read_file(path: str) -> dict[str, str | None]:
     """{sha256, mode} of a file; both None when it does not exist."""
     try:
         with open(path, "rb") as handle:
             digest = hashlib.sha256(handle.read()).hexdigest()
-        mode = "%04o" % stat.S_IMODE(os.stat(path).st_mode)
+        mode = f"{stat.S_IMODE(os.stat(path).st_mode):04o}"
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         return {"sha256": None, "mode": None}
     return {"sha256": digest, "mode": mode}
 
 
-def read_gpus(module, smi):
+def read_gpus(module: Any, smi: str) -> list[dict[str, Any]]:
     """One dict per GPU from one nvidia-smi --query-gpu call."""
-    rc, out, err = module.run_command([smi, "--query-gpu=" + ",".join(GPU_FIELDS), "--format=csv,nounits"])
+    query = "--query-gpu=" + ",".join(GPU_FIELDS)
+    rc, out, err = module.run_command([smi, query, "--format=csv,nounits"])
     if rc != 0:
-        module.fail_json(msg="nvidia-smi could not read the GPUs: %s" % (err or out).strip(), rc=rc)
+        module.fail_json(msg=f"nvidia-smi could not read the GPUs: {(err or out).strip()}", rc=rc)
     return [
         {
             "index": int(row["index"]),
@@ -147,20 +151,20 @@ def read_gpus(module, smi):
     ]
 
 
-def read_mig(module, smi):
+def read_mig(module: Any, smi: str) -> dict[str, dict[str, int]]:
     """{gpu index: {profile: count}} of the GPU instances on the node."""
     rc, out, err = module.run_command([smi, "mig", "-lgi"])
     text = out + err
     if rc != 0 and not any(note in text.lower() for note in _NO_LAYOUT):
-        module.fail_json(msg="nvidia-smi mig -lgi failed: %s" % text.strip(), rc=rc)
-    layout = {}
+        module.fail_json(msg=f"nvidia-smi mig -lgi failed: {text.strip()}", rc=rc)
+    layout: dict[str, dict[str, int]] = {}
     for instance in parse_lgi(text):
         per_gpu = layout.setdefault(str(instance.gpu), {})
         per_gpu[instance.name] = per_gpu.get(instance.name, 0) + 1
     return layout
 
 
-def main():
+def main() -> None:
     """Read every item asked for and return it."""
     module = AnsibleModule(
         argument_spec=dict(
@@ -173,7 +177,8 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    gpus, mig = [], {}
+    gpus: list[dict[str, Any]] = []
+    mig: dict[str, dict[str, int]] = {}
     if params["gpu"] or params["mig"]:
         smi = module.get_bin_path("nvidia-smi", required=True)
         gpus = read_gpus(module, smi)
