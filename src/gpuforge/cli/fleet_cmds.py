@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 import typer
 from rich.table import Table
 
+from gpuforge.cli._command import Command, Group
 from gpuforge.cli._output import Exit, console, emit_json, run_reporting
 from gpuforge.errors import FleetError, InputError
 from gpuforge.fleet import (
@@ -217,7 +218,10 @@ def ssh(
 def inject(
     node: str = typer.Argument(..., help="Node name."),
     fault: str = typer.Argument(
-        ..., help="Fault, e.g. sshd-killed, powered-off, xid (with --code 79), ecc-uncorrectable."
+        ...,
+        help="Fault: "
+        + ", ".join(fault_names())
+        + " (xid takes --code, e.g. 79; ecc-uncorrectable --count; ib-* --hca).",
     ),
     gpu: int | None = typer.Option(None, "--gpu", help="GPU index the fault hits."),
     factor: float | None = typer.Option(None, "--factor", help="Bandwidth factor (nccl-slow)."),
@@ -312,15 +316,16 @@ def node_down(
 def register(app: typer.Typer) -> None:
     """Add the `fleet` command group to the gpuforge app."""
     fleet_app = typer.Typer(
+        cls=Group,
         help="The local simulated GPU fleet (target `local`): nodes reached by real SSH.",
         no_args_is_help=True,
     )
-    fleet_app.command("up")(up)
-    fleet_app.command("down")(down)
-    fleet_app.command("status")(status)
-    fleet_app.command("ssh")(ssh)
-    fleet_app.command("inject")(inject)
-    fleet_app.command("heal")(heal)
-    fleet_app.command("node-up")(node_up)
-    fleet_app.command("node-down")(node_down)
+    fleet_app.command("up", cls=Command)(up)
+    fleet_app.command("down", cls=Command)(down)
+    fleet_app.command("status", cls=Command)(status)
+    fleet_app.command("ssh", cls=Command)(ssh)
+    fleet_app.command("inject", cls=Command)(inject)
+    fleet_app.command("heal", cls=Command)(heal)
+    fleet_app.command("node-up", cls=Command, hidden=True)(node_up)
+    fleet_app.command("node-down", cls=Command, hidden=True)(node_down)
     app.add_typer(fleet_app, name="fleet")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from gpuforge.cli._command import Command
 from gpuforge.cli._output import Exit, emit_json, run_reporting
 from gpuforge.errors import InputError
 from gpuforge.provision import (
@@ -52,4 +53,4 @@ def inventory(
 
 def register(app: typer.Typer) -> None:
     """Add the `inventory` command to the gpuforge app."""
-    app.command("inventory")(inventory)
+    app.command("inventory", cls=Command)(inventory)

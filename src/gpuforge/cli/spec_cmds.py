@@ -22,6 +22,7 @@ from gpuforge.check import (
     solve_lock,
     write_lock,
 )
+from gpuforge.cli._command import Command, Group
 from gpuforge.cli._output import Exit, console, emit_json, handled
 from gpuforge.errors import InputError, Problem
 from gpuforge.spec import json_schema, load_spec
@@ -155,10 +156,10 @@ def schema_cmd() -> None:
     emit_json(json_schema())
 
 
-catalog_app = typer.Typer(help="Browse the built-in knowledge.", no_args_is_help=True)
+catalog_app = typer.Typer(cls=Group, help="Browse the built-in knowledge.", no_args_is_help=True)
 
 
-@catalog_app.command("gpus")
+@catalog_app.command("gpus", cls=Command)
 def catalog_gpus(as_json: JsonOpt = False) -> None:
     """GPU models: architecture, memory, power range, NVLink, MIG, minimum CUDA."""
     catalog = load_catalog()
@@ -182,7 +183,7 @@ def catalog_gpus(as_json: JsonOpt = False) -> None:
     console.print(table)
 
 
-@catalog_app.command("instances")
+@catalog_app.command("instances", cls=Command)
 def catalog_instances(
     cloud: Annotated[str | None, typer.Option(help="aws, azure or gcp")] = None,
     gpu: Annotated[str | None, typer.Option(help="only this GPU model")] = None,
@@ -218,7 +219,7 @@ def catalog_instances(
     console.print(table)
 
 
-@catalog_app.command("stacks")
+@catalog_app.command("stacks", cls=Command)
 def catalog_stacks(as_json: JsonOpt = False) -> None:
     """Driver branches, CUDA releases with their driver floors, NCCL and cuDNN builds."""
     catalog = load_catalog()
@@ -277,8 +278,8 @@ def rules_cmd(as_json: JsonOpt = False) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the spec commands to the main app."""
-    app.command("check")(check_cmd)
-    app.command("lock")(lock_cmd)
-    app.command("schema")(schema_cmd)
-    app.command("rules")(rules_cmd)
+    app.command("check", cls=Command)(check_cmd)
+    app.command("lock", cls=Command)(lock_cmd)
+    app.command("schema", cls=Command)(schema_cmd)
+    app.command("rules", cls=Command)(rules_cmd)
     app.add_typer(catalog_app, name="catalog")

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from gpuforge.check import Lock, current_lock, make_context
+from gpuforge.cli._command import Command
 from gpuforge.cli._output import Exit, console, emit_json, err_console, handled
 from gpuforge.cli._progress import RichReporter
 from gpuforge.cli.spec_cmds import AsOfOpt, JsonOpt, SkipOpt, SpecArg, parse_as_of
@@ -331,8 +332,8 @@ def plan_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add the deployment commands to the main app."""
-    app.command("up")(up_cmd)
-    app.command("validate")(validate_cmd)
-    app.command("destroy")(destroy_cmd)
-    app.command("render")(render_cmd)
-    app.command("plan")(plan_cmd)
+    app.command("up", cls=Command)(up_cmd)
+    app.command("validate", cls=Command)(validate_cmd)
+    app.command("destroy", cls=Command)(destroy_cmd)
+    app.command("render", cls=Command)(render_cmd)
+    app.command("plan", cls=Command)(plan_cmd)
