@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 import typer
 from rich.console import Console
@@ -26,7 +26,7 @@ from gpuforge.files import disk_full
 
 # NO_COLOR (no-color.org) turns every ANSI style off, not only colours; Rich already writes none
 # when the output is not a terminal.
-_STYLES = None if os.environ.get("NO_COLOR") else "auto"
+_STYLES: Literal["auto"] | None = None if os.environ.get("NO_COLOR") else "auto"
 console = Console(color_system=_STYLES)
 err_console = Console(stderr=True, color_system=_STYLES)
 DEBUG_ENV = "GPUFORGE_DEBUG"
