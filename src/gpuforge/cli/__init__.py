@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from gpuforge.cli._command import Group
-from gpuforge.cli._output import Exit, console, emit_result, handled
+from gpuforge.cli._output import Exit, console, emit_result, handled, running
 
 # Each module registers its commands with a `register(app)` function; the set lists the
 # commands it owns so `main` can load only that module.
@@ -62,7 +62,8 @@ def _group(
     if version:
         number = package_version("gpuforge")
         if as_json:
-            emit_result("version", Exit.OK, {"version": number})
+            with running("version"):
+                emit_result(Exit.OK, {"version": number})
         else:
             console.print(f"gpuforge {number}", highlight=False)
         raise typer.Exit(Exit.OK)

@@ -12,6 +12,8 @@ from typing import Any
 
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from gpuforge.cli._output import running
+
 
 def _plain(params: list[Any]) -> list[Any]:
     """`params` with Click-style metavars: none on a flag, the name in capitals otherwise."""
@@ -29,6 +31,11 @@ class Command(TyperCommand):
     def get_params(self, ctx: Any) -> list[Any]:
         """The command's parameters (with `--help`), with plain metavars."""
         return _plain(list(super().get_params(ctx)))
+
+    def invoke(self, ctx: Any) -> Any:
+        """Run the command, named (`fleet status`) for the envelope of its JSON answer."""
+        with running(" ".join(ctx.command_path.split()[1:])):
+            return super().invoke(ctx)
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         """The usage line: `[OPTIONS]` then each argument, optional ones in brackets."""

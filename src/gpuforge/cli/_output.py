@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from enum import IntEnum
 from pathlib import Path
 from typing import Any, Literal, NoReturn
@@ -46,10 +47,33 @@ def emit_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
 
 
-def emit_result(command: str, exit_code: int, result: Any) -> None:
+_command: ContextVar[str] = ContextVar("gpuforge_command", default="gpuforge")
+
+
+@contextmanager
+def running(command: str) -> Iterator[None]:
+    """Name the command being run, for the envelope of its JSON answer (and of its errors)."""
+    token = _command.set(command)
+    try:
+        yield
+    finally:
+        _command.reset(token)
+
+
+def emit_result(exit_code: int, result: Any) -> None:
     """Print a command's `--json` answer in the envelope every command shares: `command`, `ok`,
-    `exit_code` and the command's own payload under `result`."""
-    emit_json({"command": command, "ok": exit_code == 0, "exit_code": exit_code, "result": result})
+    `exit_code` and the command's own payload under `result` (see cli/schemas/)."""
+    envelope = {"command": _command.get(), "ok": exit_code == 0, "exit_code": int(exit_code)}
+    emit_json({**envelope, "result": result})
+
+
+def emit_error(error: GpuforgeError) -> None:
+    """Print an error in the same envelope, its message, fix and located problems under `error`."""
+    body: dict[str, Any] = {"message": error.message, "fix": error.fix}
+    if isinstance(error, FileError):
+        body["problems"] = [p.to_dict() for p in error.problems]
+    envelope = {"command": _command.get(), "ok": False, "exit_code": int(error.exit_code)}
+    emit_json({**envelope, "error": body})
 
 
 def _say(text: str) -> None:
@@ -60,10 +84,7 @@ def _say(text: str) -> None:
 def fail(error: GpuforgeError, as_json: bool) -> NoReturn:
     """Report an expected error without a traceback and exit with its code."""
     if as_json:
-        body: dict[str, Any] = {"ok": False, "error": error.message, "fix": error.fix}
-        if isinstance(error, FileError):
-            body["problems"] = [p.to_dict() for p in error.problems]
-        emit_json(body)
+        emit_error(error)
     elif isinstance(error, FileError):
         for problem in error.problems:
             _say(f"[bold red]error[/] {problem.location}: {problem.message}")

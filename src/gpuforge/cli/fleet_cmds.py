@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from gpuforge.cli._command import Command, Group
-from gpuforge.cli._output import Exit, console, emit_json, run_reporting
+from gpuforge.cli._output import Exit, console, emit_result, run_reporting
 from gpuforge.errors import FleetError, InputError
 from gpuforge.fleet import (
     CLUSTER_ID_ENV,
@@ -106,7 +106,7 @@ def _ssh_files(fleet: Fleet, cluster: str) -> dict[str, str]:
 
 def _show(nodes: list[Node], as_json: bool, **extra: Any) -> None:
     if as_json:
-        emit_json({"ok": True, "nodes": [n.to_dict() for n in nodes], **extra})
+        emit_result(Exit.OK, {"nodes": [n.to_dict() for n in nodes], **extra})
         return
     table = Table("name", "address", "profile", "pool", "cluster", "state", "faults")
     for node in nodes:
@@ -169,7 +169,7 @@ def down(
             return Exit.OK
         removed = fleet.down(cluster)
         if as_json:
-            emit_json({"ok": True, "removed": removed})
+            emit_result(Exit.OK, {"removed": removed})
         else:
             console.print(f"removed {len(removed)} node(s)")
         return Exit.OK
@@ -305,7 +305,7 @@ def node_down(
     def action() -> int:
         removed = Fleet(state_dir).node_down(cluster, name, _owner(cluster_id, None))
         if as_json:
-            emit_json({"ok": True, "removed": [name] if removed else []})
+            emit_result(Exit.OK, {"removed": [name] if removed else []})
         else:
             console.print(f"{name}: {'removed' if removed else 'not present'}")
         return Exit.OK

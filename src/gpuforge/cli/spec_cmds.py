@@ -23,7 +23,7 @@ from gpuforge.check import (
     write_lock,
 )
 from gpuforge.cli._command import Command, Group
-from gpuforge.cli._output import Exit, console, emit_json, handled
+from gpuforge.cli._output import Exit, console, emit_json, emit_result, handled
 from gpuforge.errors import InputError, Problem
 from gpuforge.spec import json_schema, load_spec
 from gpuforge.validate import NODE_RULES
@@ -73,7 +73,9 @@ def check_cmd(
         findings = run_checks(ctx, set(skip or ()))
     errors = sum(1 for f in findings if f.severity == "error")
     if as_json:
-        emit_json({"ok": errors == 0, "findings": [f.to_dict() for f in findings]})
+        emit_result(
+            Exit.FINDINGS if errors else Exit.OK, {"findings": [f.to_dict() for f in findings]}
+        )
     else:
         for finding in findings:
             style = _SEVERITY_STYLE[finding.severity]
@@ -117,7 +119,7 @@ def lock_cmd(
                 for c in items
             ]
             if as_json:
-                emit_json({"ok": False, "problems": [p.to_dict() for p in problems]})
+                emit_result(Exit.FINDINGS, {"problems": [p.to_dict() for p in problems]})
             else:
                 for problem in problems:
                     console.print(
@@ -132,7 +134,7 @@ def lock_cmd(
         target = lock_path(spec)
         write_lock(target, lock)
     if as_json:
-        emit_json({"ok": True, "lock": str(target), **lock.to_data()})
+        emit_result(Exit.OK, {"lock": str(target), **lock.to_data()})
         return
     table = Table(title=f"{target}")
     for column in ("pool", "GPU", "driver", "modules", "CUDA", "cuDNN", "NCCL"):
@@ -151,9 +153,12 @@ def lock_cmd(
     console.print(table)
 
 
-def schema_cmd() -> None:
+def schema_cmd(as_json: JsonOpt = False) -> None:
     """Print the JSON Schema of the spec (point your editor's YAML support at it)."""
-    emit_json(json_schema())
+    if as_json:
+        emit_result(Exit.OK, {"schema": json_schema()})
+    else:
+        emit_json(json_schema())
 
 
 catalog_app = typer.Typer(cls=Group, help="Browse the built-in knowledge.", no_args_is_help=True)
@@ -164,7 +169,7 @@ def catalog_gpus(as_json: JsonOpt = False) -> None:
     """GPU models: architecture, memory, power range, NVLink, MIG, minimum CUDA."""
     catalog = load_catalog()
     if as_json:
-        emit_json([g.model_dump(mode="json") for g in catalog.gpus.values()])
+        emit_result(Exit.OK, [g.model_dump(mode="json") for g in catalog.gpus.values()])
         return
     table = Table(title="GPUs")
     for column in ("model", "arch", "CC", "memory", "power W", "NVLink", "MIG", "min CUDA"):
@@ -198,7 +203,7 @@ def catalog_instances(
         if (cloud is None or c == cloud) and (gpu is None or it.gpu == wanted_gpu)
     ]
     if as_json:
-        emit_json([it.model_dump(mode="json") for it in rows])
+        emit_result(Exit.OK, [it.model_dump(mode="json") for it in rows])
         return
     table = Table(title="Instance types (prices: snapshot 2026-11-28, USD/h, cheapest region)")
     for column in ("cloud", "type", "GPUs", "EFA/IB", "NVMe GB", "regions", "on-demand", "spot"):
@@ -224,7 +229,8 @@ def catalog_stacks(as_json: JsonOpt = False) -> None:
     """Driver branches, CUDA releases with their driver floors, NCCL and cuDNN builds."""
     catalog = load_catalog()
     if as_json:
-        emit_json(
+        emit_result(
+            Exit.OK,
             {
                 "branches": [b.model_dump(mode="json") for b in catalog.branches.values()],
                 "drivers": [str(d.version) for d in catalog.drivers],
@@ -237,7 +243,7 @@ def catalog_stacks(as_json: JsonOpt = False) -> None:
                     json.loads(c.model_dump_json(exclude={"version"})) | {"version": str(c.version)}
                     for c in catalog.cudnn
                 ],
-            }
+            },
         )
         return
     branches = Table(title="Driver branches")
@@ -266,7 +272,7 @@ def rules_cmd(as_json: JsonOpt = False) -> None:
     rows = [(r.code, str(r.severity), r.title) for r in RULES.values()]
     rows += [(r.code, "per finding", r.title) for r in NODE_RULES.values()]
     if as_json:
-        emit_json([{"code": c, "severity": s, "title": t} for c, s, t in rows])
+        emit_result(Exit.OK, [{"code": c, "severity": s, "title": t} for c, s, t in rows])
         return
     table = Table(title="Rules")
     for column in ("code", "severity", "title"):

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from gpuforge.check import Lock, current_lock, make_context
 from gpuforge.cli._command import Command
-from gpuforge.cli._output import Exit, console, emit_json, err_console, handled
+from gpuforge.cli._output import Exit, console, emit_result, err_console, handled
 from gpuforge.cli._progress import RichReporter
 from gpuforge.cli.spec_cmds import AsOfOpt, JsonOpt, SkipOpt, SpecArg, parse_as_of
 from gpuforge.configure import EngineSettings, ansible_cfg
@@ -101,8 +101,6 @@ def _up_json(result: UpResult) -> dict[str, Any]:
         for node in result.nodes
     ]
     return {
-        "ok": result.exit_code == 0,
-        "exit_code": result.exit_code,
         "cluster": result.cluster,
         "deployment": str(result.deployment),
         "skipped_steps": result.skipped,
@@ -144,7 +142,7 @@ def up_cmd(
         else:
             result = pipeline.up(resume=resume)
     if as_json:
-        emit_json(_up_json(result))
+        emit_result(result.exit_code, _up_json(result))
         raise typer.Exit(result.exit_code)
     if result.plans:
         console.print(_plan_table(result.plans))
@@ -192,7 +190,7 @@ def validate_cmd(
             result = pipeline.validate()
     report = result.report
     if as_json:
-        emit_json({"ok": result.exit_code == 0, **(report.to_dict() if report else {})})
+        emit_result(result.exit_code, report.to_dict() if report else None)
         raise typer.Exit(result.exit_code)
     if report is not None:
         console.print(report.rich_table())
@@ -226,7 +224,7 @@ def destroy_cmd(
         else:
             destroyed = pipeline.destroy()
     if as_json:
-        emit_json({"ok": True, "destroyed": destroyed, "notices": pipeline.notices})
+        emit_result(Exit.OK, {"destroyed": destroyed, "notices": pipeline.notices})
     else:
         console.print(f"destroyed: {', '.join(destroyed) or 'nothing'}")
 
@@ -262,15 +260,15 @@ def render_cmd(
                 ),
             )
     if as_json:
-        emit_json(
+        emit_result(
+            Exit.OK,
             {
-                "ok": True,
                 "deployment": str(result.root),
                 "files": result.files,
                 "changed": result.changed,
                 "removed": result.removed,
                 "roots": result.roots,
-            }
+            },
         )
         return
     console.print(
@@ -310,14 +308,14 @@ def plan_cmd(
                 except GpuforgeError as error:
                     errors[name] = error.message
     if as_json:
-        emit_json(
+        emit_result(
+            Exit.FINDINGS if errors else Exit.OK,
             {
-                "ok": not errors,
                 "binary": have_binary,
                 "plans": {t: p.to_dict() for t, p in plans.items()},
                 "errors": errors,
                 "diff": result.diff,
-            }
+            },
         )
         raise typer.Exit(Exit.FINDINGS if errors else Exit.OK)
     if not have_binary:

@@ -9,10 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 from typer.main import get_command
 
 from gpuforge.cli import build_app
+from gpuforge.cli._schemas import command_schema, schema_commands
 from gpuforge.fleet import fault_names
 
 GPUFORGE = Path(sys.executable).parent / "gpuforge"
@@ -154,3 +156,53 @@ def test_launcher_puts_gpuforge_on_path_and_never_overwrites_a_foreign_file(
     again = subprocess.run(["bash", str(LAUNCHER)], env=env, capture_output=True, text=True)
     assert again.returncode == 1 and "not written by gpuforge" in again.stderr
     assert foreign.read_text() == "#!/bin/sh\necho someone else's\n"
+
+
+# Commands without --json: `fleet ssh` hands the terminal to ssh.
+_NO_JSON = {("fleet", "ssh")}
+
+
+@pytest.mark.parametrize("path", [p for p in COMMANDS if p not in _NO_JSON], ids=" ".join)
+def test_json_of_every_command_matches_its_published_schema(
+    path: tuple[str, ...], tmp_path: Path
+) -> None:
+    (tmp_path / "copy.yaml").write_text(EXAMPLE.read_text())
+    argv, expected = _real_calls(tmp_path)[path]
+    done = _run(*argv, "--json")
+    assert done.returncode == expected, done.stdout[-2000:] + done.stderr[-2000:]
+    body = json.loads(done.stdout)
+    command = " ".join(argv[: len(path)]) if path != ("cost",) else "cost report"
+    if path in {("catalog",), ("fleet",)}:
+        command = " ".join(argv[:2])
+    assert body["command"] == command and body["exit_code"] == expected
+    jsonschema.validate(body, command_schema(command))
+
+
+def test_every_schema_belongs_to_a_command() -> None:
+    commands = {" ".join(p) for p in get_command_paths_with_hidden()}
+    assert set(schema_commands()) - {"version", "cost report"} <= commands
+
+
+def get_command_paths_with_hidden() -> list[tuple[str, ...]]:
+    """Every command path, hidden ones included."""
+
+    def walk(group: object, prefix: tuple[str, ...]) -> list[tuple[str, ...]]:
+        found: list[tuple[str, ...]] = []
+        for name, command in getattr(group, "commands", {}).items():
+            found.append((*prefix, name))
+            found.extend(walk(command, (*prefix, name)))
+        return found
+
+    return walk(get_command(build_app()), ())
+
+
+def test_a_failure_matches_the_schema_too(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("apiVersion: gpuforge/v1\nkind: Cluster\nname: [\n")
+    done = _run("check", str(broken), "--json")
+    body = json.loads(done.stdout)
+    assert done.returncode == 2 and body["ok"] is False and body["error"]["fix"]
+    jsonschema.validate(body, command_schema("check"))
+    findings = _run("check", str(REPO / "examples" / "broken.yaml"), "--json")
+    assert findings.returncode == 1
+    jsonschema.validate(json.loads(findings.stdout), command_schema("check"))
