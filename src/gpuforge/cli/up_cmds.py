@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from gpuforge.catalog import load_catalog
 from gpuforge.check import Lock, current_lock, make_context
+from gpuforge.cli._approve import plan_gate, plan_table, reasons_to_ask
 from gpuforge.cli._command import Command
 from gpuforge.cli._output import Exit, console, emit_result, err_console, handled
 from gpuforge.cli._progress import RichReporter
+from gpuforge.cli.cost_cmds import spec_context, spec_lock
 from gpuforge.cli.spec_cmds import AsOfOpt, JsonOpt, SkipOpt, SpecArg, parse_as_of
 from gpuforge.configure import EngineSettings, ansible_cfg
+from gpuforge.cost import cost_report
 from gpuforge.errors import GpuforgeError, InputError, ToolMissingError
 from gpuforge.ops import (
     Deployment,
@@ -55,21 +60,14 @@ def _settings(engine: str) -> EngineSettings | None:
     return None
 
 
-def _plan_table(plans: dict[str, PlanSummary]) -> Table:
-    table = Table(title="Terraform plan", title_justify="left")
-    for column in ("target", "resource type", "create", "update", "replace", "destroy"):
-        table.add_column(column)
-    for target, plan in plans.items():
-        for rtype, counts in sorted(plan.by_type.items()):
-            table.add_row(
-                target,
-                rtype,
-                str(counts.create),
-                str(counts.update),
-                str(counts.replace),
-                str(counts.delete),
-            )
-    return table
+def _cost_line(spec: Path) -> str | None:
+    """What the spec's cluster costs on its market, for the question before a cloud plan."""
+    try:
+        data = cost_report(spec_context(spec, load_catalog()), spec_lock(spec)).to_data()
+    except GpuforgeError:
+        return None
+    hourly, monthly = data["usd_per_hour"]["market"], data["usd_per_month"]["market"]
+    return f"cost: {hourly:,.2f} USD/h, {monthly:,.2f} USD/month (`gpuforge cost` for details)"
 
 
 def _up_json(result: UpResult) -> dict[str, Any]:
@@ -107,6 +105,7 @@ def _up_json(result: UpResult) -> dict[str, Any]:
         "plans": {target: plan.to_dict() for target, plan in result.plans.items()},
         "nodes": nodes,
         "report": result.report.to_dict() if result.report else None,
+        "stopped_at_plan": result.stopped_at_plan,
         "findings": [f.to_dict() for f in result.findings],
         "notices": result.notices,
     }
@@ -121,12 +120,30 @@ def up_cmd(
     engine: EngineOpt = "auto",
     skip: SkipOpt = None,
     as_of: AsOfOpt = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Apply a cloud or destructive plan without asking.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check, lock, render and plan; apply nothing.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check, lock, render, provision, configure and validate: spec to a cluster proven ready."""
+    """Check, lock, render, provision, configure and validate: spec to a cluster proven ready.
+
+    On a cloud, or when the plan replaces or destroys anything, it shows the plan and the cost
+    and asks first (--yes skips the question); nodes of the local fleet are created without.
+    """
     with handled(as_json):
         doc = load_spec(spec)
         reporter = SilentReporter() if as_json else RichReporter(console)
+        gate = plan_gate(
+            console,
+            yes=yes,
+            dry_run=dry_run,
+            quiet=as_json,
+            cost=lambda: _cost_line(spec),
+            paused=reporter.paused if isinstance(reporter, RichReporter) else nullcontext,
+        )
         pipeline = Pipeline(
             doc,
             spec,
@@ -135,6 +152,7 @@ def up_cmd(
             as_of=parse_as_of(as_of),
             settings=_settings(engine),
             skip=set(skip or ()),
+            plan_gate=gate,
         )
         if isinstance(reporter, RichReporter):
             with reporter:
@@ -144,8 +162,11 @@ def up_cmd(
     if as_json:
         emit_result(result.exit_code, _up_json(result))
         raise typer.Exit(result.exit_code)
-    if result.plans:
-        console.print(_plan_table(result.plans))
+    if result.stopped_at_plan:
+        console.print(f"{result.cluster}: stopped after the plan; nothing was applied")
+        raise typer.Exit(Exit.OK)
+    if result.plans and not reasons_to_ask(result.plans):
+        console.print(plan_table(result.plans))
     if result.configure is not None:
         recap = Table(title="Ansible recap", title_justify="left")
         for column in ("node", "ok", "changed", "failed", "unreachable", "skipped"):
@@ -322,7 +343,7 @@ def plan_cmd(
         console.print("[yellow]no tofu or terraform on PATH: showing the rendered diff[/]")
         console.print(result.diff or "no change since the previous render", markup=False)
     if plans:
-        console.print(_plan_table(plans))
+        console.print(plan_table(plans))
     for target, message in errors.items():
         console.print(f"[red]{target}[/]: {message}", markup=False)
     raise typer.Exit(Exit.FINDINGS if errors else Exit.OK)
