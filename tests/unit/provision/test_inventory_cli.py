@@ -137,8 +137,8 @@ def test_single_root_folder_is_accepted(deployment: Path) -> None:
 def test_usage_errors_exit_2(deployment: Path, args: list[str], message: str) -> None:
     result = _invoke(str(deployment), *args)
     assert result.exit_code == 2
-    body = json.loads(result.stdout)
-    assert body["ok"] is False and message in body["error"] and body["fix"]
+    body = _payload(result.stdout)
+    assert body["ok"] is False and message in body["message"] and body["fix"]
 
 
 def test_folder_without_roots_exits_2(tmp_path: Path) -> None:
