@@ -15,6 +15,7 @@ from rich.table import Table
 from gpuforge.validate._expect import NodeExpectation
 from gpuforge.validate._facts import NodeFacts
 from gpuforge.validate._findings import Finding, Severity
+from gpuforge.validate._grouping import readable
 from gpuforge.validate._judge import judge_cluster_nccl, judge_node
 from gpuforge.validate._nccl import NcclResult
 
@@ -121,10 +122,12 @@ class ReadinessReport:
                 f.code,
                 f"[{_STYLE[f.severity]}]{f.severity.value}[/]",
                 f.node,
-                "" if f.gpu is None else str(f.gpu),
+                _gpus(f),
                 f.message,
                 f.fix,
             )
+            for c in f.consequences:
+                table.add_row(f"  └ {c.code}", "", "", _gpus(c), f"[dim]{c.message}[/]", "")
         return table
 
     def to_html(self) -> str:
@@ -133,6 +136,13 @@ class ReadinessReport:
             loader=FileSystemLoader(_TEMPLATES), autoescape=True, undefined=StrictUndefined
         )
         return env.get_template("report.html.j2").render(report=self.to_dict())
+
+
+def _gpus(finding: Finding) -> str:
+    """The GPU a finding concerns, or the GPUs a folded one lists."""
+    if finding.gpus:
+        return ",".join(str(g) for g in finding.gpus)
+    return "" if finding.gpu is None else str(finding.gpu)
 
 
 def build_report(
@@ -146,7 +156,7 @@ def build_report(
     findings: list[Finding] = []
     verdicts = []
     for facts, expect in nodes:
-        own = judge_node(facts, expect)
+        own = readable(judge_node(facts, expect), facts)
         findings.extend(own)
         errors = sum(1 for f in own if f.severity is Severity.ERROR)
         warnings = sum(1 for f in own if f.severity is Severity.WARNING)
