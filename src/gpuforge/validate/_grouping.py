@@ -2,8 +2,9 @@
 
 Two passes over one node's findings:
 - a GPU lost to a fatal XID (it fell off the bus, so nvidia-smi no longer lists it) explains the
-  short GPU count, the topology, diagnostics and NCCL that then fail, and nvidia-smi's normal
-  "Unable to determine the device handle" line: the XID is reported once, those under it;
+  short GPU count, nvidia-smi's exit status 15, the topology, diagnostics and NCCL that then
+  fail, and nvidia-smi's normal "Unable to determine the device handle" line: the XID is
+  reported once, those under it;
 - findings that differ only in the GPU they name (persistence off on GPUs 0..7) fold into one
   finding that lists the GPUs.
 """
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 
 from gpuforge.validate._facts import NodeFacts
 from gpuforge.validate._findings import Finding
+from gpuforge.validate._layout import COLLECTORS
 from gpuforge.validate._text import bus_key
 
 FATAL_XID = "GF-HEALTH-012"
@@ -27,6 +29,9 @@ _LOST_GPU_EFFECTS = frozenset(
 # Rules that quote collector lines gpuforge could not read; "explained" when every such line is
 # nvidia-smi's normal message for a GPU it cannot reach.
 _UNREAD_LINES = {"GF-HEALTH-027": "parse_warnings", "GF-HEALTH-033": "unplaced"}
+_COLLECTOR_FAILED = "GF-HEALTH-001"
+_NCCL_EFFECTS = frozenset({"GF-HEALTH-024", "GF-HEALTH-025", "GF-HEALTH-026"})
+_NCCL_FILE = next(c.file for c in COLLECTORS if c.key == "nccl")
 _NVML_LOST = re.compile(
     r"Unable to determine the device handle for GPU\s*([0-9A-Fa-f]+:[0-9A-Fa-f]+:[0-9A-Fa-f]+\.\d)"
 )
@@ -43,16 +48,30 @@ def _nvml_lines(facts: NodeFacts) -> set[tuple[str, str]]:
     return found
 
 
-def _explained_by_lost_gpu(finding: Finding, facts: NodeFacts, nvml: set[tuple[str, str]]) -> bool:
-    """Whether a finding follows from a GPU being gone, on a node that lost one."""
+def _unread_explained(entry: str, nvml: set[tuple[str, str]], files: set[str]) -> bool:
+    """Whether an unread collector line is nvidia-smi's lost-device line, or comes from a
+    collector whose failure the lost GPU already explains (no NCCL rows without the GPU)."""
+    where = _LOCATION.match(entry)
+    if where and (where["file"], where["line"]) in nvml:
+        return True
+    return entry.split(":", 1)[0] in files
+
+
+def _explained_by_lost_gpu(
+    finding: Finding, facts: NodeFacts, nvml: set[tuple[str, str]], files: set[str]
+) -> bool:
+    """Whether a finding follows from a GPU being gone, on a node that lost one: the effects
+    listed above, nvidia-smi failing (exit 15 is NVML's "GPU is lost"), or unread lines that
+    are all explained."""
     if finding.code in _LOST_GPU_EFFECTS:
         return True
+    if finding.code == _COLLECTOR_FAILED and "nvidia-smi" in finding.message:
+        return True
     field = _UNREAD_LINES.get(finding.code)
-    if field is None or not nvml:
+    if field is None:
         return False
     entries: tuple[str, ...] = getattr(facts, field)
-    places = [_LOCATION.match(entry) for entry in entries]
-    return bool(places) and all(p is not None and (p["file"], p["line"]) in nvml for p in places)
+    return bool(entries) and all(_unread_explained(e, nvml, files) for e in entries)
 
 
 def _lost_buses(facts: NodeFacts) -> set[str]:
@@ -65,11 +84,14 @@ def _nvml_note(finding: Finding, facts: NodeFacts) -> Finding:
     """An explained unread-lines finding, said as what it is: nvidia-smi's normal message for a
     GPU it cannot reach (nothing to report to anyone)."""
     quoted = sorted({f"GPU {m[1]}" for entry in facts.unplaced if (m := _NVML_LOST.search(entry))})
+    fix = "nothing of its own: it goes away with the cause"
+    if not quoted:
+        return dataclasses.replace(finding, fix=fix)
     return dataclasses.replace(
         finding,
         message=f"nvidia-smi cannot reach {', '.join(quoted)} "
         "(its normal 'Unable to determine the device handle' line for a GPU that is gone)",
-        fix="nothing of its own: it goes away with the cause",
+        fix=fix,
     )
 
 
@@ -86,7 +108,10 @@ def group_causes(findings: Sequence[Finding], facts: NodeFacts) -> list[Finding]
     if not causes:
         return list(findings)
     cause = causes[0]
-    effects = [f for f in findings if f is not cause and _explained_by_lost_gpu(f, facts, nvml)]
+    files = {_NCCL_FILE} if any(f.code in _NCCL_EFFECTS for f in findings) else set()
+    effects = [
+        f for f in findings if f is not cause and _explained_by_lost_gpu(f, facts, nvml, files)
+    ]
     # The same unread line reaches both unread-lines rules: say it once.
     unread = [f for f in effects if f.code in _UNREAD_LINES]
     notes = tuple(f for f in effects if f.code not in _UNREAD_LINES)

@@ -20,13 +20,19 @@ WHEN = datetime(2026, 12, 6, tzinfo=UTC)
 
 def _xid_node(tmp_path: Path) -> Path:
     """The healthy node after `fleet inject NODE xid --gpu 2 --code 79`, as nvidia-smi and the
-    kernel report it: GPU 2 gone from the list, the driver's lost-handle line, XID 79 logged."""
+    kernel report it (as the simulated fleet does): GPU 2 gone from the list, the driver's
+    lost-handle line, XID 79 logged."""
     node = tmp_path / "h100-1"
     shutil.copytree(NODE, node)
     csv = node / "query-gpu.csv"
     rows = [row for row in csv.read_text().splitlines() if LOST_BUS not in row]
     rows.insert(1, f"Unable to determine the device handle for GPU{LOST_BUS}: Unknown Error")
     csv.write_text("\n".join(rows) + "\n")
+    # nvidia-smi exits 15 (NVML: GPU is lost); NCCL prints no result rows without the GPU.
+    for name in ("query-gpu.rc", "topo.rc"):
+        (node / name).write_text("15\n")
+    (node / "all_reduce_perf.txt").write_text("# nThread 1 nGpus 8\n")
+    (node / "all_reduce_perf.rc").write_text("1\n")
     with (node / "kernel.log").open("a") as log:
         log.write(
             "[  812.441020] NVRM: Xid (PCI:0000:3a:00): 79, pid='<unknown>', name=<unknown>, "
