@@ -163,7 +163,7 @@ def down(
         fleet = Fleet(state_dir)
         if cluster is None and not _confirm_every_cluster(fleet, everything, yes):
             if as_json:
-                emit_json({"ok": True, "removed": []})
+                emit_result(Exit.OK, {"removed": []})
             else:
                 console.print("nothing removed")
             return Exit.OK

@@ -94,4 +94,10 @@ def test_up_dry_run_plans_the_local_example_and_applies_nothing(tmp_path: Path) 
     assert result["stopped_at_plan"] is True and result["nodes"] == []
     assert result["plans"]["local"]["totals"]["create"] > 0
     assert not (deploy / "terraform" / "local" / "terraform.tfstate").exists()
-    assert not (tmp_path / "fleet").exists() or not any((tmp_path / "fleet").iterdir())
+    status = subprocess.run(
+        [str(GPUFORGE), "fleet", "status", "--state-dir", str(tmp_path / "fleet"), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert json.loads(status.stdout)["result"]["nodes"] == []
