@@ -15,6 +15,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error`, beside `ok` and `exit_code`."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    if not isinstance(inner, dict):
+        return inner
+    return {"ok": body["ok"], "exit_code": body["exit_code"], **inner}
+
 
 _DRIVER = (
     "import typer; from gpuforge.cli import fleet_cmds; app = typer.Typer(); "
@@ -73,7 +84,7 @@ def main() -> None:
         up_s, out = _cli(
             state, "up", "--cluster", "bench", "--profile", args.profile, "--count", str(args.count)
         )
-        nodes = json.loads(out)["nodes"]
+        nodes = _payload(out)["nodes"]
         time.sleep(2)
         per_node = [[_rollup(pid) for pid in _node_pids(n["pid"])] for n in nodes]
         pss = [sum(p for p, _ in procs) / 1024 for procs in per_node]

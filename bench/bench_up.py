@@ -19,6 +19,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+
+
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error`, beside `ok` and `exit_code`."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    if not isinstance(inner, dict):
+        return inner
+    return {"ok": body["ok"], "exit_code": body["exit_code"], **inner}
+
 
 NAN = float("nan")
 
@@ -49,7 +60,7 @@ def _run(args: list[str], env: dict[str, str]) -> tuple[float, dict[str, object]
     )
     elapsed = time.monotonic() - start
     try:
-        payload = json.loads(done.stdout)
+        payload = _payload(done.stdout)
     except ValueError:
         payload = {"stdout": done.stdout[-2000:], "stderr": done.stderr[-2000:]}
     payload["rc"] = done.returncode

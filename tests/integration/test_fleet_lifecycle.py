@@ -10,12 +10,23 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gpuforge.fleet import Fleet, NodeState, sim_module
 from gpuforge.fleet._naming import bridge_name, veth_names
 from gpuforge.fleet._proc import alive
+
+
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error`, beside `ok` and `exit_code`."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    if not isinstance(inner, dict):
+        return inner
+    return {"ok": body["ok"], "exit_code": body["exit_code"], **inner}
+
 
 pytestmark = [
     pytest.mark.fleet,
@@ -99,7 +110,7 @@ def test_node_up_and_down_run_concurrently_from_the_cli(state: Path) -> None:
     for proc in ups:
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err + out
-        bodies.append(json.loads(out))
+        bodies.append(_payload(out))
     pids = [body["nodes"][0]["pid"] for body in bodies]
     assert all(body["nodes"][0]["state"] == "running" for body in bodies)
     key = Path(bodies[0]["ssh_private_key_file"])
@@ -111,7 +122,7 @@ def test_node_up_and_down_run_concurrently_from_the_cli(state: Path) -> None:
     again = _cli(state, "node-up", "--cluster", "conc", "--name", "tf-0", "--address",
                  "10.251.201.11", "--subnet", "10.251.201.0/24", "--profile", PROFILE)  # fmt: skip
     out, _ = again.communicate(timeout=60)
-    assert json.loads(out)["nodes"][0]["pid"] == pids[0]
+    assert _payload(out)["nodes"][0]["pid"] == pids[0]
     downs = [_cli(state, "node-down", "--cluster", "conc", "--name", name) for name in names]
     for proc in downs:
         out, err = proc.communicate(timeout=120)
@@ -125,7 +136,7 @@ def test_node_up_refuses_to_change_a_node_in_place(fleet: Fleet, state: Path) ->
                 "10.251.202.40", "--subnet", "10.251.202.0/24", "--profile", PROFILE)  # fmt: skip
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 2
-    assert "node-down" in json.loads(out)["fix"] or "subnet" in json.loads(out)["fix"]
+    assert "node-down" in _payload(out)["fix"] or "subnet" in _payload(out)["fix"]
 
 
 def test_sshd_killed_and_powered_off_faults_and_heal(fleet: Fleet) -> None:

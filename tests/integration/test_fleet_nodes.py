@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -16,6 +17,16 @@ from typer.testing import CliRunner
 from gpuforge.cli import fleet_cmds
 from gpuforge.fleet import Fleet, Node, NodeState, sim_module
 from gpuforge.fleet._naming import bridge_name
+
+
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error`, beside `ok` and `exit_code`."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    if not isinstance(inner, dict):
+        return inner
+    return {"ok": body["ok"], "exit_code": body["exit_code"], **inner}
+
 
 pytestmark = [
     pytest.mark.fleet,
@@ -202,7 +213,7 @@ def test_cli_ssh_runs_one_command_and_returns_its_code(fleet: Fleet, nodes: list
     shouted = CliRunner().invoke(app, failing)
     assert (shouted.exit_code, shouted.stdout) == (7, f"{nodes[1].name.upper()}\n")
     status = CliRunner().invoke(app, ["fleet", "status", *state, "--json"])
-    listed = {n["name"]: n["state"] for n in json.loads(status.stdout)["nodes"]}
+    listed = {n["name"]: n["state"] for n in _payload(status.stdout)["nodes"]}
     assert listed == {n.name: "running" for n in nodes}
 
 

@@ -68,7 +68,7 @@ def test_a_second_up_while_the_first_runs_is_refused(first: Cluster) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
     assert rc == 2, json.dumps(payload, indent=1)[-3000:]
-    assert f"`gpuforge up` (pid {proc.pid}," in payload["error"]
+    assert f"`gpuforge up` (pid {proc.pid}," in payload["message"]
     assert proc.returncode == 0, out[-3000:]
     done = [e["step"] for e in _journal(first.journal) if e["status"] == "done"]
     assert [step for step in done if step.startswith("up:")] == [f"up:{s}" for s in STEPS]
@@ -89,7 +89,7 @@ def test_the_same_name_in_another_folder_cannot_take_or_destroy_the_nodes(
 
     rc, payload = other.json("up", str(other.spec))
     assert rc == 2, json.dumps(payload, indent=1)[-3000:]
-    assert str(first.deployment) in payload["error"]
+    assert str(first.deployment) in payload["message"]
     assert "`name:`" in payload["fix"]
     assert f"`gpuforge fleet down --cluster {first.name}`" in payload["fix"]
 
@@ -97,5 +97,5 @@ def test_the_same_name_in_another_folder_cannot_take_or_destroy_the_nodes(
     assert other.run("render", str(other.spec)).returncode == 0
     rc, payload = other.json("destroy", str(other.spec), "--yes")
     assert rc == 2, json.dumps(payload, indent=1)[-3000:]
-    assert str(first.deployment) in payload["error"]
+    assert str(first.deployment) in payload["message"]
     assert _running(first) == before

@@ -31,6 +31,15 @@ from gpuforge.provision import find_binary
 from gpuforge.render import local_subnet
 
 
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error`, beside `ok` and `exit_code`."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    if not isinstance(inner, dict):
+        return inner
+    return {"ok": body["ok"], "exit_code": body["exit_code"], **inner}
+
+
 def _terraform_missing() -> bool:
     try:
         find_binary()
@@ -74,7 +83,7 @@ def _unique_name() -> str:
 
 def _json(done: subprocess.CompletedProcess[str], what: str) -> dict[str, Any]:
     try:
-        payload: dict[str, Any] = json.loads(done.stdout)
+        payload: dict[str, Any] = _payload(done.stdout)
     except json.JSONDecodeError:
         raise AssertionError(
             f"{what} printed no JSON (rc {done.returncode})\n"

@@ -8,11 +8,15 @@ Terraform, Ansible and fleet layers), which keeps `gpuforge check` fast to start
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
+from importlib.metadata import version as package_version
+from typing import Annotated
 
 import typer
 
-from gpuforge.cli._output import handled
+from gpuforge.cli._command import Group
+from gpuforge.cli._output import Exit, console, emit_result, handled, running
 
 # Each module registers its commands with a `register(app)` function; the set lists the
 # commands it owns so `main` can load only that module.
@@ -30,21 +34,43 @@ def build_app(modules: list[str] | None = None) -> typer.Typer:
     """The Typer app with the commands of `modules` (default: all of them)."""
     app = typer.Typer(
         name="gpuforge",
+        cls=Group,
         help="One declarative file to a provisioned, configured and validated GPU cluster.",
-        no_args_is_help=True,
         pretty_exceptions_enable=False,
-        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
     )
     # With a callback the app stays a group even when only one command is registered (else
     # Typer would run `inventory` as the whole app and take the word `inventory` for its DIR).
-    app.callback()(_group)
+    app.callback(invoke_without_command=True)(_group)
     for name in modules if modules is not None else list(_COMMAND_MODULES):
         importlib.import_module(name).register(app)
     return app
 
 
-def _group() -> None:
+def _group(
+    ctx: typer.Context,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version of gpuforge and exit.")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show what each step does on stderr.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --version: as JSON.")] = False,
+) -> None:
     """One declarative file to a provisioned, configured and validated GPU cluster."""
+    if verbose:
+        logging.getLogger("gpuforge").setLevel(logging.INFO)
+    if version:
+        number = package_version("gpuforge")
+        if as_json:
+            with running("version"):
+                emit_result(Exit.OK, {"version": number})
+        else:
+            console.print(f"gpuforge {number}", highlight=False)
+        raise typer.Exit(Exit.OK)
+    if ctx.invoked_subcommand is None:
+        console.print(ctx.get_help(), highlight=False)
+        raise typer.Exit(Exit.OK)
 
 
 def _modules_for(argv: list[str]) -> list[str] | None:

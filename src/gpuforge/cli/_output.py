@@ -13,9 +13,10 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from enum import IntEnum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 import typer
 from rich.console import Console
@@ -24,8 +25,11 @@ from typer.exceptions import TyperException
 from gpuforge.errors import FileError, GpuforgeError, InputError
 from gpuforge.files import disk_full
 
-console = Console()
-err_console = Console(stderr=True)
+# NO_COLOR (no-color.org) turns every ANSI style off, not only colours; Rich already writes none
+# when the output is not a terminal.
+_STYLES: Literal["auto"] | None = None if os.environ.get("NO_COLOR") else "auto"
+console = Console(color_system=_STYLES)
+err_console = Console(stderr=True, color_system=_STYLES)
 DEBUG_ENV = "GPUFORGE_DEBUG"
 
 
@@ -43,6 +47,35 @@ def emit_json(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
 
 
+_command: ContextVar[str] = ContextVar("gpuforge_command", default="gpuforge")
+
+
+@contextmanager
+def running(command: str) -> Iterator[None]:
+    """Name the command being run, for the envelope of its JSON answer (and of its errors)."""
+    token = _command.set(command)
+    try:
+        yield
+    finally:
+        _command.reset(token)
+
+
+def emit_result(exit_code: int, result: Any) -> None:
+    """Print a command's `--json` answer in the envelope every command shares: `command`, `ok`,
+    `exit_code` and the command's own payload under `result` (see cli/schemas/)."""
+    envelope = {"command": _command.get(), "ok": exit_code == 0, "exit_code": int(exit_code)}
+    emit_json({**envelope, "result": result})
+
+
+def emit_error(error: GpuforgeError) -> None:
+    """Print an error in the same envelope, its message, fix and located problems under `error`."""
+    body: dict[str, Any] = {"message": error.message, "fix": error.fix}
+    if isinstance(error, FileError):
+        body["problems"] = [p.to_dict() for p in error.problems]
+    envelope = {"command": _command.get(), "ok": False, "exit_code": int(error.exit_code)}
+    emit_json({**envelope, "error": body})
+
+
 def _say(text: str) -> None:
     """One message on stderr, never wrapped (paths and locations stay greppable)."""
     err_console.print(text, soft_wrap=True, highlight=False)
@@ -51,10 +84,7 @@ def _say(text: str) -> None:
 def fail(error: GpuforgeError, as_json: bool) -> NoReturn:
     """Report an expected error without a traceback and exit with its code."""
     if as_json:
-        body: dict[str, Any] = {"ok": False, "error": error.message, "fix": error.fix}
-        if isinstance(error, FileError):
-            body["problems"] = [p.to_dict() for p in error.problems]
-        emit_json(body)
+        emit_error(error)
     elif isinstance(error, FileError):
         for problem in error.problems:
             _say(f"[bold red]error[/] {problem.location}: {problem.message}")
@@ -95,15 +125,20 @@ class _WarningPrinter(logging.Handler):
     """Shows what the layers log as warnings (a file recovered from its backup) on stderr."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        _say(f"[bold yellow]warning[/] {record.getMessage()}")
+        if record.levelno >= logging.WARNING:
+            _say(f"[bold yellow]warning[/] {record.getMessage()}")
+        else:
+            _say(f"[dim]{record.levelname.lower()}[/] {record.getMessage()}")
 
 
 @contextmanager
 def _warnings_shown() -> Iterator[None]:
     logger = logging.getLogger("gpuforge")
-    handler = _WarningPrinter(logging.WARNING)
+    handler = _WarningPrinter(logging.DEBUG)
     logger.addHandler(handler)
-    logger.setLevel(logging.WARNING)
+    # `--verbose` lowers the level to INFO before the command's own block starts; keep that.
+    if logger.level == logging.NOTSET or logger.level > logging.WARNING:
+        logger.setLevel(logging.WARNING)
     try:
         yield
     finally:

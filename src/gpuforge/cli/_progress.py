@@ -3,6 +3,9 @@ Ansible runs, and the Terraform resource being created."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -45,6 +48,15 @@ class RichReporter:
 
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Stop redrawing while the user reads the plan and answers a question."""
+        self.progress.stop()
+        try:
+            yield
+        finally:
+            self.progress.start()
 
     def step_started(self, step: str, detail: str = "") -> None:
         """Add a spinning line for the step."""

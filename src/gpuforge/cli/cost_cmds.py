@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from typer.core import TyperGroup
 
 from gpuforge.catalog import Catalog, load_catalog, load_price_file
 from gpuforge.check import CheckContext, Lock, lock_path, read_lock, run_checks
-from gpuforge.cli._output import Exit, console, emit_json, handled
+from gpuforge.cli._command import Command, Group
+from gpuforge.cli._output import Exit, console, emit_result, handled
 from gpuforge.cli.spec_cmds import JsonOpt, SpecArg, catalog_app
 from gpuforge.cost import (
     MARKETS,
@@ -46,7 +46,7 @@ FreshOpt = Annotated[
 ]
 
 
-class _CostGroup(TyperGroup):
+class _CostGroup(Group):
     """`gpuforge cost SPEC` runs the report; `gpuforge cost optimize SPEC` a subcommand."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -165,7 +165,7 @@ def _print_report(report: CostReport) -> None:
     console.print(report.snapshot, highlight=False, soft_wrap=True)
 
 
-@cost_app.command("report")
+@cost_app.command("report", cls=Command)
 def cost_cmd(
     spec: SpecArg,
     prices: PricesOpt = None,
@@ -179,7 +179,7 @@ def cost_cmd(
         lock = None if fresh or prices else spec_lock(spec)
         report = cost_report(ctx, lock)
     if as_json:
-        emit_json({"ok": not report.over_budget, **report.to_data()})
+        emit_result(Exit.FINDINGS if report.over_budget else Exit.OK, report.to_data())
     else:
         _print_report(report)
     raise typer.Exit(Exit.FINDINGS if report.over_budget else Exit.OK)
@@ -224,7 +224,7 @@ def _print_plan(plan: Plan, snapshot: str) -> None:
     console.print(snapshot, highlight=False, soft_wrap=True)
 
 
-@cost_app.command("optimize")
+@cost_app.command("optimize", cls=Command)
 def optimize_cmd(
     spec: SpecArg,
     cloud: Annotated[
@@ -261,9 +261,9 @@ def optimize_cmd(
             }
     failed = any(p.problem for p in plan.pools.values())
     if as_json:
-        emit_json(
+        emit_result(
+            Exit.FINDINGS if failed else Exit.OK,
             {
-                "ok": not failed,
                 "pools": {name: p.to_data() for name, p in plan.pools.items()},
                 "kept": plan.kept,
                 "usd_per_hour": plan.total(),
@@ -271,7 +271,7 @@ def optimize_cmd(
                 "saving_usd_per_hour": plan.spec_total() - plan.total(),
                 "prices": catalog.prices.describe(),
                 "written": written,
-            }
+            },
         )
     else:
         _print_plan(plan, catalog.prices.describe())
@@ -329,7 +329,7 @@ def _print_advice(advice: dict[str, Advice], unmatched: list[str], snapshot: str
     console.print(snapshot, highlight=False, soft_wrap=True)
 
 
-@cost_app.command("rightsize")
+@cost_app.command("rightsize", cls=Command)
 def rightsize_cmd(
     spec: SpecArg,
     metrics: Annotated[
@@ -350,19 +350,19 @@ def rightsize_cmd(
         ctx = spec_context(spec, catalog)
         advice, unmatched = rightsize(ctx, load_gpu_series(metrics))
     if as_json:
-        emit_json(
+        emit_result(
+            Exit.OK,
             {
-                "ok": True,
                 "pools": {name: a.to_data() for name, a in advice.items()},
                 "unmatched_hosts": unmatched,
                 "prices": catalog.prices.describe(),
-            }
+            },
         )
         return
     _print_advice(advice, unmatched, catalog.prices.describe())
 
 
-@catalog_app.command("prices")
+@catalog_app.command("prices", cls=Command)
 def catalog_prices(
     cloud: Annotated[str | None, typer.Option(help="aws, azure or gcp")] = None,
     gpu: Annotated[str | None, typer.Option(help="only this GPU model")] = None,
@@ -393,7 +393,7 @@ def catalog_prices(
         if region is None or offer.region == region
     ]
     if as_json:
-        emit_json({"prices": catalog.prices.to_data(), "rows": rows})
+        emit_result(Exit.OK, {"prices": catalog.prices.to_data(), "rows": rows})
         return
     table = Table(title="GPU instance prices (USD/h)", title_justify="left")
     for column in ("cloud", "type", "GPUs", "region", "on-demand", "spot"):

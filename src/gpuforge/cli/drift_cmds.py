@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from gpuforge.cli._output import console, emit_json, handled
+from gpuforge.cli._command import Command
+from gpuforge.cli._output import console, emit_result, handled
 from gpuforge.cli._progress import RichReporter
 from gpuforge.cli.spec_cmds import JsonOpt, SpecArg
 from gpuforge.cli.up_cmds import DeployOpt, EngineOpt, engine_settings
@@ -72,7 +73,7 @@ def drift_cmd(
         else:
             result = pipeline.drift(nodes, fix=fix)
     if as_json:
-        emit_json({"ok": result.exit_code == 0, **result.to_dict()})
+        emit_result(result.exit_code, result.to_dict())
     else:
         _show(result)
     raise typer.Exit(result.exit_code)
@@ -80,4 +81,4 @@ def drift_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add the drift command to the main app."""
-    app.command("drift")(drift_cmd)
+    app.command("drift", cls=Command)(drift_cmd)

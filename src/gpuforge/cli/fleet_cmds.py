@@ -12,7 +12,8 @@ from typing import Any, NoReturn
 import typer
 from rich.table import Table
 
-from gpuforge.cli._output import Exit, console, emit_json, run_reporting
+from gpuforge.cli._command import Command, Group
+from gpuforge.cli._output import Exit, console, emit_result, run_reporting
 from gpuforge.errors import FleetError, InputError
 from gpuforge.fleet import (
     CLUSTER_ID_ENV,
@@ -105,7 +106,7 @@ def _ssh_files(fleet: Fleet, cluster: str) -> dict[str, str]:
 
 def _show(nodes: list[Node], as_json: bool, **extra: Any) -> None:
     if as_json:
-        emit_json({"ok": True, "nodes": [n.to_dict() for n in nodes], **extra})
+        emit_result(Exit.OK, {"nodes": [n.to_dict() for n in nodes], **extra})
         return
     table = Table("name", "address", "profile", "pool", "cluster", "state", "faults")
     for node in nodes:
@@ -162,13 +163,13 @@ def down(
         fleet = Fleet(state_dir)
         if cluster is None and not _confirm_every_cluster(fleet, everything, yes):
             if as_json:
-                emit_json({"ok": True, "removed": []})
+                emit_result(Exit.OK, {"removed": []})
             else:
                 console.print("nothing removed")
             return Exit.OK
         removed = fleet.down(cluster)
         if as_json:
-            emit_json({"ok": True, "removed": removed})
+            emit_result(Exit.OK, {"removed": removed})
         else:
             console.print(f"removed {len(removed)} node(s)")
         return Exit.OK
@@ -217,7 +218,10 @@ def ssh(
 def inject(
     node: str = typer.Argument(..., help="Node name."),
     fault: str = typer.Argument(
-        ..., help="Fault, e.g. sshd-killed, powered-off, xid (with --code 79), ecc-uncorrectable."
+        ...,
+        help="Fault: "
+        + ", ".join(fault_names())
+        + " (xid takes --code, e.g. 79; ecc-uncorrectable --count; ib-* --hca).",
     ),
     gpu: int | None = typer.Option(None, "--gpu", help="GPU index the fault hits."),
     factor: float | None = typer.Option(None, "--factor", help="Bandwidth factor (nccl-slow)."),
@@ -301,7 +305,7 @@ def node_down(
     def action() -> int:
         removed = Fleet(state_dir).node_down(cluster, name, _owner(cluster_id, None))
         if as_json:
-            emit_json({"ok": True, "removed": [name] if removed else []})
+            emit_result(Exit.OK, {"removed": [name] if removed else []})
         else:
             console.print(f"{name}: {'removed' if removed else 'not present'}")
         return Exit.OK
@@ -312,15 +316,16 @@ def node_down(
 def register(app: typer.Typer) -> None:
     """Add the `fleet` command group to the gpuforge app."""
     fleet_app = typer.Typer(
+        cls=Group,
         help="The local simulated GPU fleet (target `local`): nodes reached by real SSH.",
         no_args_is_help=True,
     )
-    fleet_app.command("up")(up)
-    fleet_app.command("down")(down)
-    fleet_app.command("status")(status)
-    fleet_app.command("ssh")(ssh)
-    fleet_app.command("inject")(inject)
-    fleet_app.command("heal")(heal)
-    fleet_app.command("node-up")(node_up)
-    fleet_app.command("node-down")(node_down)
+    fleet_app.command("up", cls=Command)(up)
+    fleet_app.command("down", cls=Command)(down)
+    fleet_app.command("status", cls=Command)(status)
+    fleet_app.command("ssh", cls=Command)(ssh)
+    fleet_app.command("inject", cls=Command)(inject)
+    fleet_app.command("heal", cls=Command)(heal)
+    fleet_app.command("node-up", cls=Command, hidden=True)(node_up)
+    fleet_app.command("node-down", cls=Command, hidden=True)(node_down)
     app.add_typer(fleet_app, name="fleet")

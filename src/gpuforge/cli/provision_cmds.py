@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from gpuforge.cli._output import Exit, emit_json, run_reporting
+from gpuforge.cli._command import Command
+from gpuforge.cli._output import Exit, emit_json, emit_result, run_reporting
 from gpuforge.errors import InputError
 from gpuforge.provision import (
     build_inventory,
@@ -37,12 +38,13 @@ def inventory(
             raise InputError("--list and --host exclude each other", "pass only one of them")
         nodes = deployment_nodes(deployment)
         built = build_inventory(nodes)
+        # --list and --host answer in Ansible's dynamic-inventory format, not the envelope.
         if host:
             emit_json(host_vars(built, host))
         elif as_list:
             emit_json(dynamic_inventory(built))
         elif as_json:
-            emit_json({"ok": True, "inventory": built, "nodes": [n.to_dict() for n in nodes]})
+            emit_result(Exit.OK, {"inventory": built, "nodes": [n.to_dict() for n in nodes]})
         else:
             sys.stdout.write(inventory_yaml(built))
         return Exit.OK
@@ -52,4 +54,4 @@ def inventory(
 
 def register(app: typer.Typer) -> None:
     """Add the `inventory` command to the gpuforge app."""
-    app.command("inventory")(inventory)
+    app.command("inventory", cls=Command)(inventory)

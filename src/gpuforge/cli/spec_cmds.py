@@ -22,7 +22,8 @@ from gpuforge.check import (
     solve_lock,
     write_lock,
 )
-from gpuforge.cli._output import Exit, console, emit_json, handled
+from gpuforge.cli._command import Command, Group
+from gpuforge.cli._output import Exit, console, emit_json, emit_result, handled
 from gpuforge.desired import DRIFT_CODES
 from gpuforge.errors import InputError, Problem
 from gpuforge.spec import json_schema, load_spec
@@ -73,7 +74,9 @@ def check_cmd(
         findings = run_checks(ctx, set(skip or ()))
     errors = sum(1 for f in findings if f.severity == "error")
     if as_json:
-        emit_json({"ok": errors == 0, "findings": [f.to_dict() for f in findings]})
+        emit_result(
+            Exit.FINDINGS if errors else Exit.OK, {"findings": [f.to_dict() for f in findings]}
+        )
     else:
         for finding in findings:
             style = _SEVERITY_STYLE[finding.severity]
@@ -117,7 +120,7 @@ def lock_cmd(
                 for c in items
             ]
             if as_json:
-                emit_json({"ok": False, "problems": [p.to_dict() for p in problems]})
+                emit_result(Exit.FINDINGS, {"problems": [p.to_dict() for p in problems]})
             else:
                 for problem in problems:
                     console.print(
@@ -132,7 +135,7 @@ def lock_cmd(
         target = lock_path(spec)
         write_lock(target, lock)
     if as_json:
-        emit_json({"ok": True, "lock": str(target), **lock.to_data()})
+        emit_result(Exit.OK, {"lock": str(target), **lock.to_data()})
         return
     table = Table(title=f"{target}")
     for column in ("pool", "GPU", "driver", "modules", "CUDA", "cuDNN", "NCCL"):
@@ -151,20 +154,23 @@ def lock_cmd(
     console.print(table)
 
 
-def schema_cmd() -> None:
+def schema_cmd(as_json: JsonOpt = False) -> None:
     """Print the JSON Schema of the spec (point your editor's YAML support at it)."""
-    emit_json(json_schema())
+    if as_json:
+        emit_result(Exit.OK, {"schema": json_schema()})
+    else:
+        emit_json(json_schema())
 
 
-catalog_app = typer.Typer(help="Browse the built-in knowledge.", no_args_is_help=True)
+catalog_app = typer.Typer(cls=Group, help="Browse the built-in knowledge.", no_args_is_help=True)
 
 
-@catalog_app.command("gpus")
+@catalog_app.command("gpus", cls=Command)
 def catalog_gpus(as_json: JsonOpt = False) -> None:
     """GPU models: architecture, memory, power range, NVLink, MIG, minimum CUDA."""
     catalog = load_catalog()
     if as_json:
-        emit_json([g.model_dump(mode="json") for g in catalog.gpus.values()])
+        emit_result(Exit.OK, [g.model_dump(mode="json") for g in catalog.gpus.values()])
         return
     table = Table(title="GPUs")
     for column in ("model", "arch", "CC", "memory", "power W", "NVLink", "MIG", "min CUDA"):
@@ -183,7 +189,7 @@ def catalog_gpus(as_json: JsonOpt = False) -> None:
     console.print(table)
 
 
-@catalog_app.command("instances")
+@catalog_app.command("instances", cls=Command)
 def catalog_instances(
     cloud: Annotated[str | None, typer.Option(help="aws, azure or gcp")] = None,
     gpu: Annotated[str | None, typer.Option(help="only this GPU model")] = None,
@@ -198,7 +204,7 @@ def catalog_instances(
         if (cloud is None or c == cloud) and (gpu is None or it.gpu == wanted_gpu)
     ]
     if as_json:
-        emit_json([it.model_dump(mode="json") for it in rows])
+        emit_result(Exit.OK, [it.model_dump(mode="json") for it in rows])
         return
     table = Table(title="Instance types (prices: snapshot 2026-11-28, USD/h, cheapest region)")
     for column in ("cloud", "type", "GPUs", "EFA/IB", "NVMe GB", "regions", "on-demand", "spot"):
@@ -219,12 +225,13 @@ def catalog_instances(
     console.print(table)
 
 
-@catalog_app.command("stacks")
+@catalog_app.command("stacks", cls=Command)
 def catalog_stacks(as_json: JsonOpt = False) -> None:
     """Driver branches, CUDA releases with their driver floors, NCCL and cuDNN builds."""
     catalog = load_catalog()
     if as_json:
-        emit_json(
+        emit_result(
+            Exit.OK,
             {
                 "branches": [b.model_dump(mode="json") for b in catalog.branches.values()],
                 "drivers": [str(d.version) for d in catalog.drivers],
@@ -237,7 +244,7 @@ def catalog_stacks(as_json: JsonOpt = False) -> None:
                     json.loads(c.model_dump_json(exclude={"version"})) | {"version": str(c.version)}
                     for c in catalog.cudnn
                 ],
-            }
+            },
         )
         return
     branches = Table(title="Driver branches")
@@ -267,7 +274,7 @@ def rules_cmd(as_json: JsonOpt = False) -> None:
     rows += [(r.code, "per finding", r.title) for r in NODE_RULES.values()]
     rows += [(c.code, "error", c.title) for c in DRIFT_CODES.values()]
     if as_json:
-        emit_json([{"code": c, "severity": s, "title": t} for c, s, t in rows])
+        emit_result(Exit.OK, [{"code": c, "severity": s, "title": t} for c, s, t in rows])
         return
     table = Table(title="Rules")
     for column in ("code", "severity", "title"):
@@ -279,8 +286,8 @@ def rules_cmd(as_json: JsonOpt = False) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the spec commands to the main app."""
-    app.command("check")(check_cmd)
-    app.command("lock")(lock_cmd)
-    app.command("schema")(schema_cmd)
-    app.command("rules")(rules_cmd)
+    app.command("check", cls=Command)(check_cmd)
+    app.command("lock", cls=Command)(lock_cmd)
+    app.command("schema", cls=Command)(schema_cmd)
+    app.command("rules", cls=Command)(rules_cmd)
     app.add_typer(catalog_app, name="catalog")

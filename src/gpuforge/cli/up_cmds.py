@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
+from gpuforge.catalog import load_catalog
 from gpuforge.check import Lock, current_lock, make_context
-from gpuforge.cli._output import Exit, console, emit_json, err_console, handled
+from gpuforge.cli._approve import plan_gate, plan_table, reasons_to_ask
+from gpuforge.cli._command import Command
+from gpuforge.cli._output import Exit, console, emit_result, err_console, handled
 from gpuforge.cli._progress import RichReporter
+from gpuforge.cli.cost_cmds import spec_context, spec_lock
 from gpuforge.cli.spec_cmds import AsOfOpt, JsonOpt, SkipOpt, SpecArg, parse_as_of
 from gpuforge.configure import EngineSettings, ansible_cfg
+from gpuforge.cost import cost_report
 from gpuforge.errors import GpuforgeError, InputError, ToolMissingError
 from gpuforge.ops import (
     Deployment,
@@ -54,21 +60,14 @@ def engine_settings(engine: str) -> EngineSettings | None:
     return None
 
 
-def _plan_table(plans: dict[str, PlanSummary]) -> Table:
-    table = Table(title="Terraform plan", title_justify="left")
-    for column in ("target", "resource type", "create", "update", "replace", "destroy"):
-        table.add_column(column)
-    for target, plan in plans.items():
-        for rtype, counts in sorted(plan.by_type.items()):
-            table.add_row(
-                target,
-                rtype,
-                str(counts.create),
-                str(counts.update),
-                str(counts.replace),
-                str(counts.delete),
-            )
-    return table
+def _cost_line(spec: Path) -> str | None:
+    """What the spec's cluster costs on its market, for the question before a cloud plan."""
+    try:
+        data = cost_report(spec_context(spec, load_catalog()), spec_lock(spec)).to_data()
+    except GpuforgeError:
+        return None
+    hourly, monthly = data["usd_per_hour"]["market"], data["usd_per_month"]["market"]
+    return f"cost: {hourly:,.2f} USD/h, {monthly:,.2f} USD/month (`gpuforge cost` for details)"
 
 
 def _up_json(result: UpResult) -> dict[str, Any]:
@@ -103,14 +102,13 @@ def _up_json(result: UpResult) -> dict[str, Any]:
         for node in result.nodes
     ]
     return {
-        "ok": result.exit_code == 0,
-        "exit_code": result.exit_code,
         "cluster": result.cluster,
         "deployment": str(result.deployment),
         "skipped_steps": result.skipped,
         "plans": {target: plan.to_dict() for target, plan in result.plans.items()},
         "nodes": nodes,
         "report": result.report.to_dict() if result.report else None,
+        "stopped_at_plan": result.stopped_at_plan,
         "findings": [f.to_dict() for f in result.findings],
         "notices": result.notices,
         "drift": result.drift.to_dict() if result.drift else None,
@@ -126,12 +124,30 @@ def up_cmd(
     engine: EngineOpt = "auto",
     skip: SkipOpt = None,
     as_of: AsOfOpt = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Apply a cloud or destructive plan without asking.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check, lock, render and plan; apply nothing.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check, lock, render, provision, configure and validate: spec to a cluster proven ready."""
+    """Check, lock, render, provision, configure and validate: spec to a cluster proven ready.
+
+    On a cloud, or when the plan replaces or destroys anything, it shows the plan and the cost
+    and asks first (--yes skips the question); nodes of the local fleet are created without.
+    """
     with handled(as_json):
         doc = load_spec(spec)
         reporter = SilentReporter() if as_json else RichReporter(console)
+        gate = plan_gate(
+            console,
+            yes=yes,
+            dry_run=dry_run,
+            quiet=as_json,
+            cost=lambda: _cost_line(spec),
+            paused=reporter.paused if isinstance(reporter, RichReporter) else nullcontext,
+        )
         pipeline = Pipeline(
             doc,
             spec,
@@ -140,6 +156,7 @@ def up_cmd(
             as_of=parse_as_of(as_of),
             settings=engine_settings(engine),
             skip=set(skip or ()),
+            plan_gate=gate,
         )
         if isinstance(reporter, RichReporter):
             with reporter:
@@ -147,10 +164,13 @@ def up_cmd(
         else:
             result = pipeline.up(resume=resume)
     if as_json:
-        emit_json(_up_json(result))
+        emit_result(result.exit_code, _up_json(result))
         raise typer.Exit(result.exit_code)
-    if result.plans:
-        console.print(_plan_table(result.plans))
+    if result.stopped_at_plan:
+        console.print(f"{result.cluster}: stopped after the plan; nothing was applied")
+        raise typer.Exit(Exit.OK)
+    if result.plans and not reasons_to_ask(result.plans):
+        console.print(plan_table(result.plans))
     if result.configure is not None:
         recap = Table(title="Ansible recap", title_justify="left")
         for column in ("node", "ok", "changed", "failed", "unreachable", "skipped"):
@@ -197,7 +217,7 @@ def validate_cmd(
             result = pipeline.validate()
     report = result.report
     if as_json:
-        emit_json({"ok": result.exit_code == 0, **(report.to_dict() if report else {})})
+        emit_result(result.exit_code, report.to_dict() if report else None)
         raise typer.Exit(result.exit_code)
     if report is not None:
         console.print(report.rich_table())
@@ -231,7 +251,7 @@ def destroy_cmd(
         else:
             destroyed = pipeline.destroy()
     if as_json:
-        emit_json({"ok": True, "destroyed": destroyed, "notices": pipeline.notices})
+        emit_result(Exit.OK, {"destroyed": destroyed, "notices": pipeline.notices})
     else:
         console.print(f"destroyed: {', '.join(destroyed) or 'nothing'}")
 
@@ -267,15 +287,15 @@ def render_cmd(
                 ),
             )
     if as_json:
-        emit_json(
+        emit_result(
+            Exit.OK,
             {
-                "ok": True,
                 "deployment": str(result.root),
                 "files": result.files,
                 "changed": result.changed,
                 "removed": result.removed,
                 "roots": result.roots,
-            }
+            },
         )
         return
     console.print(
@@ -315,21 +335,21 @@ def plan_cmd(
                 except GpuforgeError as error:
                     errors[name] = error.message
     if as_json:
-        emit_json(
+        emit_result(
+            Exit.FINDINGS if errors else Exit.OK,
             {
-                "ok": not errors,
                 "binary": have_binary,
                 "plans": {t: p.to_dict() for t, p in plans.items()},
                 "errors": errors,
                 "diff": result.diff,
-            }
+            },
         )
         raise typer.Exit(Exit.FINDINGS if errors else Exit.OK)
     if not have_binary:
         console.print("[yellow]no tofu or terraform on PATH: showing the rendered diff[/]")
         console.print(result.diff or "no change since the previous render", markup=False)
     if plans:
-        console.print(_plan_table(plans))
+        console.print(plan_table(plans))
     for target, message in errors.items():
         console.print(f"[red]{target}[/]: {message}", markup=False)
     raise typer.Exit(Exit.FINDINGS if errors else Exit.OK)
@@ -337,8 +357,8 @@ def plan_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add the deployment commands to the main app."""
-    app.command("up")(up_cmd)
-    app.command("validate")(validate_cmd)
-    app.command("destroy")(destroy_cmd)
-    app.command("render")(render_cmd)
-    app.command("plan")(plan_cmd)
+    app.command("up", cls=Command)(up_cmd)
+    app.command("validate", cls=Command)(validate_cmd)
+    app.command("destroy", cls=Command)(destroy_cmd)
+    app.command("render", cls=Command)(render_cmd)
+    app.command("plan", cls=Command)(plan_cmd)

@@ -41,7 +41,7 @@ from gpuforge.configure import (
     strict_host_key_args,
 )
 from gpuforge.desired import PoolState, desired_state
-from gpuforge.errors import ConfigureError, InputError, Problem, SpecError
+from gpuforge.errors import ConfigureError, GpuforgeError, InputError, Problem, SpecError
 from gpuforge.fleet import (
     CLUSTER_ID_ENV,
     DEPLOYMENT_ENV,
@@ -114,6 +114,16 @@ class ChecksFailed(SpecError):
     exit_code = 1
 
 
+PlanGate = Callable[[dict[str, PlanSummary]], bool]
+"""Asked with every root's plan before anything is applied; False stops the run there."""
+
+
+class StoppedAtPlan(GpuforgeError):
+    """`up` stopped after the plan: a dry run, or the plan was not approved. Nothing applied."""
+
+    exit_code = 0
+
+
 @dataclass
 class UpResult:
     """Everything `up` learned, for the CLI's table and `--json`."""
@@ -130,6 +140,7 @@ class UpResult:
     drift: DriftReport | None = None
     plan: dict[str, list[str]] = field(default_factory=dict)
     exit_code: int = 0
+    stopped_at_plan: bool = False
 
 
 @dataclass
@@ -171,6 +182,7 @@ class Pipeline:
         as_of: date | None = None,
         settings: EngineSettings | None = None,
         skip: set[str] | None = None,
+        plan_gate: PlanGate | None = None,
     ) -> None:
         self.doc = doc
         self.spec: ClusterSpec = doc.spec
@@ -180,6 +192,7 @@ class Pipeline:
         self.as_of = as_of or date.today()
         self.settings = settings
         self.skip = skip or set()
+        self.plan_gate = plan_gate
         self.lock: Lock | None = None
         self.digest = inputs_digest(doc.spec)
         # Hosts whose validation facts this process collected at the end of configure, and when
@@ -266,6 +279,11 @@ class Pipeline:
         self.journal.record(f"up:{name}", "started", digest=self.digest)
         try:
             data = action()
+        except StoppedAtPlan as stopped:
+            # Not a failure: nothing was applied, and `--resume` plans again.
+            self.journal.record(f"up:{name}", "failed", error=stopped.message, digest=self.digest)
+            self.reporter.step_finished(name, "skipped", stopped.message)
+            raise
         except BaseException as error:
             if isinstance(error, KeyboardInterrupt):
                 self.journal.record(f"up:{name}", "interrupted", digest=self.digest)
@@ -350,13 +368,19 @@ class Pipeline:
         }
 
     def step_provision(self, result: UpResult) -> dict[str, Any]:
-        """init, plan, apply every root; record the plan summaries."""
+        """init and plan every root, ask the plan gate (if any), then apply the saved plans;
+        record the plan summaries."""
+        planned = []
         for root in discover_roots(self.deployment.root):
             engine = self._engine(root.path)
             engine.init()
             plan = engine.plan()
-            summary = engine.show_plan(plan.plan_file.name)
-            result.plans[root.target or root.path.name] = summary
+            result.plans[root.target or root.path.name] = engine.show_plan(plan.plan_file.name)
+            planned.append((engine, plan))
+        if self.plan_gate is not None and not self.plan_gate(result.plans):
+            result.stopped_at_plan = True
+            raise StoppedAtPlan("stopped after the plan; nothing was applied")
+        for engine, plan in planned:
             if plan.has_changes:
                 engine.apply(plan.plan_file.name)
         totals = {target: plan.totals.to_dict() for target, plan in result.plans.items()}
@@ -640,8 +664,11 @@ class Pipeline:
             "configure": self.step_configure,
             "validate": self.step_validate,
         }
-        for name in STEPS:
-            self._run_step(name, functools.partial(steps[name], result), done, result)
+        try:
+            for name in STEPS:
+                self._run_step(name, functools.partial(steps[name], result), done, result)
+        except StoppedAtPlan:
+            return result
         result.exit_code = up_exit_code(result)
         return result
 

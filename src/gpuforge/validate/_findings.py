@@ -38,10 +38,13 @@ class Finding:
     message: str
     fix: str
     gpu: int | None = None
+    gpus: tuple[int, ...] = ()
+    consequences: tuple[Finding, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        """A JSON-ready view with the same keys the check layer's findings use."""
-        return {
+        """A JSON-ready view with the same keys the check layer's findings use; a folded finding
+        lists its `gpus`, a cause its `consequences` (findings it explains)."""
+        body: dict[str, object] = {
             "code": self.code,
             "severity": self.severity.value,
             "node": self.node,
@@ -49,6 +52,11 @@ class Finding:
             "message": self.message,
             "fix": self.fix,
         }
+        if self.gpus:
+            body["gpus"] = list(self.gpus)
+        if self.consequences:
+            body["consequences"] = [c.to_dict() for c in self.consequences]
+        return body
 
 
 RuleCheck = Callable[[NodeFacts, NodeExpectation], Iterable[Hit]]

@@ -10,12 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 from rich.table import Table
 
+from gpuforge.validate._chart import busbw_svg
 from gpuforge.validate._expect import NodeExpectation
 from gpuforge.validate._facts import NodeFacts
 from gpuforge.validate._findings import Finding, Severity
+from gpuforge.validate._grouping import readable
 from gpuforge.validate._judge import judge_cluster_nccl, judge_node
+from gpuforge.validate._measure import Measure, busbw_curve, measures
 from gpuforge.validate._nccl import NcclResult
 
 _TEMPLATES = Path(__file__).parent / "templates"
@@ -32,6 +36,18 @@ class NodeVerdict:
     ready: bool
     errors: int
     warnings: int
+    measured: tuple[Measure, ...] = ()
+    busbw: tuple[tuple[int, float], ...] = ()
+    min_busbw: float | None = None
+
+
+@dataclass(frozen=True)
+class PoolBusbw:
+    """A pool's multi-node NCCL run: bus bandwidth per message size, and the spec's minimum."""
+
+    pool: str
+    busbw: tuple[tuple[int, float], ...]
+    minimum: float | None
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,7 @@ class ReadinessReport:
     finished_at: datetime
     nodes: tuple[NodeVerdict, ...]
     findings: tuple[Finding, ...]
+    pools: tuple[PoolBusbw, ...] = ()
 
     @property
     def ready(self) -> bool:
@@ -80,8 +97,21 @@ class ReadinessReport:
                     "verdict": "ready" if n.ready else "not-ready",
                     "errors": n.errors,
                     "warnings": n.warnings,
+                    "measured": [
+                        {"what": what, "value": value, "expected": expected}
+                        for what, value, expected in n.measured
+                    ],
+                    "busbw": [{"size_bytes": s, "gbps": bw} for s, bw in n.busbw],
                 }
                 for n in self.nodes
+            ],
+            "pools": [
+                {
+                    "pool": p.pool,
+                    "minimum": p.minimum,
+                    "busbw": [{"size_bytes": s, "gbps": bw} for s, bw in p.busbw],
+                }
+                for p in self.pools
             ],
             "findings": [f.to_dict() for f in self.findings],
         }
@@ -121,10 +151,12 @@ class ReadinessReport:
                 f.code,
                 f"[{_STYLE[f.severity]}]{f.severity.value}[/]",
                 f.node,
-                "" if f.gpu is None else str(f.gpu),
+                _gpus(f),
                 f.message,
                 f.fix,
             )
+            for c in f.consequences:
+                table.add_row(f"  └ {c.code}", "", "", _gpus(c), f"[dim]{c.message}[/]", "")
         return table
 
     def to_html(self) -> str:
@@ -132,7 +164,32 @@ class ReadinessReport:
         env = Environment(
             loader=FileSystemLoader(_TEMPLATES), autoescape=True, undefined=StrictUndefined
         )
-        return env.get_template("report.html.j2").render(report=self.to_dict())
+        return env.get_template("report.html.j2").render(
+            report=self.to_dict(), charts=[Markup(svg) for svg in self.charts()]
+        )
+
+    def charts(self) -> list[str]:
+        """Inline SVG charts of NCCL bus bandwidth against message size: one per pool with
+        its nodes' runs, one for the pools' multi-node runs; each with the spec's minimum."""
+        charts = []
+        for pool in sorted({n.pool for n in self.nodes}):
+            members = [n for n in self.nodes if n.pool == pool and n.busbw]
+            minimum = next((n.min_busbw for n in members if n.min_busbw is not None), None)
+            series = {n.host: n.busbw for n in members}
+            charts.append(busbw_svg(series, minimum, f"NCCL bus bandwidth, pool {pool}, per node"))
+        if self.pools:
+            minima = [p.minimum for p in self.pools if p.minimum is not None]
+            series = {f"pool {p.pool}": p.busbw for p in self.pools}
+            title = "NCCL bus bandwidth across each pool's nodes"
+            charts.append(busbw_svg(series, min(minima) if minima else None, title))
+        return [chart for chart in charts if chart]
+
+
+def _gpus(finding: Finding) -> str:
+    """The GPU a finding concerns, or the GPUs a folded one lists."""
+    if finding.gpus:
+        return ",".join(str(g) for g in finding.gpus)
+    return "" if finding.gpu is None else str(finding.gpu)
 
 
 def build_report(
@@ -146,13 +203,27 @@ def build_report(
     findings: list[Finding] = []
     verdicts = []
     for facts, expect in nodes:
-        own = judge_node(facts, expect)
+        own = readable(judge_node(facts, expect), facts)
         findings.extend(own)
         errors = sum(1 for f in own if f.severity is Severity.ERROR)
         warnings = sum(1 for f in own if f.severity is Severity.WARNING)
         verdicts.append(
-            NodeVerdict(facts.host, expect.pool, len(facts.gpus), errors == 0, errors, warnings)
+            NodeVerdict(
+                facts.host,
+                expect.pool,
+                len(facts.gpus),
+                errors == 0,
+                errors,
+                warnings,
+                measures(facts, expect),
+                busbw_curve(facts.nccl),
+                expect.nccl_min_busbw_gbps,
+            )
         )
+    pools = []
     for pool, (result, minimum) in sorted((cluster_nccl or {}).items()):
         findings.extend(judge_cluster_nccl(pool, result, minimum))
-    return ReadinessReport(cluster, started_at, finished_at, tuple(verdicts), tuple(findings))
+        pools.append(PoolBusbw(pool, busbw_curve(result), minimum))
+    return ReadinessReport(
+        cluster, started_at, finished_at, tuple(verdicts), tuple(findings), tuple(pools)
+    )

@@ -14,6 +14,14 @@ from typer.testing import CliRunner, Result
 
 from gpuforge.cli import up_cmds
 
+
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error` (with `ok` beside either)."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    return {"ok": body["ok"], **inner} if isinstance(inner, dict) else inner
+
+
 REPO = Path(__file__).parents[3]
 EXAMPLES = REPO / "examples"
 AS_OF = ["--as-of", "2026-11-28"]
@@ -29,7 +37,7 @@ def _run(*args: str) -> Result:
 
 def _json(*args: str) -> tuple[int, Any]:
     result = _run(*args, "--json")
-    return result.exit_code, json.loads(result.stdout)
+    return result.exit_code, _payload(result.stdout)
 
 
 @pytest.fixture
@@ -75,7 +83,7 @@ def test_destroy_never_follows_a_symlinked_terraform_folder(
     code, payload = _json("destroy", str(spec), "--yes", "--deploy-dir", str(deploy))
 
     assert code == 2
-    assert "symlink" in payload["error"] and str(deploy / "terraform") in payload["error"]
+    assert "symlink" in payload["message"] and str(deploy / "terraform") in payload["message"]
     assert sorted(p.name for p in outside.rglob("*")) == ["local", "main.tf"]
 
 
@@ -104,6 +112,6 @@ def test_a_symlinked_default_folder_is_refused(
     code, payload = _json("render", str(spec), *AS_OF)
 
     assert code == 2
-    assert f"{tmp_path / link} is a symlink" in payload["error"]
+    assert f"{tmp_path / link} is a symlink" in payload["message"]
     assert "--deploy-dir" in payload["fix"]
     assert sorted(p.name for p in outside.rglob("*")) == ["local", "main.tf"]

@@ -36,7 +36,8 @@ def _run(*args: str) -> tuple[int, Any]:
     app = typer.Typer()
     spec_cmds.register(app)
     result = CliRunner().invoke(app, [*args, "--json"], env={"COLUMNS": "250"})
-    return result.exit_code, json.loads(result.stdout)
+    body = json.loads(result.stdout)
+    return result.exit_code, body["result"] if "result" in body else body["error"]
 
 
 def _write_index(folder: Path, packages: list[Package]) -> Path:

@@ -20,6 +20,14 @@ from gpuforge.cli import spec_cmds
 from gpuforge.desired import DRIFT_CODES
 from gpuforge.validate import NODE_RULES
 
+
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error` (with `ok` beside either)."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    return {"ok": body["ok"], **inner} if isinstance(inner, dict) else inner
+
+
 SPECS = Path(__file__).parents[2] / "fixtures" / "specs"
 EXAMPLES = Path(__file__).parents[3] / "examples"
 AS_OF = ["--as-of", "2026-11-28"]
@@ -37,7 +45,7 @@ def _run(*args: str, columns: int = 250) -> Result:
 
 def _json(*args: str) -> tuple[int, Any]:
     result = _run(*args, "--json")
-    return result.exit_code, json.loads(result.stdout)
+    return result.exit_code, _payload(result.stdout)
 
 
 def _copy(tmp_path: Path, source: Path, name: str = "cluster.yaml") -> Path:
@@ -138,7 +146,7 @@ def test_check_invalid_spec_exits_2_with_located_problems(tmp_path: Path) -> Non
     assert "To fix: did you mean `count`? Rename the field." in result.stderr
     assert "Traceback" not in result.output
     assert code == 2
-    assert body["ok"] is False and set(body) == {"ok", "error", "fix", "problems"}
+    assert body["ok"] is False and set(body) == {"ok", "message", "fix", "problems"}
     assert [set(p) for p in body["problems"]] == [PROBLEM_KEYS, PROBLEM_KEYS]
     assert [(p["line"], p["field"]) for p in body["problems"]] == [
         (7, "pools.t.gpu.model"),
@@ -328,6 +336,6 @@ def test_catalog_stacks() -> None:
     code, body = _json("catalog", "stacks")
 
     assert code == 0
-    assert {"branches", "drivers", "cuda", "nccl", "cudnn"} == set(body)
+    assert {"ok", "branches", "drivers", "cuda", "nccl", "cudnn"} == set(body)
     assert {"version": "12.2.2", "min_driver": "535.104.05"} in body["cuda"]
     assert _run("catalog", "stacks").exit_code == 0

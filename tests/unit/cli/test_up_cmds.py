@@ -15,6 +15,14 @@ from typer.testing import CliRunner, Result
 from gpuforge.cli import up_cmds
 from gpuforge.render import local_subnet
 
+
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error` (with `ok` beside either)."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    return {"ok": body["ok"], **inner} if isinstance(inner, dict) else inner
+
+
 REPO = Path(__file__).parents[3]
 EXAMPLES = REPO / "examples"
 TOOLS = REPO / ".tools"
@@ -31,7 +39,7 @@ def _run(*args: str) -> Result:
 
 def _json(*args: str) -> tuple[int, Any]:
     result = _run(*args, "--json")
-    return result.exit_code, json.loads(result.stdout)
+    return result.exit_code, _payload(result.stdout)
 
 
 def _local_example(tmp_path: Path) -> Path:
@@ -210,7 +218,7 @@ def test_destroy_without_yes_json(tmp_path: Path) -> None:
     assert code == 2
     assert payload == {
         "ok": False,
-        "error": "destroy needs confirmation and no terminal is attached",
+        "message": "destroy needs confirmation and no terminal is attached",
         "fix": "pass --yes",
     }
 
@@ -219,7 +227,7 @@ def test_destroy_with_nothing_deployed_exits_2(tmp_path: Path) -> None:
     spec = _local_example(tmp_path)
     code, payload = _json("destroy", str(spec), "--yes")
     assert code == 2
-    assert payload["error"].startswith("nothing to destroy")
+    assert payload["message"].startswith("nothing to destroy")
     assert "gpuforge up" in payload["fix"]
 
 
@@ -293,12 +301,12 @@ def test_up_rejects_an_unknown_engine(tmp_path: Path) -> None:
     spec = _local_example(tmp_path)
     code, payload = _json("up", str(spec), "--engine", "telnet")
     assert code == 2
-    assert "telnet" in payload["error"] and "mitogen" in payload["fix"]
+    assert "telnet" in payload["message"] and "mitogen" in payload["fix"]
 
 
 def test_validate_before_up_exits_2(tmp_path: Path) -> None:
     spec = _local_example(tmp_path)
     code, payload = _json("validate", str(spec))
     assert code == 2
-    assert payload["error"].startswith("no inventory at")
+    assert payload["message"].startswith("no inventory at")
     assert "gpuforge up" in payload["fix"]

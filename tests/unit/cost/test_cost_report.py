@@ -7,6 +7,7 @@ import json
 import shutil
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -16,6 +17,14 @@ from gpuforge.check import make_context, solve_lock
 from gpuforge.cli import build_app
 from gpuforge.spec import load_spec
 
+
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error` (with `ok` beside either)."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    return {"ok": body["ok"], **inner} if isinstance(inner, dict) else inner
+
+
 EXAMPLES = Path(__file__).parents[3] / "examples"
 PRICES = Path(__file__).parents[3] / "src" / "gpuforge" / "catalog" / "data" / "prices"
 runner = CliRunner()
@@ -23,7 +32,7 @@ runner = CliRunner()
 
 def _cost(*args: str) -> tuple[int, dict[str, object]]:
     result = runner.invoke(build_app(), ["cost", *args, "--json"])
-    return result.exit_code, json.loads(result.stdout)
+    return result.exit_code, _payload(result.stdout)
 
 
 def test_aws_pool_priced_on_every_market() -> None:
@@ -102,7 +111,7 @@ def test_malformed_snapshot_names_file_line_and_column(tmp_path: Path) -> None:
     code, data = _cost(str(EXAMPLES / "aws-training.yaml"), "--prices", str(path))
 
     assert code == 2
-    assert f"{path}:2" in data["error"] and "Price" in data["error"]  # type: ignore[operator]
+    assert f"{path}:2" in data["message"] and "Price" in data["message"]  # type: ignore[operator]
     assert data["fix"]
 
 
@@ -112,7 +121,7 @@ def test_unknown_header_is_refused(tmp_path: Path) -> None:
 
     code, data = _cost(str(EXAMPLES / "aws-training.yaml"), "--prices", str(path))
 
-    assert code == 2 and f"{path}:1" in data["error"]  # type: ignore[operator]
+    assert code == 2 and f"{path}:1" in data["message"]  # type: ignore[operator]
 
 
 def test_over_budget_exits_1(tmp_path: Path) -> None:
@@ -129,7 +138,7 @@ def test_catalog_prices_filters_and_attributes() -> None:
     result = runner.invoke(
         build_app(), ["catalog", "prices", "--gpu", "H100", "--cloud", "gcp", "--json"]
     )
-    data = json.loads(result.stdout)
+    data = _payload(result.stdout)
 
     assert result.exit_code == 0
     assert data["prices"]["gcp"]["date"] == "2026-11-28"

@@ -8,6 +8,7 @@ import json
 import math
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -16,6 +17,14 @@ from gpuforge.catalog import load_catalog
 from gpuforge.cli import build_app
 from gpuforge.cost import Need, Option, solve_pool
 from gpuforge.spec import load_spec
+
+
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error` (with `ok` beside either)."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    return {"ok": body["ok"], **inner} if isinstance(inner, dict) else inner
+
 
 ROOT = Path(__file__).parents[3]
 EXAMPLES = ROOT / "examples"
@@ -81,7 +90,7 @@ def test_milp_matches_brute_force(seed: int) -> None:
 
 def _optimize(*args: str) -> tuple[int, dict[str, object]]:
     result = runner.invoke(build_app(), ["cost", "optimize", *args, "--json"])
-    return result.exit_code, json.loads(result.stdout)
+    return result.exit_code, _payload(result.stdout)
 
 
 def test_cross_region_arbitrage_picks_the_cheapest_region_for_the_spec_s_pool() -> None:
@@ -155,4 +164,4 @@ def test_write_gives_a_spec_that_loads_and_checks_clean(tmp_path: Path) -> None:
 def test_unknown_cloud_is_bad_input() -> None:
     code, data = _optimize(str(EXAMPLES / "aws-training.yaml"), "--cloud", "oracle")
 
-    assert code == 2 and "oracle" in data["error"]  # type: ignore[operator]
+    assert code == 2 and "oracle" in data["message"]  # type: ignore[operator]

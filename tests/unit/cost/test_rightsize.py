@@ -7,6 +7,7 @@ import json
 import re
 import statistics
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,6 +16,14 @@ from gpuforge.catalog import load_catalog
 from gpuforge.cli import build_app
 from gpuforge.cost import pool_of_host
 from gpuforge.cost._metrics import parse_exposition
+
+
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error` (with `ok` beside either)."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    return {"ok": body["ok"], **inner} if isinstance(inner, dict) else inner
+
 
 ROOT = Path(__file__).parents[3]
 SPEC = ROOT / "tests" / "fixtures" / "specs" / "cost" / "rightsize.yaml"
@@ -28,7 +37,7 @@ def _rightsize(metrics: Path) -> tuple[int, dict[str, object]]:
     result = runner.invoke(
         build_app(), ["cost", "rightsize", str(SPEC), "--metrics", str(metrics), "--json"]
     )
-    return result.exit_code, json.loads(result.stdout)
+    return result.exit_code, _payload(result.stdout)
 
 
 @pytest.mark.parametrize("metrics", [TEXT, QUERY], ids=["exposition", "query-json"])
@@ -80,7 +89,7 @@ def test_a_malformed_line_is_bad_input_with_its_line(tmp_path: Path) -> None:
 
     code, data = _rightsize(bad)
 
-    assert code == 2 and f"{bad}:6" in data["error"] and data["fix"]  # type: ignore[operator]
+    assert code == 2 and f"{bad}:6" in data["message"] and data["fix"]  # type: ignore[operator]
 
 
 def test_an_aggregated_query_result_is_refused_with_a_fix(tmp_path: Path) -> None:
@@ -93,7 +102,7 @@ def test_an_aggregated_query_result_is_refused_with_a_fix(tmp_path: Path) -> Non
 
     code, data = _rightsize(bad)
 
-    assert code == 2 and "__name__" in data["error"]  # type: ignore[operator]
+    assert code == 2 and "__name__" in data["message"]  # type: ignore[operator]
     assert "DCGM_FI_DEV_GPU_UTIL" in data["fix"]  # type: ignore[operator]
 
 

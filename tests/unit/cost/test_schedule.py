@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,6 +16,14 @@ from gpuforge.cli import build_app
 from gpuforge.errors import InputError, SpecError
 from gpuforge.render import render_deployment
 from gpuforge.spec import load_spec_text, nodes_by_minute, parse_cron, scaling_actions
+
+
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error` (with `ok` beside either)."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    return {"ok": body["ok"], **inner} if isinstance(inner, dict) else inner
+
 
 ROOT = Path(__file__).parents[3]
 THREE_CLOUDS = ROOT / "tests" / "fixtures" / "specs" / "cost" / "three-clouds.yaml"
@@ -47,7 +56,7 @@ def test_a_window_across_the_week_s_end() -> None:
 
 def test_cost_reports_the_schedule_s_saving() -> None:
     result = runner.invoke(build_app(), ["cost", str(THREE_CLOUDS), "--json"])
-    data = json.loads(result.stdout)
+    data = _payload(result.stdout)
     dev = data["pools"]["dev"]
     saving = data["schedules"]["dev"]
 

@@ -26,7 +26,8 @@ def _invoke(*args: str) -> tuple[int, dict[str, object]]:
     app = typer.Typer()
     fleet_cmds.register(app)
     result = CliRunner().invoke(app, ["fleet", *args])
-    return result.exit_code, json.loads(result.stdout)
+    body = json.loads(result.stdout)
+    return result.exit_code, body["result"] if "result" in body else body["error"]
 
 
 def _two_clusters(state: Path) -> list[str]:
@@ -55,7 +56,7 @@ def test_down_without_a_cluster_and_no_terminal_exits_2_and_removes_nothing(
     names = _two_clusters(tmp_path)
     code, body = _invoke("down", *flags, "--state-dir", str(tmp_path), "--json")
     assert code == 2
-    assert all(name in str(body["error"]) for name in names)
+    assert all(name in str(body["message"]) for name in names)
     assert "--cluster NAME" in str(body["fix"]) and "--all --yes" in str(body["fix"])
     assert _recorded(tmp_path) == sorted(names)
 
@@ -94,7 +95,7 @@ def test_a_corrupt_node_record_never_suggests_removing_every_cluster(tmp_path: P
         copy.write_text("{not json")
     code, body = _invoke("status", "--state-dir", str(tmp_path), "--json")
     assert code == 2
-    assert str(broken) in str(body["error"]) + str(body.get("problems", ""))
+    assert str(broken) in str(body["message"]) + str(body.get("problems", ""))
     fix = str(body["fix"])
     assert fix and "--all" not in fix
     assert "fleet down" not in fix or f"--cluster {names[0]}" in fix

@@ -7,12 +7,20 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
 from gpuforge.cli import fleet_cmds
+
+
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error` (with `ok` beside either)."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    return {"ok": body["ok"], **inner} if isinstance(inner, dict) else inner
 
 
 def _app() -> typer.Typer:
@@ -23,7 +31,7 @@ def _app() -> typer.Typer:
 
 def _invoke(*args: str) -> tuple[int, dict[str, object]]:
     result = CliRunner().invoke(_app(), ["fleet", *args])
-    return result.exit_code, json.loads(result.stdout)
+    return result.exit_code, _payload(result.stdout)
 
 
 def test_node_up_rejects_a_subnet_that_is_not_a_24(tmp_path: Path) -> None:
@@ -77,7 +85,7 @@ def test_up_as_non_root_says_root_is_needed(tmp_path: Path) -> None:
          driver, "fleet", "up", "--profile", "hgx-h100-8", "--state-dir", str(tmp_path), "--json"],
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
-    body = json.loads(done.stdout)
+    body = _payload(done.stdout)
     assert done.returncode == 1
-    assert "needs root" in str(body["error"])
+    assert "needs root" in str(body["message"])
     assert "sudo" in str(body["fix"])

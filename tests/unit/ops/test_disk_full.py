@@ -12,11 +12,20 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from gpuforge.cli import build_app
+
+
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error` (with `ok` beside either)."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    return {"ok": body["ok"], **inner} if isinstance(inner, dict) else inner
+
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
 
@@ -51,8 +60,8 @@ def test_up_stops_clearly_on_a_full_disk_and_resumes_once_there_is_room(
     code, out = _up(spec, small_disk)
 
     assert code == 3
-    body = json.loads(out)
-    assert body["error"].startswith(f"no space left on the device holding {small_disk}")
+    body = _payload(out)
+    assert body["message"].startswith(f"no space left on the device holding {small_disk}")
     assert "`gpuforge up --resume`" in body["fix"]
     assert _steps(small_disk)[-3:] == [
         ("up:lock", "done"),
@@ -64,7 +73,7 @@ def test_up_stops_clearly_on_a_full_disk_and_resumes_once_there_is_room(
     code, out = _up(spec, small_disk, "--resume")
 
     missing = tmp_path / "no-terraform"
-    assert (code, json.loads(out)["error"]) == (
+    assert (code, _payload(out)["message"]) == (
         2,
         f"GPUFORGE_TERRAFORM points at {missing}, which is not an executable file",
     )

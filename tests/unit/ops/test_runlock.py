@@ -151,7 +151,7 @@ def test_a_second_command_on_a_busy_deployment_exits_2_and_writes_nothing(
         result = CliRunner().invoke(app, [*command, str(spec), "--json"])
         assert _tree(tmp_path) == before
     assert result.exit_code == 2, result.output
-    body = json.loads(result.stdout)
-    assert f"`gpuforge up` (pid {proc.pid}," in body["error"]
+    body = json.loads(result.stdout)["error"]
+    assert f"`gpuforge up` (pid {proc.pid}," in body["message"]
     assert body["fix"]
     assert not (tmp_path / "fleet").exists()

@@ -21,6 +21,14 @@ from gpuforge.provision import TerraformBinary
 from gpuforge.provision.inventory_script import main as script_main
 from gpuforge.provision.inventory_script import write_inventory_script
 
+
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error` (with `ok` beside either)."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    return {"ok": body["ok"], **inner} if isinstance(inner, dict) else inner
+
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "tf"
 ANSIBLE_INVENTORY = Path(sys.executable).parent / "ansible-inventory"
 
@@ -109,7 +117,7 @@ def test_list_host_and_json_modes(deployment: Path) -> None:
     assert listing["_meta"]["hostvars"]["aws-training-1"]["ansible_host"] == "10.20.0.11"
     one = json.loads(_invoke(str(deployment), "--host", "lab-dgx-0").stdout)
     assert one["gpuforge_target"] == "onprem" and one["gpuforge_zone"] == "rack-1"
-    body = json.loads(_invoke(str(deployment), "--json").stdout)
+    body = _payload(_invoke(str(deployment), "--json").stdout)
     assert body["ok"] is True and len(body["nodes"]) == 3
 
 
@@ -129,8 +137,8 @@ def test_single_root_folder_is_accepted(deployment: Path) -> None:
 def test_usage_errors_exit_2(deployment: Path, args: list[str], message: str) -> None:
     result = _invoke(str(deployment), *args)
     assert result.exit_code == 2
-    body = json.loads(result.stdout)
-    assert body["ok"] is False and message in body["error"] and body["fix"]
+    body = _payload(result.stdout)
+    assert body["ok"] is False and message in body["message"] and body["fix"]
 
 
 def test_folder_without_roots_exits_2(tmp_path: Path) -> None:

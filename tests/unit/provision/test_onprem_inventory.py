@@ -30,6 +30,16 @@ from gpuforge.provision import (
 from gpuforge.render import pool_vars, render_deployment
 from gpuforge.spec import SpecDocument, load_spec, load_spec_text
 
+
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error`, beside `ok` and `exit_code`."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    if not isinstance(inner, dict):
+        return inner
+    return {"ok": body["ok"], "exit_code": body["exit_code"], **inner}
+
+
 AS_OF = date(2025, 6, 1)
 
 SPEC = """\
@@ -179,7 +189,7 @@ def test_up_refuses_a_bad_onprem_spec_with_exit_2(
     spec = _write_spec(tmp_path, SPEC.replace(old, new, 1))
     result = CliRunner().invoke(_app(), ["up", str(spec), "--json"])
     assert result.exit_code == 2, result.output
-    body = json.loads(result.stdout)
+    body = _payload(result.stdout)
     [problem] = body["problems"]
     assert (problem["file"], problem["field"], problem["line"]) == (str(spec), field, line)
     assert message in problem["message"] and problem["fix"]

