@@ -13,8 +13,10 @@ catalog does not list is accepted by its branch or series with an info notice (G
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from gpuforge.catalog import (
     Catalog,
@@ -203,6 +205,27 @@ def _choose_modules(
     return "open" if open_possible and default_open else "proprietary"
 
 
+_Release = TypeVar("_Release", DriverRelease, CudaRelease, NcclRelease)
+_Judge = Callable[[Catalog, Version], "_Release | None"]
+
+
+def _judged(
+    catalog: Catalog, req: Requirement, versions: list[Version], judge: _Judge[_Release]
+) -> list[_Release]:
+    """The repository's `versions` that `req` admits and the catalog can judge."""
+    offered = (judge(catalog, v) for v in versions)
+    return [r for r in offered if r is not None and req.admits(r.version)]
+
+
+def _listed(
+    catalog: Catalog, req: Requirement, listed: list[_Release], judge: _Judge[_Release]
+) -> list[_Release]:
+    """The catalogued releases `req` admits; with none, the one its prefix is judged as."""
+    admitted = [r for r in listed if req.admits(r.version)]
+    judged = judge(catalog, req.prefix) if req.prefix and not admitted else None
+    return [judged] if judged else admitted
+
+
 class StackSolver:
     """Resolve one pool's software stack against the catalog, as of a given date."""
 
@@ -213,19 +236,13 @@ class StackSolver:
 
     def _drivers(self, req: Requirement) -> list[DriverRelease]:
         if self.repo is not None:
-            offered = (judge_driver(self.catalog, v) for v in self.repo.driver_versions())
-            return [d for d in offered if d is not None and req.admits(d.version)]
-        listed = [d for d in self.catalog.drivers if req.admits(d.version)]
-        judged = judge_driver(self.catalog, req.prefix) if req.prefix and not listed else None
-        return [judged] if judged else listed
+            return _judged(self.catalog, req, self.repo.driver_versions(), judge_driver)
+        return _listed(self.catalog, req, self.catalog.drivers, judge_driver)
 
     def _cudas(self, req: Requirement) -> list[CudaRelease]:
         if self.repo is not None:
-            offered = (judge_cuda(self.catalog, v) for v in self.repo.cuda_versions())
-            return [c for c in offered if c is not None and req.admits(c.version)]
-        listed = [c for c in self.catalog.cuda if req.admits(c.version)]
-        judged = judge_cuda(self.catalog, req.prefix) if req.prefix and not listed else None
-        return [judged] if judged else listed
+            return _judged(self.catalog, req, self.repo.cuda_versions(), judge_cuda)
+        return _listed(self.catalog, req, self.catalog.cuda, judge_cuda)
 
     def _nccls(self, req: Requirement) -> list[NcclRelease]:
         if self.repo is not None:
@@ -235,9 +252,7 @@ class StackSolver:
                 if judged is not None and req.admits(version):
                     found.append(judged.model_copy(update={"cuda": builds}))
             return found
-        listed = [n for n in self.catalog.nccl if req.admits(n.version)]
-        judged = judge_nccl(self.catalog, req.prefix) if req.prefix and not listed else None
-        return [judged] if judged else listed
+        return _listed(self.catalog, req, self.catalog.nccl, judge_nccl)
 
     def _cudnns(self, req: Requirement) -> list[CudnnRelease]:
         if self.repo is not None:

@@ -538,16 +538,19 @@ class Pipeline:
         settings = self._settings()
         root, inventory = self.deployment.root, self.deployment.inventory
         self.reporter.step_started("drift")
-        every_node = limit is None
-        before = probe_drift(
-            root,
-            inventory,
-            states,
-            list(states),
-            settings=settings,
-            on_event=on_event,
-            every_node=every_node,
-        )
+
+        def probe() -> DriftReport:
+            return probe_drift(
+                root,
+                inventory,
+                states,
+                list(states),
+                settings=settings,
+                on_event=on_event,
+                every_node=limit is None,
+            )
+
+        before = probe()
         self.journal.record("drift", "done", **before.to_dict())
         self.reporter.step_finished("drift", "done", f"{len(before.drifted)} node(s) drifted")
         result = DriftResult(before)
@@ -560,15 +563,7 @@ class Pipeline:
         )
         self.journal.record("drift:fix", "done", plan=plan, changed=result.fix.changed)
         self.reporter.step_finished("fix", result.fix.status, f"changed={result.fix.changed}")
-        result.after = probe_drift(
-            root,
-            inventory,
-            states,
-            list(states),
-            settings=settings,
-            on_event=on_event,
-            every_node=every_node,
-        )
+        result.after = probe()
         self.journal.record("drift:after", "done", **result.after.to_dict())
         return result
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from gpuforge.validate._expect import NodeExpectation
 from gpuforge.validate._facts import NodeFacts
@@ -184,16 +184,21 @@ def nccl_empty(facts: NodeFacts, expect: NodeExpectation) -> Iterator[Hit]:
         yield from nccl_hits(facts.nccl, None, facts.host)["empty"]
 
 
+def _sample(lines: Sequence[str], limit: int) -> str:
+    """The first `limit` lines joined by "; ", and how many more there are."""
+    more = f" (+{len(lines) - limit} more)" if len(lines) > limit else ""
+    return "; ".join(lines[:limit]) + more
+
+
 @rule("GF-HEALTH-027", "collector output fully understood")
 def parse_warnings(facts: NodeFacts, expect: NodeExpectation) -> Iterator[Hit]:
     """Lines the parsers could not read are reported, so a format change does not pass silently."""
     del expect
     if facts.parse_warnings:
-        shown = "; ".join(facts.parse_warnings[:3])
-        more = f" (+{len(facts.parse_warnings) - 3} more)" if len(facts.parse_warnings) > 3 else ""
         yield Hit(
             Severity.INFO,
-            f"{len(facts.parse_warnings)} unread line(s) in collector output: {shown}{more}",
+            f"{len(facts.parse_warnings)} unread line(s) in collector output: "
+            f"{_sample(facts.parse_warnings, 3)}",
             "if a tool's output format changed, report it to the gpuforge maintainers",
         )
 
@@ -203,10 +208,8 @@ def unplaced_lines(facts: NodeFacts, expect: NodeExpectation) -> Iterator[Hit]:
     """A line no parser could place may hide a fault (an `ibpanic:` line): quote it as a warning."""
     del expect
     if facts.unplaced:
-        shown = "; ".join(facts.unplaced[:5])
-        more = f" (+{len(facts.unplaced) - 5} more)" if len(facts.unplaced) > 5 else ""
         yield warning(
-            f"{len(facts.unplaced)} collector line(s) not understood: {shown}{more}",
+            f"{len(facts.unplaced)} collector line(s) not understood: {_sample(facts.unplaced, 5)}",
             "read those lines on the node; if the tool's format changed, report it to the "
             "gpuforge maintainers",
         )

@@ -110,7 +110,7 @@ def peak_busbw(
     per_node = len(gpus)
     nccl = hw["nccl"]
     assert isinstance(nccl, dict)
-    down = {int(p.get("gpu", 0)) for p in simlib.faults(state, "nvlink-down")}
+    down = simlib.nvlink_down(state)
     nvlink_ok = bool(hw.get("nvlink")) and not any(g["phys"] in down for g in gpus)
     intra = float(nccl["intra_busbw"] if nvlink_ok else nccl["pcie_busbw"])
     best = intra if per_node > 1 else 1e9

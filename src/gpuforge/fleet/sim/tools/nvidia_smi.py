@@ -574,7 +574,7 @@ def main(argv: list[str]) -> None:
     if sub == "nvlink":
         if "status" not in opts:
             simlib.die(BAD_ARGS, 2)
-        down = {int(p.get("gpu", 0)) for p in simlib.faults(smi.state, "nvlink-down")}
+        down = simlib.nvlink_down(smi.state)
         ctxs = [smi.ctx(g) for g in smi.healthy()]
         sys.stdout.write(smi_extra.nvlink_status(smi.hw, ctxs, down))
         smi.finish()
@@ -583,7 +583,7 @@ def main(argv: list[str]) -> None:
     if sub == "topo":
         if "matrix" not in opts:
             simlib.die(BAD_ARGS, 2)
-        down = {int(p.get("gpu", 0)) for p in simlib.faults(smi.state, "nvlink-down")}
+        down = simlib.nvlink_down(smi.state)
         ctxs = [smi.ctx(g) for g in smi.healthy()]
         sys.stdout.write(smi_report.topo(smi.hw, ctxs, down))
         smi.finish()

@@ -91,6 +91,11 @@ def gpu_fault(state: Json, name: str, index: int) -> Json | None:
     return None
 
 
+def nvlink_down(state: Json) -> set[int]:
+    """Physical indexes of the GPUs whose NVLinks are down (the nvlink-down fault)."""
+    return {int(params.get("gpu", 0)) for params in faults(state, "nvlink-down")}
+
+
 def gpu_lost(state: Json, index: int) -> bool:
     """True when physical GPU `index` has fallen off the bus (Xid 79)."""
     for params in faults(state, "xid"):
