@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from gpuforge.check import make_context, solve_lock
 from gpuforge.cli import up_cmds
+from gpuforge.desired import pool_vars
 from gpuforge.errors import SpecError
 from gpuforge.provision import (
     Engine,
@@ -27,7 +28,7 @@ from gpuforge.provision import (
     known_hosts_path,
     onprem_host_vars,
 )
-from gpuforge.render import pool_vars, render_deployment
+from gpuforge.render import render_deployment
 from gpuforge.spec import SpecDocument, load_spec, load_spec_text
 
 

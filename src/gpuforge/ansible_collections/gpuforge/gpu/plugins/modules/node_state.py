@@ -41,7 +41,7 @@ options:
     description: Read each GPU's MIG mode and its GPU instances.
     type: bool
     default: false
-author: gpuforge maintainers
+author: gpuforge maintainers (@gpuforge)
 """
 
 EXAMPLES = r"""
