@@ -27,6 +27,7 @@ _COMMAND_MODULES: dict[str, frozenset[str]] = {
     "gpuforge.cli.fleet_cmds": frozenset({"fleet"}),
     "gpuforge.cli.cost_cmds": frozenset({"cost", "catalog"}),
     "gpuforge.cli.drift_cmds": frozenset({"drift"}),
+    "gpuforge.cli.backup_cmds": frozenset({"backup", "restore"}),
 }
 
 

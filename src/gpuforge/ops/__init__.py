@@ -1,5 +1,12 @@
-"""Operating a cluster: the `up` pipeline (with journal and resume) and teardown."""
+"""Operating a cluster: the `up` pipeline (with journal and resume), teardown, backup, restore."""
 
+from gpuforge.ops._backup import (
+    BackupResult,
+    RestoreResult,
+    create_backup,
+    default_archive,
+    restore_backup,
+)
 from gpuforge.ops._converge import DriftReport, inventory_pools, probe_drift, run_roles
 from gpuforge.ops._deploy import Deployment, gpuforge_command
 from gpuforge.ops._drift import Drift, diff_node, fix_roles
@@ -23,6 +30,7 @@ __all__ = [
     "CLUSTER_ID_FILE",
     "RUN_LOCK_FILE",
     "STEPS",
+    "BackupResult",
     "Deployment",
     "DeploymentBusyError",
     "Drift",
@@ -32,9 +40,12 @@ __all__ = [
     "Pipeline",
     "PlanGate",
     "Reporter",
+    "RestoreResult",
     "SilentReporter",
     "StoppedAtPlan",
     "UpResult",
+    "create_backup",
+    "default_archive",
     "deployment_owner",
     "diff_node",
     "fix_roles",
@@ -43,6 +54,7 @@ __all__ = [
     "inventory_pools",
     "pool_expectation",
     "probe_drift",
+    "restore_backup",
     "run_lock",
     "run_roles",
     "trusted_host_keys",

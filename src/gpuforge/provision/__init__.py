@@ -16,7 +16,13 @@ from gpuforge.provision._binary import (
     probe_binary,
 )
 from gpuforge.provision._deployment import RootModule, deployment_nodes, discover_roots
-from gpuforge.provision._engine import Engine, EventCallback, PlanResult
+from gpuforge.provision._engine import (
+    STATE_BACKUP_DIR,
+    STATE_BACKUPS,
+    Engine,
+    EventCallback,
+    PlanResult,
+)
 from gpuforge.provision._events import Diagnostic, ProgressEvent
 from gpuforge.provision._inventory import (
     ROOT_GROUP,
@@ -39,6 +45,8 @@ from gpuforge.provision._plan import (
 __all__ = [
     "NODE_FIELDS",
     "ROOT_GROUP",
+    "STATE_BACKUPS",
+    "STATE_BACKUP_DIR",
     "Action",
     "ActionCounts",
     "Diagnostic",

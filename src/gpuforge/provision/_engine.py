@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,14 +27,19 @@ from gpuforge.provision._events import (
     parse_ui_line,
 )
 from gpuforge.provision._plan import PlanSummary, parse_plan_json
+from gpuforge.render import read_inside, remove_inside, write_inside
 
-__all__ = ["Engine", "EventCallback", "PlanResult"]
+__all__ = ["STATE_BACKUPS", "STATE_BACKUP_DIR", "Engine", "EventCallback", "PlanResult"]
 
 EventCallback = Callable[[ProgressEvent], None]
 
 # Files Terraform writes in a root that may hold secrets (state, its backup, the backend's
 # settings): made owner-only after every command. Plans are added by name as they are saved.
 _PRIVATE_FILES = ("terraform.tfstate", "terraform.tfstate.backup", ".terraform/terraform.tfstate")
+# Copies of the state taken before every apply and destroy, newest last; older ones are deleted.
+STATE_BACKUP_DIR = "state-backups"
+STATE_BACKUPS = 10
+_STATE = "terraform.tfstate"
 # Values shorter than this are too likely to appear by chance to be worth masking.
 _MIN_SECRET_LEN = 4
 # Variables whose values are masked: every TF_VAR_* and anything named like a credential.
@@ -70,6 +76,7 @@ class Engine:
         on_event: EventCallback | None = None,
         cli_config: Path | None = None,
         parallelism: int | None = None,
+        state_backups: int = STATE_BACKUPS,
     ) -> None:
         if not workdir.is_dir():
             raise ProvisionError(
@@ -79,6 +86,8 @@ class Engine:
         self.workdir = workdir
         # Concurrent resource operations in plan/apply/destroy; None keeps Terraform's 10.
         self.parallelism = parallelism
+        # How many state copies `apply` and `destroy` keep in state-backups/ (0: none).
+        self.state_backups = state_backups
         self.binary = binary or find_binary()
         self.on_event = on_event or _ignore
         extra = dict(env or {})
@@ -140,6 +149,7 @@ class Engine:
         """Apply exactly the saved plan, so nothing changes that was not reviewed."""
         args = ["apply", "-input=false", "-no-color", *self._json_flag(), *self._parallelism_flag()]
         args.append(plan_file)
+        self.backup_state()
         self._run_checked(args, "apply")
 
     def outputs(self) -> dict[str, Any]:
@@ -160,7 +170,24 @@ class Engine:
         """Destroy every resource the state holds (`destroy -auto-approve`)."""
         args = ["destroy", "-auto-approve", "-input=false", "-no-color", *self._json_flag()]
         args += self._parallelism_flag()
+        self.backup_state()
         self._run_checked(args, "destroy")
+
+    def backup_state(self) -> Path | None:
+        """Copy the state (0600) into state-backups/ and keep the newest `state_backups` copies.
+
+        Returns the copy, or None when there is no state yet or backups are off.
+        """
+        state = read_inside(self.workdir, _STATE)
+        if state is None or self.state_backups <= 0:
+            return None
+        name = f"{_STATE}.{time.time_ns():020d}"
+        write_inside(self.workdir, f"{STATE_BACKUP_DIR}/{name}", state, mode=0o600)
+        folder = self.workdir / STATE_BACKUP_DIR
+        kept = sorted(p.name for p in folder.iterdir() if p.name.startswith(f"{_STATE}."))
+        for old in kept[: -self.state_backups]:
+            remove_inside(self.workdir, f"{STATE_BACKUP_DIR}/{old}")
+        return folder / name
 
     # ---- running the binary ----
 
