@@ -10,6 +10,7 @@ and moved into place only when all of them match.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -193,7 +194,7 @@ def _member_name(archive: Path, member: tarfile.TarInfo) -> str:
         ) from None
     if not (member.isfile() or member.isdir()):
         kind = "a symlink" if member.issym() else "a hard link" if member.islnk() else None
-        kind = kind or ("a device" if member.isdev() else "not a regular file")
+        kind = kind or ("a device or FIFO" if member.isdev() else "not a regular file")
         raise _refuse(archive, f"the member {member.name!r} is {kind}", _FOREIGN_FIX)
     top = path.parts[0]
     if str(path) != ARCHIVE_MANIFEST and (top not in (_DEPLOYMENT, _LOCK) or len(path.parts) < 2):
@@ -237,12 +238,23 @@ def _manifest(archive: Path, data: bytes, cluster: str) -> dict[str, dict[str, A
     return files
 
 
+def _check_gzip(archive: Path) -> None:
+    """Read the whole gzip stream, so a damaged or cut-short archive fails its CRC or length."""
+    with gzip.open(archive, "rb") as stream:
+        total = 0
+        while chunk := stream.read(1024 * 1024):
+            total += len(chunk)
+            if total > MAX_RESTORE_BYTES + _MAX_MANIFEST_BYTES:
+                raise _refuse(archive, "it unpacks to more than 2 GiB", _FOREIGN_FIX)
+
+
 def _verified(archive: Path, cluster: str) -> dict[str, tuple[bytes, int]]:
     """Every file of the archive (name -> bytes, mode), checked against its manifest."""
     data: dict[str, tuple[bytes, int]] = {}
     manifest: bytes | None = None
     total = 0
     try:
+        _check_gzip(archive)
         with tarfile.open(archive, mode="r:gz") as tar:
             for member in tar:
                 name = _member_name(archive, member)
