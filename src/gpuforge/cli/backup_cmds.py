@@ -41,13 +41,16 @@ def restore_cmd(
     spec: SpecArg,
     archive: Annotated[Path, typer.Argument(help="Archive written by `gpuforge backup`.")],
     deploy_dir: DeployOpt = None,
+    no_init: Annotated[
+        bool, typer.Option("--no-init", help="Leave `terraform init` to the next `up`.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Put a deleted deployment folder (and a missing lock) back from a checked archive."""
     with handled(as_json):
         doc = load_spec(spec)
         root = Deployment.for_spec(spec, doc.spec.name, deploy_dir).root
-        result = restore_backup(archive, root, lock_path(spec), doc.spec.name)
+        result = restore_backup(archive, root, lock_path(spec), doc.spec.name, init=not no_init)
     if as_json:
         emit_json({"ok": True, **result.to_dict()})
     else:

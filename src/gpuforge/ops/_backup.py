@@ -5,7 +5,8 @@ the deployment records one, and every file with its size and sha256), `deploymen
 deployment folder without Terraform's reinstallable `.terraform/` folders) and `lock/<name>`
 (the spec's lock). `restore` trusts nothing in it: every member is checked against the manifest
 before anything is written, files are unpacked into a fresh folder beside the deployment folder
-and moved into place only when all of them match.
+and moved into place only when all of them match; then `init` lays out each Terraform root's
+providers again, as they are not in the archive.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 
 from gpuforge.errors import InputError
 from gpuforge.files import disk_full, write_atomic
+from gpuforge.provision import Engine, discover_roots
 from gpuforge.render import FOLDER_MODE, MANIFEST, check_folder, inside
 
 __all__ = [
@@ -318,8 +320,11 @@ def _unpack(staging: Path, files: dict[str, tuple[bytes, int]]) -> None:
             raise InputError(f"{path} did not read back as written", "check the disk, then retry")
 
 
-def restore_backup(archive: Path, root: Path, lock: Path, cluster: str) -> RestoreResult:
-    """Put the deployment folder `root` and a missing `lock` back from `archive`.
+def restore_backup(
+    archive: Path, root: Path, lock: Path, cluster: str, *, init: bool = True
+) -> RestoreResult:
+    """Put the deployment folder `root` and a missing `lock` back from `archive`, then (with
+    `init`) run `terraform init` in each root so `validate` and `output` work at once.
 
     Refused (InputError, nothing written) when the folder already holds files, the archive is
     corrupt, truncated or another cluster's, or a member is unsafe or not as its manifest says.
@@ -358,4 +363,6 @@ def restore_backup(archive: Path, root: Path, lock: Path, cluster: str) -> Resto
     if lock_text is not None and not lock.is_file():
         write_atomic(lock, lock_text.decode("utf-8"))
         written = lock
+    for found in discover_roots(root) if init else []:
+        Engine(found.path).init()
     return RestoreResult(deployment=root, lock=written, files=sorted(files))

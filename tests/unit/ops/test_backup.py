@@ -85,7 +85,7 @@ def test_backup_then_restore_puts_the_same_files_back_owner_only(spec: Path) -> 
     shutil.rmtree(deploy)
     lock = (spec.parent / "local.lock").read_bytes()
     (spec.parent / "local.lock").unlink()
-    result = _run("restore", str(spec), str(archive), "--json")
+    result = _run("restore", str(spec), str(archive), "--no-init", "--json")
 
     assert result.exit_code == 0, result.output
     assert _snapshot(deploy) == before

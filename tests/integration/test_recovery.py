@@ -1,0 +1,68 @@
+"""Disaster recovery on the local fleet (issue 24): a lost deployment folder restored from a
+backup leaves the cluster converged, and a lost cluster is rebuilt from the spec and lock alone.
+
+One one-node cluster, shared in order by the two tests and destroyed by its fixture's finalizer.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from test_up import Cluster, _make_cluster, pytestmark  # noqa: F401  (same markers and skips)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A one-node cluster brought up from nothing; destroyed at the end of the module."""
+    made = _make_cluster(tmp_path_factory.mktemp("recovery"), "one-pool.yaml", "it-recovery")
+    made.spec.write_text(
+        made.spec.read_text(encoding="utf-8").replace("count: 2\n", "count: 1\n", 1),
+        encoding="utf-8",
+    )
+    try:
+        rc, payload = made.json("up", str(made.spec))
+        assert rc == 0, json.dumps(payload, indent=1)[-4000:]
+        yield made
+    finally:
+        made.teardown()
+
+
+def test_deleted_deployment_folder_restored_from_a_backup_is_converged(cluster: Cluster) -> None:
+    """Back up, delete the deployment folder (not the nodes), restore: validate passes and `up`
+    changes nothing, neither in Terraform nor on the node."""
+    archive = cluster.spec.parent / "backup.tar.gz"
+    rc, payload = cluster.json("backup", str(cluster.spec), "-o", str(archive))
+    assert rc == 0, payload
+    shutil.rmtree(cluster.deployment)
+
+    rc, payload = cluster.json("restore", str(cluster.spec), str(archive))
+    assert rc == 0, payload
+    assert (cluster.deployment / "terraform" / "local" / "terraform.tfstate").is_file()
+
+    rc, payload = cluster.json("validate", str(cluster.spec))
+    assert rc == 0, json.dumps(payload, indent=1)[-4000:]
+    rc, payload = cluster.json("up", str(cluster.spec))
+    assert rc == 0, json.dumps(payload, indent=1)[-4000:]
+    totals = payload["plans"]["local"]["totals"]
+    assert totals["create"] == 0 and totals["delete"] == 0 and totals["no-op"] == 1
+    assert [node["changed"] for node in payload["nodes"]] == [0]
+
+
+def test_lost_cluster_rebuilt_from_spec_and_lock_alone(cluster: Cluster) -> None:
+    """Destroy the nodes and delete the deployment folder: `up` from the spec and its lock (what
+    Git holds) brings the cluster back, and validate passes."""
+    lock = cluster.spec.with_suffix(".lock").read_text(encoding="utf-8")
+    rc, payload = cluster.json("destroy", str(cluster.spec), "--yes")
+    assert rc == 0, payload
+    shutil.rmtree(cluster.deployment)
+    assert cluster.nodes() == []
+
+    rc, payload = cluster.json("up", str(cluster.spec))
+    assert rc == 0, json.dumps(payload, indent=1)[-4000:]
+    assert payload["plans"]["local"]["totals"]["create"] == 1
+    assert cluster.spec.with_suffix(".lock").read_text(encoding="utf-8") == lock
+    rc, payload = cluster.json("validate", str(cluster.spec))
+    assert rc == 0, json.dumps(payload, indent=1)[-4000:]
