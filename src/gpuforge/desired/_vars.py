@@ -59,6 +59,8 @@ def cluster_vars(spec: ClusterSpec) -> dict[str, Any]:
         "fabric_roce_cnp_priority": fabric.roce.cnp_priority,
         "nccl_fabric_type": fabric.type,
         "hardening_ssh_cidrs": spec.security.ssh_cidrs,
+        "gpu_access_group": spec.security.gpu_group or "",
+        "gpu_access_users": spec.security.gpu_users,
         "gpuforge_enable_monitoring": spec.monitoring.enabled and spec.monitoring.node_exporter,
         "dcgm_exporter": spec.monitoring.enabled and spec.monitoring.dcgm_exporter,
         "gpu_validation_dcgm_level": spec.validation.dcgm_level,

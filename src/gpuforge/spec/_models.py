@@ -413,6 +413,15 @@ class Rollout(_Section):
         return parse_batch(value)
 
 
+def _posix_name(value: str, kind: str) -> None:
+    """Refuse a user or group name that is not a portable lowercase POSIX name."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_-]{0,31}", value):
+        raise ValueError(
+            f"{value!r} is not a usable {kind} name; write 1-32 lowercase letters, digits, "
+            "_ and -, starting with a letter or _"
+        )
+
+
 class Security(_Section):
     """Network exposure and access."""
 
@@ -424,11 +433,42 @@ class Security(_Section):
         description="apply the hardening role (key-only SSH, auditd, nftables) on cloud and "
         "onprem nodes; turn off where the site hardens its hosts by its own means",
     )
+    gpu_group: str | None = Field(
+        None,
+        description="group that alone may open /dev/nvidia* (root:<group>, mode 0660); unset "
+        "leaves the device files as the driver makes them",
+    )
+    gpu_users: list[str] = Field(
+        default_factory=list, description="users added to gpu_group on every node"
+    )
     known_hosts: Text | None = Field(
         None,
         description="onprem: known_hosts file holding the hosts' SSH keys, checked strictly "
         "(relative to the spec's folder); without it keys are trusted on first use",
     )
+
+    @field_validator("gpu_group")
+    @classmethod
+    def _gpu_group(cls, value: str | None) -> str | None:
+        if value is not None:
+            _posix_name(value, "group")
+        return value
+
+    @field_validator("gpu_users")
+    @classmethod
+    def _gpu_users(cls, value: list[str]) -> list[str]:
+        for name in value:
+            _posix_name(name, "user")
+        return value
+
+    @model_validator(mode="after")
+    def _users_need_group(self) -> Security:
+        if self.gpu_users and self.gpu_group is None:
+            raise ValueError(
+                "gpu_users is set but gpu_group is not; set security.gpu_group to the group "
+                "those users join, or remove gpu_users"
+            )
+        return self
 
     @field_validator("known_hosts")
     @classmethod

@@ -13,6 +13,8 @@ REPO = Path(__file__).resolve().parents[3]
 COLLECTION = REPO / "src" / "gpuforge" / "ansible_collections" / "gpuforge" / "gpu"
 ROLES = sorted(path.name for path in (COLLECTION / "roles").iterdir() if path.is_dir())
 CONTRACT = [
+    "gpu_access_group",
+    "gpu_access_users",
     "nvidia_repo_mode",
     "nvidia_repo_url",
     "nvidia_driver_branch",
@@ -62,6 +64,7 @@ def test_all_roles_are_present() -> None:
         "cudnn",
         "dcgm",
         "fabric",
+        "gpu_access",
         "gpu_tuning",
         "gpu_validation",
         "hardening",

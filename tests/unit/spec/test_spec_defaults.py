@@ -62,6 +62,8 @@ def test_minimal_spec_fills_every_section(load: Load, minimal: str) -> None:
         "public_ip": False,
         "ssh_public_key": None,
         "hardening": True,
+        "gpu_group": None,
+        "gpu_users": [],
         "known_hosts": None,
     }
     assert spec.monitoring.model_dump() == {
