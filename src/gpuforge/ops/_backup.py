@@ -28,8 +28,11 @@ from typing import Any
 
 from gpuforge.errors import InputError
 from gpuforge.files import disk_full, write_atomic
+from gpuforge.fleet import parse_cluster_id
+from gpuforge.ops._owner import CLUSTER_ID_FILE
+from gpuforge.ops._runlock import RUN_LOCK_FILE
 from gpuforge.provision import Engine, discover_roots
-from gpuforge.render import FOLDER_MODE, MANIFEST, check_folder, inside
+from gpuforge.render import FOLDER_MODE, check_folder, inside
 
 __all__ = [
     "ARCHIVE_FORMAT",
@@ -95,25 +98,25 @@ def _read_file(path: Path) -> bytes:
 
 
 def _deployment_files(root: Path) -> dict[str, Path]:
-    """Every file of the deployment folder by its relative path, `.terraform/` folders left out."""
+    """Every file of the deployment folder by its relative path (not `.terraform/`, `run.lock`)."""
     check_folder(root)
     found: dict[str, Path] = {}
     for folder, dirs, files in os.walk(root, followlinks=False):
         dirs[:] = sorted(d for d in dirs if d != _SKIPPED_FOLDER)
         for name in sorted(files):
             path = Path(folder) / name
-            found[path.relative_to(root).as_posix()] = path
+            rel = path.relative_to(root).as_posix()
+            if rel != RUN_LOCK_FILE:  # who runs gpuforge on it now: not part of the deployment
+                found[rel] = path
     return found
 
 
 def _cluster_id(root: Path) -> str | None:
-    """The cluster id the deployment's gpuforge.json records, if it records one."""
+    """The deployment's cluster id (its claim on its nodes), if it has one."""
     try:
-        data = json.loads(_read_file(root / MANIFEST))
-    except (OSError, ValueError, InputError):
+        return parse_cluster_id(_read_file(root / CLUSTER_ID_FILE).decode("ascii").strip())
+    except (OSError, UnicodeDecodeError, InputError):
         return None
-    value = data.get("cluster_id") if isinstance(data, dict) else None
-    return value if isinstance(value, str) else None
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes, mode: int) -> None:

@@ -24,6 +24,7 @@ REPO = Path(__file__).parents[3]
 EXAMPLES = REPO / "examples"
 AS_OF = ["--as-of", "2026-11-28"]
 WIDE = {"COLUMNS": "250"}
+CLUSTER_ID = "0123456789abcdef0123456789abcdef"
 
 
 def _run(*args: str) -> Result:
@@ -47,6 +48,8 @@ def spec(tmp_path: Path) -> Path:
     (state / ".terraform").mkdir()
     (state / ".terraform" / "plugin").write_text("reinstalled by init\n")
     (deploy / "journal.jsonl").write_text('{"step": "provision"}\n')
+    (deploy / "cluster-id").write_text(CLUSTER_ID + "\n")
+    (deploy / "run.lock").write_text("")
     return path
 
 
@@ -72,11 +75,14 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 def test_backup_then_restore_puts_the_same_files_back_owner_only(spec: Path) -> None:
     deploy = _deploy(spec)
     before = {k: v for k, v in _snapshot(deploy).items() if ".terraform/" not in k}
+    assert before.pop("run.lock") == b""
     archive = _backup(spec)
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
     with tarfile.open(archive) as tar:
         manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
     assert manifest["format"] == 1 and manifest["cluster"] == "demo"
+    assert manifest["cluster_id"] == CLUSTER_ID
+    assert "deployment/run.lock" not in {e["path"] for e in manifest["files"]}
     names = {entry["path"] for entry in manifest["files"]}
     assert "deployment/terraform/local/terraform.tfstate" in names
     assert "deployment/journal.jsonl" in names and "lock/local.lock" in names
