@@ -27,6 +27,7 @@ ROLE_DEFAULTS: tuple[tuple[str, bool], ...] = (
     ("dcgm", True),
     ("monitoring", True),
     ("hardening", False),
+    ("gpu_access", False),
     ("gpu_validation", False),
 )
 ROLES: tuple[str, ...] = tuple(name for name, _ in ROLE_DEFAULTS)

@@ -61,6 +61,7 @@ def cluster_vars(spec: ClusterSpec) -> dict[str, Any]:
         "hardening_ssh_cidrs": spec.security.ssh_cidrs,
         "gpu_access_group": spec.security.gpu_group or "",
         "gpu_access_users": spec.security.gpu_users,
+        "gpuforge_enable_gpu_access": spec.security.gpu_group is not None,
         "gpuforge_enable_monitoring": spec.monitoring.enabled and spec.monitoring.node_exporter,
         "dcgm_exporter": spec.monitoring.enabled and spec.monitoring.dcgm_exporter,
         "gpu_validation_dcgm_level": spec.validation.dcgm_level,
