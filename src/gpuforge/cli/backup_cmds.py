@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from gpuforge.check import lock_path
-from gpuforge.cli._output import Exit, console, emit_json, handled
+from gpuforge.cli._command import Command
+from gpuforge.cli._output import Exit, console, emit_result, handled
 from gpuforge.cli.spec_cmds import JsonOpt, SpecArg
 from gpuforge.cli.up_cmds import DeployOpt
 from gpuforge.ops import Deployment, create_backup, default_archive, restore_backup
@@ -31,7 +32,7 @@ def backup_cmd(
         archive = (output or default_archive(doc.spec.name)).absolute()
         result = create_backup(root, lock_path(spec), doc.spec.name, archive)
     if as_json:
-        emit_json({"ok": True, **result.to_dict()})
+        emit_result(Exit.OK, result.to_dict())
     else:
         console.print(f"backed up {len(result.files)} files of {result.cluster} to {archive}")
     raise typer.Exit(Exit.OK)
@@ -52,7 +53,7 @@ def restore_cmd(
         root = Deployment.for_spec(spec, doc.spec.name, deploy_dir).root
         result = restore_backup(archive, root, lock_path(spec), doc.spec.name, init=not no_init)
     if as_json:
-        emit_json({"ok": True, **result.to_dict()})
+        emit_result(Exit.OK, result.to_dict())
     else:
         console.print(f"restored {len(result.files)} files into {result.deployment}")
     raise typer.Exit(Exit.OK)
@@ -60,5 +61,5 @@ def restore_cmd(
 
 def register(app: typer.Typer) -> None:
     """Add `backup` and `restore` to the main app."""
-    app.command("backup")(backup_cmd)
-    app.command("restore")(restore_cmd)
+    app.command("backup", cls=Command)(backup_cmd)
+    app.command("restore", cls=Command)(restore_cmd)

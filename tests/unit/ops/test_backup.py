@@ -226,9 +226,9 @@ def test_unsafe_or_foreign_archive_is_refused_writing_nothing(spec: Path, case: 
     result = _run("restore", str(spec), str(archive), "--json")
 
     assert result.exit_code == 2, result.output
-    payload = json.loads(result.stdout)
-    assert expected in payload["error"], payload
-    assert payload["fix"], payload
+    error = json.loads(result.stdout)["error"]
+    assert expected in error["message"], error
+    assert error["fix"], error
     assert _snapshot(spec.parent) == before, "nothing written"
     assert not _deploy(spec).exists()
     assert not (Path("/etc/cron.d/evil")).exists()
@@ -241,7 +241,7 @@ def test_restore_over_an_existing_deployment_is_refused(spec: Path) -> None:
     result = _run("restore", str(spec), str(archive), "--json")
 
     assert result.exit_code == 2, result.output
-    assert "already exists" in json.loads(result.stdout)["error"]
+    assert "already exists" in json.loads(result.stdout)["error"]["message"]
     assert _snapshot(spec.parent) == before
 
 
@@ -254,7 +254,7 @@ def test_restore_refuses_a_lock_that_differs_from_the_one_in_git(spec: Path) -> 
     result = _run("restore", str(spec), str(archive), "--json")
 
     assert result.exit_code == 2, result.output
-    assert "differs from the lock" in json.loads(result.stdout)["error"]
+    assert "differs from the lock" in json.loads(result.stdout)["error"]["message"]
     assert _snapshot(spec.parent) == before
 
 
