@@ -366,7 +366,8 @@ def test_destroy_leaves_nothing(two_pool: FirstUp) -> None:
     }
     assert len(pids) == 4 and all(alive(p) for p in pids)
     rc, payload = cluster.json("destroy", str(cluster.spec), "--yes")
-    assert rc == 0 and payload == {"destroyed": ["local"], "ok": True}
+    assert rc == 0
+    assert payload == {"destroyed": ["local"], "ok": True, "exit_code": 0, "notices": []}
     assert cluster.nodes() == []
     assert [p for p in pids if alive(p)] == []
     assert links & _links() == set()
