@@ -95,3 +95,13 @@ class RichReporter:
         self.progress.update(task, description=f"{event.status} {where}"[:90])
         if event.kind in _DONE_KINDS:
             self.progress.advance(task)
+
+
+@contextmanager
+def showing(reporter: object) -> Iterator[None]:
+    """Show a RichReporter's live progress for the block; any other reporter runs it as is."""
+    if isinstance(reporter, RichReporter):
+        with reporter:
+            yield
+    else:
+        yield

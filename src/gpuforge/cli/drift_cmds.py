@@ -9,7 +9,7 @@ from rich.table import Table
 
 from gpuforge.cli._command import Command
 from gpuforge.cli._output import console, emit_result, handled
-from gpuforge.cli._progress import RichReporter
+from gpuforge.cli._progress import RichReporter, showing
 from gpuforge.cli.spec_cmds import JsonOpt, SpecArg
 from gpuforge.cli.up_cmds import DeployOpt, EngineOpt, engine_settings
 from gpuforge.ops import DriftReport, DriftResult, Pipeline, SilentReporter
@@ -67,10 +67,7 @@ def drift_cmd(
             doc, spec, reporter, deploy_dir=deploy_dir, settings=engine_settings(engine)
         )
         nodes = [n.strip() for n in limit.split(",") if n.strip()] if limit else None
-        if isinstance(reporter, RichReporter):
-            with reporter:
-                result = pipeline.drift(nodes, fix=fix)
-        else:
+        with showing(reporter):
             result = pipeline.drift(nodes, fix=fix)
     if as_json:
         emit_result(result.exit_code, result.to_dict())

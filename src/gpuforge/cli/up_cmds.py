@@ -15,7 +15,7 @@ from gpuforge.check import Lock, current_lock, make_context
 from gpuforge.cli._approve import plan_gate, plan_table, reasons_to_ask
 from gpuforge.cli._command import Command
 from gpuforge.cli._output import Exit, console, emit_result, err_console, handled
-from gpuforge.cli._progress import RichReporter
+from gpuforge.cli._progress import RichReporter, showing
 from gpuforge.cli.cost_cmds import spec_context, spec_lock
 from gpuforge.cli.spec_cmds import AsOfOpt, JsonOpt, SkipOpt, SpecArg, parse_as_of
 from gpuforge.configure import EngineSettings, ansible_cfg
@@ -158,10 +158,7 @@ def up_cmd(
             skip=set(skip or ()),
             plan_gate=gate,
         )
-        if isinstance(reporter, RichReporter):
-            with reporter:
-                result = pipeline.up(resume=resume)
-        else:
+        with showing(reporter):
             result = pipeline.up(resume=resume)
     if as_json:
         emit_result(result.exit_code, _up_json(result))
@@ -210,10 +207,7 @@ def validate_cmd(
         pipeline = Pipeline(
             doc, spec, reporter, deploy_dir=deploy_dir, settings=engine_settings(engine)
         )
-        if isinstance(reporter, RichReporter):
-            with reporter:
-                result = pipeline.validate()
-        else:
+        with showing(reporter):
             result = pipeline.validate()
     report = result.report
     if as_json:
@@ -245,10 +239,7 @@ def destroy_cmd(
                 raise typer.Exit(Exit.OK)
         reporter = SilentReporter() if as_json else RichReporter(console)
         pipeline = Pipeline(doc, spec, reporter, deploy_dir=deploy_dir)
-        if isinstance(reporter, RichReporter):
-            with reporter:
-                destroyed = pipeline.destroy()
-        else:
+        with showing(reporter):
             destroyed = pipeline.destroy()
     if as_json:
         emit_result(Exit.OK, {"destroyed": destroyed, "notices": pipeline.notices})
