@@ -31,6 +31,7 @@ from gpuforge.spec._labels import label_problem
 from gpuforge.spec._notation import (
     TargetRef,
     check_name,
+    command_argv,
     parse_batch,
     parse_gpu,
     parse_speed_gbps,
@@ -404,13 +405,34 @@ class Rollout(_Section):
 
     canary: int = Field(1, ge=0)
     batch: int | float = Field(0.25, description="nodes per batch (4) or a fraction (25%)")
+    max_unavailable: int | float = Field(
+        1, description="most nodes out of service at once: a count (2) or a fraction (10%)"
+    )
     auto_rollback: bool = True
     max_failures: int = Field(0, ge=0)
+    drain_command: list[Text] = Field(
+        default_factory=list,
+        description="program and arguments run on the controller to drain one node, no shell; "
+        "{node} and {reason} in an argument become the node and the reason",
+    )
+    undrain_command: list[Text] = Field(
+        default_factory=list,
+        description="program and arguments run on the controller to return one node to service; "
+        "{node} in an argument becomes the node",
+    )
+    drain_timeout_s: int = Field(
+        3600, ge=0, description="how long a drain waits for the node's work to end"
+    )
 
-    @field_validator("batch", mode="before")
+    @field_validator("batch", "max_unavailable", mode="before")
     @classmethod
     def _batch(cls, value: Any) -> Any:
         return parse_batch(value)
+
+    @field_validator("drain_command", "undrain_command", mode="before")
+    @classmethod
+    def _argv(cls, value: Any) -> Any:
+        return command_argv(value)
 
 
 def _posix_name(value: str, kind: str) -> None:

@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Provider = Literal["aws", "azure", "gcp", "vsphere", "onprem", "local"]
 PROVIDERS: tuple[Provider, ...] = ("aws", "azure", "gcp", "vsphere", "onprem", "local")
@@ -98,6 +99,20 @@ def parse_batch(text: str | int | float) -> int | float:
     if raw.isdigit() and int(raw) >= 1:
         return int(raw)
     raise ValueError(f"{raw!r} is not a batch size; write a node count (4) or a percentage (25%)")
+
+
+def command_argv(value: Any) -> Any:
+    """Split a command written as one string into its arguments the way a POSIX shell would.
+
+    Only the splitting: the command later runs without a shell, so quotes group words and
+    `$`, `;` or backticks stay plain characters of an argument.
+    """
+    if isinstance(value, str):
+        try:
+            return shlex.split(value)
+        except ValueError as error:
+            raise ValueError(f"{value!r} cannot be split into arguments: {error}") from None
+    return value
 
 
 def check_name(text: str) -> str:

@@ -54,8 +54,12 @@ def test_minimal_spec_fills_every_section(load: Load, minimal: str) -> None:
     assert spec.rollout.model_dump() == {
         "canary": 1,
         "batch": 0.25,
+        "max_unavailable": 1,
         "auto_rollback": True,
         "max_failures": 0,
+        "drain_command": [],
+        "undrain_command": [],
+        "drain_timeout_s": 3600,
     }
     assert spec.security.model_dump() == {
         "ssh_cidrs": [],
