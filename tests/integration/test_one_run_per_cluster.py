@@ -18,8 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_up import UP_TIMEOUT_S, Cluster, _journal, _journal_has, _make_cluster, pytestmark
+from test_up import UP_TIMEOUT_S, Cluster, _journal_has, _make_cluster, pytestmark
 
+from gpuforge.configure import Journal
 from gpuforge.ops import STEPS
 
 __all__ = ["pytestmark"]
@@ -70,7 +71,7 @@ def test_a_second_up_while_the_first_runs_is_refused(first: Cluster) -> None:
     assert rc == 2, json.dumps(payload, indent=1)[-3000:]
     assert f"`gpuforge up` (pid {proc.pid}," in payload["message"]
     assert proc.returncode == 0, out[-3000:]
-    done = [e["step"] for e in _journal(first.journal) if e["status"] == "done"]
+    done = [e.step for e in Journal(first.journal).current_run() if e.status == "done"]
     expected = [f"up:{s}" for s in STEPS]
     expected.insert(expected.index("up:configure"), "up:converge")  # the nodes' decisions
     assert [step for step in done if step.startswith("up:")] == expected

@@ -1,7 +1,9 @@
 """Disaster recovery on the local fleet (issue 24): a lost deployment folder restored from a
 backup leaves the cluster converged, and a lost cluster is rebuilt from the spec and lock alone.
 
-One one-node cluster, shared in order by the two tests and destroyed by its fixture's finalizer.
+One one-node cluster, shared by the two tests (each leaves it converged, so they run in any
+order) and destroyed by its fixture's finalizer. The rebuild test also proves that `destroy`
+leaves nothing of the cluster on the host.
 """
 
 from __future__ import annotations
@@ -9,9 +11,13 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from test_up import Cluster, _make_cluster, pytestmark  # noqa: F401  (same markers and skips)
+
+from gpuforge.fleet._naming import bridge_name, veth_names
+from gpuforge.fleet._proc import alive
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +58,8 @@ def test_lost_cluster_rebuilt_from_spec_and_lock_alone(cluster: Cluster) -> None
     """Destroy the nodes and delete the deployment folder: `up` from the spec and its lock (what
     Git holds) brings the cluster back, and validate passes."""
     lock = cluster.spec.with_suffix(".lock").read_text(encoding="utf-8")
-    rc, payload = cluster.json("destroy", str(cluster.spec), "--yes")
-    assert rc == 0, payload
+    _destroy_leaves_nothing(cluster)
     shutil.rmtree(cluster.deployment)
-    assert cluster.nodes() == []
 
     rc, payload = cluster.json("up", str(cluster.spec))
     assert rc == 0, json.dumps(payload, indent=1)[-4000:]
@@ -63,3 +67,40 @@ def test_lost_cluster_rebuilt_from_spec_and_lock_alone(cluster: Cluster) -> None
     assert cluster.spec.with_suffix(".lock").read_text(encoding="utf-8") == lock
     rc, payload = cluster.json("validate", str(cluster.spec))
     assert rc == 0, json.dumps(payload, indent=1)[-4000:]
+
+
+def _destroy_leaves_nothing(cluster: Cluster) -> None:
+    """`destroy --dry-run` lists the nodes and removes none; `destroy --yes` stops every node:
+    no process, link, mount or fleet record is left."""
+    before = cluster.nodes()
+    pids = [int(n["pid"]) for n in before]
+    links = {bridge_name(cluster.name)} | {
+        link for n in before for link in veth_names(cluster.name, n["name"])
+    }
+    assert pids and all(alive(p) for p in pids)
+    shown = [
+        {"name": n["name"], "pool": n["pool"], "target": "local", "address": n["address"]}
+        for n in sorted(before, key=lambda n: n["name"])
+    ]
+
+    rc, payload = cluster.json("destroy", str(cluster.spec), "--dry-run")
+    assert rc == 0, payload
+    assert payload["destroyed"] == [] and payload["dry_run"] is True
+    assert payload["nodes"] == shown
+    assert all(alive(p) for p in pids)
+
+    rc, payload = cluster.json("destroy", str(cluster.spec), "--yes")
+    assert rc == 0, payload
+    assert payload == {
+        "destroyed": ["local"],
+        "dry_run": False,
+        "nodes": shown,
+        "ok": True,
+        "exit_code": 0,
+        "notices": [],
+    }
+    assert cluster.nodes() == []
+    assert [p for p in pids if alive(p)] == []
+    assert links & {p.name for p in Path("/sys/class/net").iterdir()} == set()
+    assert str(cluster.state) not in Path("/proc/mounts").read_text()
+    assert not (cluster.state / "clusters" / cluster.name).exists()

@@ -29,7 +29,7 @@ from gpuforge.ops import (
     run_lock,
     trusted_host_keys,
 )
-from gpuforge.provision import Engine, PlanSummary, discover_roots, find_binary
+from gpuforge.provision import Engine, NodeRecord, PlanSummary, discover_roots, find_binary
 from gpuforge.render import render_deployment
 from gpuforge.spec import SpecDocument, load_spec
 
@@ -224,27 +224,63 @@ def validate_cmd(
 def destroy_cmd(
     spec: SpecArg,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the nodes destroy would remove; remove none.")
+    ] = False,
     deploy_dir: DeployOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Destroy everything `up` created for this spec (asks first unless --yes)."""
+    """Destroy everything `up` created for this spec (shows the nodes, asks first unless --yes)."""
     with handled(as_json):
         doc = load_spec(spec)
-        if not yes:
-            if not sys.stdin.isatty():
-                raise InputError(
-                    "destroy needs confirmation and no terminal is attached", "pass --yes"
-                )
-            if not typer.confirm(f"Destroy every node of cluster {doc.spec.name}?"):
-                raise typer.Exit(Exit.OK)
         reporter = SilentReporter() if as_json else RichReporter(console)
         pipeline = Pipeline(doc, spec, reporter, deploy_dir=deploy_dir)
-        with showing(reporter):
-            destroyed = pipeline.destroy()
+        nodes = pipeline.destroy_preview()
+        if not as_json:
+            console.print(_doomed_table(doc.spec.name, nodes))
+        if dry_run:
+            destroyed: list[str] = []
+        else:
+            if not yes:
+                _confirm_destroy(doc.spec.name, len(nodes))
+            with showing(reporter):
+                destroyed = pipeline.destroy()
     if as_json:
-        emit_result(Exit.OK, {"destroyed": destroyed, "notices": pipeline.notices})
+        emit_result(
+            Exit.OK,
+            {
+                "destroyed": destroyed,
+                "dry_run": dry_run,
+                "nodes": [_doomed(node) for node in nodes],
+                "notices": pipeline.notices,
+            },
+        )
+    elif dry_run:
+        console.print("dry run: nothing destroyed")
     else:
         console.print(f"destroyed: {', '.join(destroyed) or 'nothing'}")
+
+
+def _confirm_destroy(cluster: str, count: int) -> None:
+    """Ask on the terminal; without one, refuse (exit 2) rather than guess."""
+    if not sys.stdin.isatty():
+        raise InputError("destroy needs confirmation and no terminal is attached", "pass --yes")
+    if not typer.confirm(f"Destroy these {count} node(s) of cluster {cluster}?"):
+        raise typer.Exit(Exit.OK)
+
+
+def _doomed(node: NodeRecord) -> dict[str, str]:
+    return {"name": node.name, "pool": node.pool, "target": node.target, "address": node.private_ip}
+
+
+def _doomed_table(cluster: str, nodes: list[NodeRecord]) -> Table:
+    """The nodes destroy removes, one row each, under the cluster's name."""
+    table = Table(title=f"destroy {cluster}: {len(nodes)} node(s)", title_justify="left")
+    for column in ("node", "pool", "target", "address"):
+        table.add_column(column)
+    for node in nodes:
+        table.add_row(node.name, node.pool, node.target, node.private_ip)
+    return table
 
 
 def _notice(text: str) -> None:

@@ -65,6 +65,8 @@ from gpuforge.provision import (
     discover_roots,
     inventory_yaml,
     known_hosts_path,
+    merge_nodes,
+    nodes_from_outputs,
     onprem_host_vars,
 )
 from gpuforge.render import (
@@ -676,13 +678,30 @@ class Pipeline:
         with self._exclusive("destroy"):
             return self._destroy()
 
-    def _destroy(self) -> list[str]:
+    def destroy_preview(self) -> list[NodeRecord]:
+        """The nodes `destroy` would remove, from every root's Terraform outputs; nothing changes.
+
+        Shown before the question, so the user answers knowing what goes.
+        """
+        self._read_inputs()
+        self._terraform_dir_or_refuse()
+        outputs = []
+        for root in discover_roots(self.deployment.root):
+            engine = self._engine(root.path)
+            engine.init()
+            outputs.append(nodes_from_outputs(engine.outputs(), target=root.target))
+        return merge_nodes(outputs)
+
+    def _terraform_dir_or_refuse(self) -> None:
         terraform_dir = self.deployment.root / "terraform"
         if not terraform_dir.exists():
             raise InputError(
                 f"nothing to destroy: {terraform_dir} does not exist",
                 "run `gpuforge up` first, or pass --deploy-dir",
             )
+
+    def _destroy(self) -> list[str]:
+        self._terraform_dir_or_refuse()
         destroyed = []
         for root in discover_roots(self.deployment.root):
             self.reporter.step_started("destroy", root.target or root.path.name)

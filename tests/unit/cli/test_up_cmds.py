@@ -203,17 +203,21 @@ def test_plan_with_terraform_prints_the_plan_table(tmp_path: Path) -> None:
 
 
 def test_destroy_without_yes_and_no_terminal_exits_2(tmp_path: Path, fleet_dir: Path) -> None:
+    """Rendered but never applied: the (empty) node table is shown, then no terminal: exit 2."""
     spec = _local_example(tmp_path)
+    assert _run("render", str(spec)).exit_code == 0
     result = _run("destroy", str(spec))
     assert result.exit_code == 2
+    assert "destroy demo: 0 node(s)" in result.stdout
     assert "destroy needs confirmation and no terminal is attached" in result.stderr
     assert "To fix: pass --yes" in result.stderr
     assert "Traceback" not in result.output
-    assert not (tmp_path / ".deploy").exists() and not fleet_dir.exists()
+    assert not fleet_dir.exists()
 
 
 def test_destroy_without_yes_json(tmp_path: Path) -> None:
     spec = _local_example(tmp_path)
+    assert _run("render", str(spec)).exit_code == 0
     code, payload = _json("destroy", str(spec))
     assert code == 2
     assert payload == {

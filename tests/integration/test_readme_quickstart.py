@@ -1,0 +1,96 @@
+"""The README's first command, as written, from the checkout CI cloned (issue 22).
+
+`bash scripts/setup.sh && gpuforge up examples/local.yaml` runs through `bash -c` with the
+PATH a fresh root login has, no virtualenv active and a fresh HOME: `gpuforge` must come from
+set-up's launcher, not from this interpreter. Set-up points /usr/local/bin/gpuforge at the
+checkout that runs it, so the test runs only where that is the point: in CI (`CI=true`), on its
+fresh clone. The fleet state and deployment folders are the test's own, so a `demo` cluster of
+the user's is never touched; the cluster is destroyed at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_up import REPO, UP_TIMEOUT_S, _payload
+from test_up import pytestmark as fleet_marks
+
+LOGIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+SETUP_TIMEOUT_S = 900
+
+pytestmark = [
+    *fleet_marks,
+    pytest.mark.skipif(
+        os.environ.get("CI") != "true",
+        reason="set-up points /usr/local/bin/gpuforge at this checkout: CI only (CI=true)",
+    ),
+]
+
+
+def _readme_command() -> str:
+    """The quick start's first command, read from the README rather than repeated here."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"^    (bash scripts/setup\.sh && gpuforge up \S+)$", text, re.M)
+    assert found, "the README's quick start names set-up and `gpuforge up`"
+    return found.group(1)
+
+
+@pytest.fixture
+def login_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A root login's environment with this test's own fleet and deployment folders."""
+    env = {
+        "PATH": LOGIN_PATH,
+        "HOME": str(tmp_path / "home"),
+        "LANG": "C.UTF-8",
+        "GPUFORGE_FLEET_DIR": str(tmp_path / "fleet"),
+        "GPUFORGE_DEPLOY_DIR": str(tmp_path / "deploy"),
+    }
+    Path(env["HOME"]).mkdir()
+    try:
+        yield env
+    finally:
+        subprocess.run(
+            ["gpuforge", "destroy", "examples/local.yaml", "--yes"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            timeout=UP_TIMEOUT_S,
+            check=False,
+        )
+
+
+def test_the_readme_s_first_command_brings_up_the_example_from_a_login_shell(
+    login_env: dict[str, str],
+) -> None:
+    command = _readme_command()
+    done = subprocess.run(
+        ["bash", "-c", command],
+        cwd=REPO,
+        env=login_env,
+        capture_output=True,
+        text=True,
+        timeout=SETUP_TIMEOUT_S + UP_TIMEOUT_S,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-3000:]
+    assert re.search(r"^\s+validate\s+ok: ready$", done.stdout, re.M), done.stdout[-3000:]
+    launcher = Path("/usr/local/bin/gpuforge").read_text(encoding="utf-8")
+    assert str(REPO / ".venv" / "bin" / "gpuforge") in launcher
+
+    shown = subprocess.run(
+        ["gpuforge", "validate", "examples/local.yaml", "--json"],
+        cwd=REPO,
+        env=login_env,
+        capture_output=True,
+        text=True,
+        timeout=UP_TIMEOUT_S,
+        check=False,
+    )
+    report = _payload(shown.stdout)
+    assert shown.returncode == 0 and report["ready"] is True, shown.stdout[-3000:]
+    assert len(report["nodes"]) == 4
