@@ -1,4 +1,5 @@
-"""Operating a cluster: the `up` pipeline (with journal and resume), teardown, backup, restore."""
+"""Operating a cluster: the `up` pipeline (with journal and resume), teardown, backup, restore,
+and the history of the locks that reached it."""
 
 from gpuforge.ops._backup import (
     BackupResult,
@@ -11,6 +12,16 @@ from gpuforge.ops._converge import DriftReport, inventory_pools, probe_drift, ru
 from gpuforge.ops._deploy import Deployment, gpuforge_command
 from gpuforge.ops._drift import Drift, diff_node, fix_roles
 from gpuforge.ops._expect import pool_expectation
+from gpuforge.ops._history import (
+    LOCKS_DIR,
+    LockRecord,
+    lock_digest,
+    lock_history,
+    node_locks,
+    previous_lock,
+    record_lock,
+    recorded_lock,
+)
 from gpuforge.ops._owner import CLUSTER_ID_FILE, deployment_owner
 from gpuforge.ops._reporter import Reporter, SilentReporter
 from gpuforge.ops._runlock import RUN_LOCK_FILE, DeploymentBusyError, LockHolder, run_lock
@@ -28,6 +39,7 @@ from gpuforge.ops._up import (
 
 __all__ = [
     "CLUSTER_ID_FILE",
+    "LOCKS_DIR",
     "RUN_LOCK_FILE",
     "STEPS",
     "BackupResult",
@@ -37,6 +49,7 @@ __all__ = [
     "DriftReport",
     "DriftResult",
     "LockHolder",
+    "LockRecord",
     "Pipeline",
     "PlanGate",
     "Reporter",
@@ -52,8 +65,14 @@ __all__ = [
     "fleet_known_hosts",
     "gpuforge_command",
     "inventory_pools",
+    "lock_digest",
+    "lock_history",
+    "node_locks",
     "pool_expectation",
+    "previous_lock",
     "probe_drift",
+    "record_lock",
+    "recorded_lock",
     "restore_backup",
     "run_lock",
     "run_roles",
