@@ -8,6 +8,7 @@ from gpuforge.ops._backup import (
     default_archive,
     restore_backup,
 )
+from gpuforge.ops._changes import classify_changes
 from gpuforge.ops._converge import DriftReport, inventory_pools, probe_drift, run_roles
 from gpuforge.ops._deploy import Deployment, gpuforge_command
 from gpuforge.ops._drift import Drift, diff_node, fix_roles
@@ -23,6 +24,15 @@ from gpuforge.ops._history import (
     recorded_lock,
 )
 from gpuforge.ops._owner import CLUSTER_ID_FILE, deployment_owner
+from gpuforge.ops._policy import (
+    POLICIES,
+    Change,
+    ChangeSet,
+    NodeChanges,
+    Policy,
+    policy_of_role,
+    strongest,
+)
 from gpuforge.ops._reporter import Reporter, SilentReporter
 from gpuforge.ops._runlock import RUN_LOCK_FILE, DeploymentBusyError, LockHolder, run_lock
 from gpuforge.ops._up import (
@@ -40,9 +50,12 @@ from gpuforge.ops._up import (
 __all__ = [
     "CLUSTER_ID_FILE",
     "LOCKS_DIR",
+    "POLICIES",
     "RUN_LOCK_FILE",
     "STEPS",
     "BackupResult",
+    "Change",
+    "ChangeSet",
     "Deployment",
     "DeploymentBusyError",
     "Drift",
@@ -50,13 +63,16 @@ __all__ = [
     "DriftResult",
     "LockHolder",
     "LockRecord",
+    "NodeChanges",
     "Pipeline",
     "PlanGate",
+    "Policy",
     "Reporter",
     "RestoreResult",
     "SilentReporter",
     "StoppedAtPlan",
     "UpResult",
+    "classify_changes",
     "create_backup",
     "default_archive",
     "deployment_owner",
@@ -68,6 +84,7 @@ __all__ = [
     "lock_digest",
     "lock_history",
     "node_locks",
+    "policy_of_role",
     "pool_expectation",
     "previous_lock",
     "probe_drift",
@@ -76,6 +93,7 @@ __all__ = [
     "restore_backup",
     "run_lock",
     "run_roles",
+    "strongest",
     "trusted_host_keys",
     "up_exit_code",
 ]
