@@ -1,4 +1,5 @@
-"""Operating a cluster: the `up` pipeline (with journal and resume), teardown, backup, restore."""
+"""Operating a cluster: the `up` pipeline (with journal and resume), teardown, backup, restore,
+and the history of the locks that reached it."""
 
 from gpuforge.ops._backup import (
     BackupResult,
@@ -7,11 +8,31 @@ from gpuforge.ops._backup import (
     default_archive,
     restore_backup,
 )
+from gpuforge.ops._changes import classify_changes
 from gpuforge.ops._converge import DriftReport, inventory_pools, probe_drift, run_roles
 from gpuforge.ops._deploy import Deployment, gpuforge_command
 from gpuforge.ops._drift import Drift, diff_node, fix_roles
 from gpuforge.ops._expect import pool_expectation
+from gpuforge.ops._history import (
+    LOCKS_DIR,
+    LockRecord,
+    lock_digest,
+    lock_history,
+    node_locks,
+    previous_lock,
+    record_lock,
+    recorded_lock,
+)
 from gpuforge.ops._owner import CLUSTER_ID_FILE, deployment_owner
+from gpuforge.ops._policy import (
+    POLICIES,
+    Change,
+    ChangeSet,
+    NodeChanges,
+    Policy,
+    policy_of_role,
+    strongest,
+)
 from gpuforge.ops._reporter import Reporter, SilentReporter
 from gpuforge.ops._runlock import RUN_LOCK_FILE, DeploymentBusyError, LockHolder, run_lock
 from gpuforge.ops._up import (
@@ -28,22 +49,30 @@ from gpuforge.ops._up import (
 
 __all__ = [
     "CLUSTER_ID_FILE",
+    "LOCKS_DIR",
+    "POLICIES",
     "RUN_LOCK_FILE",
     "STEPS",
     "BackupResult",
+    "Change",
+    "ChangeSet",
     "Deployment",
     "DeploymentBusyError",
     "Drift",
     "DriftReport",
     "DriftResult",
     "LockHolder",
+    "LockRecord",
+    "NodeChanges",
     "Pipeline",
     "PlanGate",
+    "Policy",
     "Reporter",
     "RestoreResult",
     "SilentReporter",
     "StoppedAtPlan",
     "UpResult",
+    "classify_changes",
     "create_backup",
     "default_archive",
     "deployment_owner",
@@ -52,11 +81,19 @@ __all__ = [
     "fleet_known_hosts",
     "gpuforge_command",
     "inventory_pools",
+    "lock_digest",
+    "lock_history",
+    "node_locks",
+    "policy_of_role",
     "pool_expectation",
+    "previous_lock",
     "probe_drift",
+    "record_lock",
+    "recorded_lock",
     "restore_backup",
     "run_lock",
     "run_roles",
+    "strongest",
     "trusted_host_keys",
     "up_exit_code",
 ]

@@ -52,6 +52,7 @@ from gpuforge.fleet import (
 from gpuforge.ops._converge import DriftReport, inventory_pools, probe_drift, run_roles
 from gpuforge.ops._deploy import Deployment, gpuforge_command
 from gpuforge.ops._expect import pool_expectation
+from gpuforge.ops._history import record_lock
 from gpuforge.ops._owner import deployment_owner
 from gpuforge.ops._reporter import Reporter
 from gpuforge.ops._runlock import run_lock
@@ -508,6 +509,7 @@ class Pipeline:
                 "summary": "no drift: nothing to configure",
                 "failed_hosts": [],
                 "converged": skipped,
+                "lock_record": self._record_lock(skipped),
             }
         started = datetime.now(UTC)
         outcome = run_roles(
@@ -524,13 +526,24 @@ class Pipeline:
         result.configure = outcome
         if outcome.status == "failed" and not outcome.hosts:
             raise ConfigureError("Ansible could not configure any node", "see the output above")
+        converged = sorted({*skipped, *outcome.ok_hosts})
         return {
             "summary": f"{len(plan)} node(s) configured, changed={outcome.changed} "
             f"failed={len(outcome.failed_hosts)}",
             "failed_hosts": outcome.failed_hosts,
-            "converged": sorted({*skipped, *outcome.ok_hosts}),
+            "converged": converged,
+            "lock_record": self._record_lock(converged),
             "complete": not outcome.failed_hosts,
         }
+
+    def _record_lock(self, nodes: list[str]) -> int | None:
+        """Record in the lock history that the spec's lock reached `nodes` (converged now);
+        returns the record's number."""
+        text = read_lock_text(self.spec_path)
+        if text is None:
+            return None
+        record = record_lock(self.deployment, text, nodes)
+        return record.n if record else None
 
     def drift(self, limit: list[str] | None = None, fix: bool = False) -> DriftResult:
         """Probe the nodes (all, or `limit`) and diff them; with `fix`, run only the roles that

@@ -11,6 +11,7 @@ from gpuforge.render._boundary import (
     read_inside,
     remove_inside,
     remove_tree_inside,
+    replace_inside,
     write_inside,
 )
 from gpuforge.render._deployment import (
@@ -59,6 +60,7 @@ __all__ = [
     "render_file",
     "render_group_vars",
     "render_root",
+    "replace_inside",
     "target_pools",
     "terraform_root_dir",
     "write_inside",

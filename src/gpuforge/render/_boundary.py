@@ -8,6 +8,7 @@ created 0700: the folder holds Terraform state, the journal and Ansible's artifa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -28,6 +29,7 @@ __all__ = [
     "read_inside",
     "remove_inside",
     "remove_tree_inside",
+    "replace_inside",
     "write_inside",
 ]
 
@@ -215,6 +217,34 @@ def write_inside(root: Path, rel: str | PurePosixPath, text: str, mode: int = 0o
             fd = os.open(path.name, flags, mode, dir_fd=parent)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
+    except OSError as error:
+        raise _io_error(root, path, error) from None
+
+
+def replace_inside(root: Path, rel: str | PurePosixPath, text: str, mode: int = 0o600) -> None:
+    """Replace a file inside the folder all at once (temp file, fsync, rename, fsync of its
+    folder), creating its folders; never through a symlink. A crash leaves the old or the new."""
+    path = inside(rel)
+    tmp = f".{path.name}.{os.getpid()}.tmp"
+    try:
+        with _open_parent(root, path, create=True) as parent:
+            assert parent is not None
+            _refuse_link(root, path, parent)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp, dir_fd=parent)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+            fd = os.open(tmp, flags, mode, dir_fd=parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, path.name, src_dir_fd=parent, dst_dir_fd=parent)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp, dir_fd=parent)
+                raise
+            os.fsync(parent)
     except OSError as error:
         raise _io_error(root, path, error) from None
 
