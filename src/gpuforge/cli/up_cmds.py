@@ -235,16 +235,17 @@ def destroy_cmd(
         doc = load_spec(spec)
         reporter = SilentReporter() if as_json else RichReporter(console)
         pipeline = Pipeline(doc, spec, reporter, deploy_dir=deploy_dir)
-        nodes = pipeline.destroy_preview()
-        if not as_json:
-            console.print(_doomed_table(doc.spec.name, nodes))
-        if dry_run:
-            destroyed: list[str] = []
-        else:
-            if not yes:
-                _confirm_destroy(doc.spec.name, len(nodes))
-            with showing(reporter):
-                destroyed = pipeline.destroy()
+
+        paused = reporter.paused if isinstance(reporter, RichReporter) else nullcontext
+
+        def approve(nodes: list[NodeRecord]) -> bool:
+            with paused():
+                if not as_json:
+                    console.print(_doomed_table(doc.spec.name, nodes))
+                return not dry_run and (yes or _confirmed(doc.spec.name, len(nodes)))
+
+        with showing(reporter):
+            destroyed, nodes = pipeline.destroy(approve)
     if as_json:
         emit_result(
             Exit.OK,
@@ -261,12 +262,11 @@ def destroy_cmd(
         console.print(f"destroyed: {', '.join(destroyed) or 'nothing'}")
 
 
-def _confirm_destroy(cluster: str, count: int) -> None:
+def _confirmed(cluster: str, count: int) -> bool:
     """Ask on the terminal; without one, refuse (exit 2) rather than guess."""
     if not sys.stdin.isatty():
         raise InputError("destroy needs confirmation and no terminal is attached", "pass --yes")
-    if not typer.confirm(f"Destroy these {count} node(s) of cluster {cluster}?"):
-        raise typer.Exit(Exit.OK)
+    return typer.confirm(f"Destroy these {count} node(s) of cluster {cluster}?")
 
 
 def _doomed(node: NodeRecord) -> dict[str, str]:

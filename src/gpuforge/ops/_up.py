@@ -682,22 +682,25 @@ class Pipeline:
         result.exit_code = up_exit_code(result)
         return result
 
-    def destroy(self) -> list[str]:
-        """Destroy every root of the deployment; returns the targets destroyed.
+    def destroy(
+        self, approve: Callable[[list[NodeRecord]], bool] = lambda _nodes: True
+    ) -> tuple[list[str], list[NodeRecord]]:
+        """Destroy every root of the deployment once `approve` accepts the nodes that go.
 
-        Holds the run lock, and refuses a local cluster this deployment did not create.
+        Returns the targets destroyed (none when `approve` declined) and the nodes it was shown.
+        Holds the run lock throughout, and refuses a local cluster this deployment did not
+        create.
         """
         self._read_inputs()
         with self._exclusive("destroy"):
-            return self._destroy()
+            self._terraform_dir_or_refuse()
+            nodes = self._nodes_to_destroy()
+            if not approve(nodes):
+                return [], nodes
+            return self._destroy(), nodes
 
-    def destroy_preview(self) -> list[NodeRecord]:
-        """The nodes `destroy` would remove, from every root's Terraform outputs; nothing changes.
-
-        Shown before the question, so the user answers knowing what goes.
-        """
-        self._read_inputs()
-        self._terraform_dir_or_refuse()
+    def _nodes_to_destroy(self) -> list[NodeRecord]:
+        """The nodes of every root's Terraform outputs: what destroy removes."""
         outputs = []
         for root in discover_roots(self.deployment.root):
             engine = self._engine(root.path)
@@ -714,7 +717,6 @@ class Pipeline:
             )
 
     def _destroy(self) -> list[str]:
-        self._terraform_dir_or_refuse()
         destroyed = []
         for root in discover_roots(self.deployment.root):
             self.reporter.step_started("destroy", root.target or root.path.name)
