@@ -5,31 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from gpuforge.check import Lock
-from gpuforge.desired._model import FileItem, GpuItem, MigItem, PackageItem, PoolState, UnitItem
-from gpuforge.desired._roles import role_files, role_packages, role_units
+from gpuforge.desired._model import (
+    FileItem,
+    GpuItem,
+    MigItem,
+    ModuleItem,
+    PackageItem,
+    PoolState,
+    RuntimeItem,
+    UnitItem,
+)
+from gpuforge.desired._roles import (
+    role_files,
+    role_modules,
+    role_option,
+    role_packages,
+    role_runtimes,
+    role_units,
+)
+from gpuforge.desired._site import site_role_defaults
 from gpuforge.desired._vars import cluster_vars, pool_vars, split_nccl
 from gpuforge.spec import ClusterSpec
 
 # The collection's roles in the order site.yml runs them, each with its switch's default
 # (site.yml's own list; a pool's group_vars turn `gpuforge_enable_<role>` on or off).
-ROLE_DEFAULTS: tuple[tuple[str, bool], ...] = (
-    ("nvidia_repo", True),
-    ("stack_packages", True),
-    ("nvidia_driver", True),
-    ("fabric", True),
-    ("cuda_toolkit", True),
-    ("nccl", True),
-    ("cudnn", True),
-    ("gpu_tuning", True),
-    ("mig", False),
-    ("mps", False),
-    ("container_toolkit", True),
-    ("dcgm", True),
-    ("monitoring", True),
-    ("hardening", False),
-    ("gpu_access", False),
-    ("gpu_validation", False),
-)
+ROLE_DEFAULTS: tuple[tuple[str, bool], ...] = site_role_defaults()
 ROLES: tuple[str, ...] = tuple(name for name, _ in ROLE_DEFAULTS)
 
 
@@ -54,14 +54,35 @@ def _packages(
     return items
 
 
+def _pair(value: Any, first: str, second: str) -> tuple[int, int] | None:
+    if not isinstance(value, dict):
+        return None
+    return int(value[first]), int(value[second])
+
+
+def _gpu(variables: dict[str, Any]) -> GpuItem:
+    """The GPU settings gpu_tuning applies: its options as the role sees them (defaults too)."""
+
+    def option(name: str) -> Any:
+        return role_option("gpu_tuning", variables, f"gpu_tuning_{name}")
+
+    return GpuItem(
+        persistence_mode=option("persistence_mode"),
+        power_limit_w=option("power_limit_w"),
+        compute_mode=option("compute_mode"),
+        locked_clocks=_pair(option("locked_clocks"), "min", "max"),
+        application_clocks=_pair(option("application_clocks"), "memory", "graphics"),
+    )
+
+
 def pool_state(spec: ClusterSpec, lock: Lock, name: str) -> PoolState:
-    """Everything a node of pool `name` must hold: packages, units, files, GPU settings, MIG."""
+    """Everything a node of pool `name` must hold: packages, units, files, kernel modules,
+    container runtimes, GPU settings, MIG."""
     entry = lock.pools[name]
     variables = {**cluster_vars(spec), **pool_vars(spec, lock, name)}
     roles = enabled_roles(variables)
     locked = {pin.name: pin.version for pin in entry.packages}
     nccl_version, nccl_cuda = split_nccl(entry.stack.nccl)
-    clocks = variables["gpu_tuning_locked_clocks"]
     mig = variables["mig_config"] if variables["mig_enabled"] else None
     return PoolState(
         pool=name,
@@ -85,16 +106,15 @@ def pool_state(spec: ClusterSpec, lock: Lock, name: str) -> PoolState:
             for role in roles
             for path, digest, mode in role_files(role, variables)
         ),
-        gpu=(
-            GpuItem(
-                persistence_mode=variables["gpu_tuning_persistence_mode"],
-                power_limit_w=variables["gpu_tuning_power_limit_w"],
-                compute_mode=variables["gpu_tuning_compute_mode"],
-                locked_clocks=(clocks["min"], clocks["max"]) if clocks else None,
-            )
-            if "gpu_tuning" in roles
-            else None
+        modules=tuple(
+            ModuleItem(module, role) for role in roles for module in role_modules(role, variables)
         ),
+        runtimes=tuple(
+            RuntimeItem(**runtime, role=role)
+            for role in roles
+            for runtime in role_runtimes(role, variables)
+        ),
+        gpu=_gpu(variables) if "gpu_tuning" in roles else None,
         mig=MigItem(dict(mig)) if "mig" in roles and mig else None,
     )
 

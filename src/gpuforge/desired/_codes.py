@@ -30,5 +30,9 @@ DRIFT_CODES: dict[str, DriftCode] = {
         DriftCode("GF-DRIFT-008", "GPU power limit differs"),
         DriftCode("GF-DRIFT-009", "GPU compute mode differs"),
         DriftCode("GF-DRIFT-010", "MIG layout differs"),
+        DriftCode("GF-DRIFT-011", "kernel module not loaded"),
+        DriftCode("GF-DRIFT-012", "GPU clocks not locked to the declared range"),
+        DriftCode("GF-DRIFT-013", "GPU application clocks differ"),
+        DriftCode("GF-DRIFT-014", "container engine's default runtime is not nvidia"),
     )
 }

@@ -27,22 +27,54 @@ class UnitItem:
 
 @dataclass(frozen=True)
 class FileItem:
-    """A managed file: the SHA-256 of the content its role writes, and its mode."""
+    """A managed file: the SHA-256 of the content its role writes, and its mode.
+
+    `sha256` is None where the content is made from what only the node knows (its facts, its
+    devices, a tool run there such as `nvidia-ctk cdi generate`): then the file must exist with
+    its mode.
+    """
 
     path: str
-    sha256: str
+    sha256: str | None
     mode: str
     role: str
 
 
 @dataclass(frozen=True)
+class ModuleItem:
+    """A kernel module its role loads, which must be loaded."""
+
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class RuntimeItem:
+    """A container engine its role makes default to the nvidia runtime, where it is installed.
+
+    The engine counts when `daemon` is on the node; its `config` must then contain `marker`.
+    """
+
+    engine: str
+    daemon: str
+    config: str
+    marker: str
+    role: str
+
+
+@dataclass(frozen=True)
 class GpuItem:
-    """Settings every GPU of the node must show; None leaves a setting unmanaged."""
+    """Settings every GPU of the node must show; None leaves a setting unmanaged.
+
+    Clocks are (min, max) graphics MHz when locked and (memory, graphics) MHz for application
+    clocks.
+    """
 
     persistence_mode: bool | None
     power_limit_w: int | None
     compute_mode: str | None
     locked_clocks: tuple[int, int] | None
+    application_clocks: tuple[int, int] | None = None
     role: str = "gpu_tuning"
 
 
@@ -75,6 +107,8 @@ class PoolState:
     packages: tuple[PackageItem, ...] = ()
     units: tuple[UnitItem, ...] = ()
     files: tuple[FileItem, ...] = ()
+    modules: tuple[ModuleItem, ...] = ()
+    runtimes: tuple[RuntimeItem, ...] = ()
     gpu: GpuItem | None = None
     mig: MigItem | None = None
 
@@ -84,6 +118,11 @@ class PoolState:
             "packages": sorted({p.name for p in self.packages}),
             "units": sorted({u.name for u in self.units}),
             "files": sorted({f.path for f in self.files}),
+            "modules": sorted({m.name for m in self.modules}),
+            "runtimes": [
+                {"engine": r.engine, "daemon": r.daemon, "config": r.config, "marker": r.marker}
+                for r in self.runtimes
+            ],
             "gpu": self.gpu is not None,
             "mig": self.mig is not None,
         }

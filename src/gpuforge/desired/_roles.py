@@ -34,6 +34,9 @@ ROLES_DIR = (
 # ansible-core's default `ansible_managed` text (DEFAULT_MANAGED_STR); gpuforge does not set it.
 ANSIBLE_MANAGED = "Ansible managed"
 _TRUE = frozenset(("yes", "on", "1", "true", "y", "t"))
+# What a template lookup gives here when the template reads what only the node knows (a fact, a
+# registered result): the file's content is then not known before the role runs.
+NODE_CONTENT = "\x00gpuforge: content made from the node's own state\x00"
 
 
 def _ansible_concat(nodes: Iterable[Any]) -> Any:
@@ -182,7 +185,10 @@ class RoleScope(Mapping[str, Any]):
         if plugin not in ("template", "ansible.builtin.template"):
             raise InputError(f"role {self.role}: lookup {plugin!r} is not supported here", "")
         source = _read(ROLES_DIR / self.role / "templates" / name)
-        return str(self._render(self.text, source))
+        try:
+            return str(self._render(self.text, source))
+        except UndefinedError:
+            return NODE_CONTENT
 
     def declared(self, name: str, key: str | None = None) -> Any:
         """The role's variable `name` (or only its `key`) as plain data; None when the role does
@@ -223,17 +229,44 @@ def role_packages(role: str, inputs: Mapping[str, Any]) -> tuple[list[str], bool
     return [str(p) for p in packages], _to_bool(scope.declared(f"_{role}_stack", "hold"))
 
 
-def role_files(role: str, inputs: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(path, SHA-256 of the content, mode) of every file `role` writes with these inputs."""
+def _digest(entry: Mapping[str, Any]) -> str | None:
+    content = entry.get("content")
+    if content is None or content == NODE_CONTENT:
+        return None
+    return hashlib.sha256(str(content).encode()).hexdigest()
+
+
+def role_files(role: str, inputs: Mapping[str, Any]) -> list[tuple[str, str | None, str]]:
+    """(path, SHA-256 of the content, mode) of every file `role` writes with these inputs.
+
+    The digest is None for a file whose content the node makes or decides (an entry without
+    `content`, or one whose template reads the node's facts).
+    """
     files = RoleScope(role, inputs).declared(f"_{role}_files") or []
-    return [
-        (
-            str(entry["dest"]),
-            hashlib.sha256(str(entry["content"]).encode()).hexdigest(),
-            str(entry.get("mode", "0644")),
-        )
-        for entry in files
-    ]
+    return [(str(entry["dest"]), _digest(entry), str(entry.get("mode", "0644"))) for entry in files]
+
+
+def role_modules(role: str, inputs: Mapping[str, Any]) -> list[str]:
+    """The kernel modules `role` loads with these inputs (its `_<role>_modules_loaded`)."""
+    modules = RoleScope(role, inputs).declared(f"_{role}_modules_loaded") or []
+    return [str(name).replace("-", "_") for name in modules]
+
+
+def role_runtimes(role: str, inputs: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The container engines `role` makes nvidia the default runtime of (`_<role>_runtimes`):
+    each an `engine`, its `daemon`, its `config` file and the `marker` text it then contains."""
+    runtimes = RoleScope(role, inputs).declared(f"_{role}_runtimes") or []
+    keys = ("engine", "daemon", "config", "marker")
+    return [{key: str(entry[key]) for key in keys} for entry in runtimes]
+
+
+def role_option(role: str, inputs: Mapping[str, Any], name: str) -> Any:
+    """The value `role` sees for its option `name`: from `inputs`, else the role's default."""
+    scope = RoleScope(role, inputs)
+    try:
+        return _plain(scope[name])
+    except KeyError:
+        return None
 
 
 def role_units(role: str, inputs: Mapping[str, Any]) -> list[tuple[str, bool]]:

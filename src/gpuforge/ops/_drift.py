@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gpuforge.desired import DRIFT_CODES, PoolState
+from gpuforge.desired import DRIFT_CODES, GpuItem, PoolState
 
 # systemd UnitFileState values with nothing left for `systemctl enable` to do, and ActiveState
 # values of a running unit (as the collection's systemd_units module judges them).
@@ -82,12 +82,78 @@ def _files(node: str, state: PoolState, found: Mapping[str, Any]) -> list[Drift]
     for item in state.files:
         seen = found.get(item.path) or {}
         digest, mode = seen.get("sha256"), seen.get("mode")
-        if digest != item.sha256:
+        if digest is None or (item.sha256 is not None and digest != item.sha256):
             actual = f"sha256:{digest[:12]}" if digest else "absent"
-            expected = f"sha256:{item.sha256[:12]}"
+            expected = f"sha256:{item.sha256[:12]}" if item.sha256 else "present"
             drifts.append(Drift(node, "GF-DRIFT-005", item.path, expected, actual, item.role))
         elif mode is not None and int(str(mode), 8) != int(item.mode, 8):
             drifts.append(Drift(node, "GF-DRIFT-006", item.path, item.mode, str(mode), item.role))
+    return drifts
+
+
+def _modules(node: str, state: PoolState, found: Mapping[str, Any]) -> list[Drift]:
+    # None: the kernel has no module support, so there is nothing to judge.
+    return [
+        Drift(node, "GF-DRIFT-011", item.name, "loaded", "not loaded", item.role)
+        for item in state.modules
+        if found.get(item.name) is False
+    ]
+
+
+def _runtimes(node: str, state: PoolState, found: Mapping[str, Any]) -> list[Drift]:
+    drifts = []
+    for item in state.runtimes:
+        seen = found.get(item.engine) or {}
+        if seen.get("installed") and not seen.get("configured"):
+            drifts.append(
+                Drift(
+                    node,
+                    "GF-DRIFT-014",
+                    f"{item.engine} default runtime ({item.config})",
+                    "nvidia",
+                    "not nvidia",
+                    item.role,
+                )
+            )
+    return drifts
+
+
+def _mhz(value: Any) -> str:
+    return f"{float(value):g}" if value is not None else "unknown"
+
+
+def _clocks(node: str, want: GpuItem, gpu: Mapping[str, Any]) -> list[Drift]:
+    name = f"gpu{gpu.get('index')}"
+    drifts = []
+    if want.locked_clocks is not None:
+        low, high = want.locked_clocks
+        clock = gpu.get("graphics_clock_mhz")
+        if clock is None or not low <= float(clock) <= high:
+            actual = f"{clock:g} MHz" if clock is not None else "unknown"
+            drifts.append(
+                Drift(
+                    node,
+                    "GF-DRIFT-012",
+                    f"{name} locked clocks",
+                    f"{low}-{high} MHz",
+                    actual,
+                    want.role,
+                )
+            )
+    if want.application_clocks is not None:
+        seen = list(gpu.get("application_clocks_mhz") or [None, None])
+        if [float(v) if v is not None else None for v in seen] != list(want.application_clocks):
+            memory, graphics = want.application_clocks
+            drifts.append(
+                Drift(
+                    node,
+                    "GF-DRIFT-013",
+                    f"{name} application clocks",
+                    f"memory {memory}, graphics {graphics} MHz",
+                    "memory {}, graphics {} MHz".format(*(_mhz(v) for v in seen)),
+                    want.role,
+                )
+            )
     return drifts
 
 
@@ -97,6 +163,7 @@ def _gpus(node: str, state: PoolState, found: list[Mapping[str, Any]]) -> list[D
         return []
     drifts = []
     for gpu in found:
+        drifts += _clocks(node, want, gpu)
         name = f"gpu{gpu.get('index')}"
         persistence = gpu.get("persistence_mode")
         if want.persistence_mode is not None and persistence != want.persistence_mode:
@@ -167,6 +234,8 @@ def diff_node(node: str, state: PoolState, report: Mapping[str, Any]) -> list[Dr
         *_packages(node, state, report.get("packages") or {}),
         *_units(node, state, report.get("units") or {}),
         *_files(node, state, report.get("files") or {}),
+        *_modules(node, state, report.get("modules") or {}),
+        *_runtimes(node, state, report.get("runtimes") or {}),
         *_gpus(node, state, report.get("gpus") or []),
         *_mig(node, state, report),
     ]

@@ -254,3 +254,14 @@ def test_collector_files_follow_the_layout_gpuforge_validate_reads() -> None:
     assert sorted(c.filename for c in ours) == sorted(c.file for c in layout.COLLECTORS)
     assert {c.stem for c in ours} == {c.stem for c in layout.COLLECTORS}
     assert collect.SMI_FIELDS == layout.QUERY_GPU_FIELDS
+
+
+def test_locked_clocks_reset_by_hand_are_locked_again() -> None:
+    """The record says locked, but a GPU's graphics clock is outside the range: lock again."""
+    header = MULTI.split("\n", 1)[0] + ", clocks.gr [MHz]\n"
+    rows = "0, Enabled, 700.00, 200.00, 700.00, Exclusive_Process, 2619, 1980, {}\n"
+    locked = gs.Desired(locked_clocks=(1400, 1980))
+    inside = gs.plan_settings(header + rows.format(1400), locked, locked_now=(1400, 1980))
+    assert inside.commands == []
+    reset = gs.plan_settings(header + rows.format(345), locked, locked_now=(1400, 1980))
+    assert reset.commands == [("locked_clocks", ["-lgc", "1400,1980"])]

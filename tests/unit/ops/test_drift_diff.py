@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,15 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 @pytest.fixture(scope="module")
 def states() -> dict[str, PoolState]:
-    """The example local cluster's desired state (an H100 pool and an A100 pool with MIG)."""
-    return desired_state(
+    """The example local cluster's desired state (an H100 pool and an A100 pool with MIG), and
+    an H100 pool whose GPUs also have locked and application clocks."""
+    found = desired_state(
         load_spec(EXAMPLES / "local.yaml").spec, read_lock(EXAMPLES / "local.lock")
     )
+    gpu = found["h100"].gpu
+    assert gpu is not None
+    clocks = dataclasses.replace(gpu, locked_clocks=(1400, 1980), application_clocks=(2619, 1980))
+    return {**found, "clocked": dataclasses.replace(found["h100"], gpu=clocks)}
 
 
 def clean_report(state: PoolState) -> dict[str, Any]:
@@ -37,13 +43,19 @@ def clean_report(state: PoolState) -> dict[str, Any]:
             u.name: {"load": "loaded", "enabled": "enabled", "active": "active"}
             for u in state.units
         },
-        "files": {f.path: {"sha256": f.sha256, "mode": f.mode} for f in state.files},
+        # A file whose content the node makes has some digest there.
+        "files": {f.path: {"sha256": f.sha256 or "e" * 64, "mode": f.mode} for f in state.files},
+        "modules": {m.name: True for m in state.modules},
+        # No container engine installed (as on the fleet): nothing to configure.
+        "runtimes": {r.engine: {"installed": False, "configured": False} for r in state.runtimes},
         "gpus": [
             {
                 "index": i,
                 "persistence_mode": gpu.persistence_mode,
                 "power_limit_w": float(gpu.power_limit_w or 400),
                 "compute_mode": gpu.compute_mode,
+                "graphics_clock_mhz": float((gpu.locked_clocks or (345, 0))[0]),
+                "application_clocks_mhz": [float(v) for v in gpu.application_clocks or (0, 0)],
             }
             for i in range(state.gpus_per_node)
         ],
@@ -76,6 +88,22 @@ def _mutate(report: dict[str, Any], kind: str) -> None:
             gpu["persistence_mode"] = False
     elif kind == "mig":
         report["mig"]["0"] = {"1g.10gb": 7}
+    elif kind == "mig-boot-file":
+        report["files"]["/etc/gpuforge/mig-config.yaml"]["sha256"] = "f" * 64
+    elif kind == "cdi-spec-removed":
+        report["files"]["/etc/cdi/nvidia.yaml"] = {"sha256": None, "mode": None}
+    elif kind == "cdi-spec-mode":
+        report["files"]["/etc/cdi/nvidia.yaml"]["mode"] = "0666"
+    elif kind == "module-unloaded":
+        report["modules"]["nvidia_uvm"] = False
+    elif kind == "fabric-module-unloaded":
+        report["modules"]["ib_umad"] = False
+    elif kind == "runtime":
+        report["runtimes"]["containerd"] = {"installed": True, "configured": False}
+    elif kind == "clocks-unlocked":
+        report["gpus"][2]["graphics_clock_mhz"] = 345.0
+    elif kind == "application-clocks":
+        report["gpus"][5]["application_clocks_mhz"] = [1593.0, 1410.0]
 
 
 CASES = [
@@ -86,6 +114,14 @@ CASES = [
     ("h100", "power", {"GF-DRIFT-008"}, ["gpu_tuning"]),
     ("h100", "persistence", {"GF-DRIFT-007"}, ["gpu_tuning"]),
     ("a100", "mig", {"GF-DRIFT-010"}, ["mig"]),
+    ("a100", "mig-boot-file", {"GF-DRIFT-005"}, ["mig"]),
+    ("h100", "cdi-spec-removed", {"GF-DRIFT-005"}, ["container_toolkit"]),
+    ("h100", "cdi-spec-mode", {"GF-DRIFT-006"}, ["container_toolkit"]),
+    ("h100", "module-unloaded", {"GF-DRIFT-011"}, ["nvidia_driver"]),
+    ("a100", "fabric-module-unloaded", {"GF-DRIFT-011"}, ["fabric"]),
+    ("h100", "runtime", {"GF-DRIFT-014"}, ["container_toolkit"]),
+    ("clocked", "clocks-unlocked", {"GF-DRIFT-012"}, ["gpu_tuning"]),
+    ("clocked", "application-clocks", {"GF-DRIFT-013"}, ["gpu_tuning"]),
 ]
 
 
@@ -108,6 +144,28 @@ def test_power_limit_drift_names_the_gpu(states: dict[str, PoolState]) -> None:
     _mutate(report, "power")
     (drift,) = diff_node("n1", states["h100"], report)
     assert (drift.item, drift.expected, drift.actual) == ("gpu3 power limit", "600 W", "500 W")
+
+
+def test_clock_drift_shows_the_range_and_the_clocks(states: dict[str, PoolState]) -> None:
+    """Locked clocks: the GPU's clock against the range; application clocks: both values."""
+    report = clean_report(states["clocked"])
+    _mutate(report, "clocks-unlocked")
+    _mutate(report, "application-clocks")
+    shown = {d.item: (d.expected, d.actual) for d in diff_node("n1", states["clocked"], report)}
+    assert shown == {
+        "gpu2 locked clocks": ("1400-1980 MHz", "345 MHz"),
+        "gpu5 application clocks": (
+            "memory 2619, graphics 1980 MHz",
+            "memory 1593, graphics 1410 MHz",
+        ),
+    }
+
+
+def test_no_module_support_is_not_drift(states: dict[str, PoolState]) -> None:
+    """A kernel without module support reports every module as unknown: nothing to judge."""
+    report = clean_report(states["h100"])
+    report["modules"] = {m.name: None for m in states["h100"].modules}
+    assert diff_node("n1", states["h100"], report) == []
 
 
 def test_missing_file_and_package(states: dict[str, PoolState]) -> None:

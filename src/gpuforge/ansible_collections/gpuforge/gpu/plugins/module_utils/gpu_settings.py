@@ -22,6 +22,7 @@ QUERY_FIELDS = (
     "compute_mode",
     "clocks.applications.memory",
     "clocks.applications.graphics",
+    "clocks.gr",
 )
 COMPUTE_MODES = {"DEFAULT": "0", "EXCLUSIVE_PROCESS": "1", "PROHIBITED": "2"}
 
@@ -54,6 +55,13 @@ def _differs(rows: list[dict[str, str]], wanted: str, read: str) -> list[int]:
     return [int(row["index"]) for row in rows if row.get(read, "") != wanted]
 
 
+def _unlocked(rows: list[dict[str, str]], locked: tuple[int, int]) -> bool:
+    """Whether a GPU's graphics clock lies outside `locked` (reset by hand, or by a reboot)."""
+    low, high = locked
+    clocks = [number(row.get("clocks.gr", "")) for row in rows]
+    return any(clock is not None and not low <= clock <= high for clock in clocks)
+
+
 def plan_settings(
     csv_text: str,
     desired: Desired,
@@ -62,7 +70,8 @@ def plan_settings(
 ) -> Plan:
     """Compare `nvidia-smi --query-gpu=QUERY_FIELDS --format=csv` output with `desired`.
 
-    `locked_now` is the locked-clock range recorded by the last run (nvidia-smi cannot report it).
+    `locked_now` is the locked-clock range recorded by the last run (nvidia-smi cannot report
+    it); the range is locked again where a GPU's graphics clock lies outside it.
     """
     every_row = parse_csv(csv_text)
     every = [int(row["index"]) for row in every_row]
@@ -137,7 +146,9 @@ def plan_settings(
                 )
             )
 
-    if desired.locked_clocks is not None and desired.locked_clocks != locked_now:
+    if desired.locked_clocks is not None and (
+        desired.locked_clocks != locked_now or _unlocked(rows, desired.locked_clocks)
+    ):
         low, high = desired.locked_clocks
         if low > high:
             plan.errors.append(f"locked clocks min {low:d} MHz is above max {high:d} MHz")

@@ -8,12 +8,13 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: node_state
-short_description: Report the packages, units, files, GPU settings and MIG layout of a node
+short_description: Report the packages, units, files, modules, GPU settings and MIG of a node
 description:
   - Reads, in one call per node, the state of every item it is given and changes nothing;
     C(gpuforge drift) compares the report with the cluster's desired state.
   - O(packages) are read with one C(dpkg-query) (version and whether held), O(units) with one
-    C(systemctl show), O(files) by their SHA-256 and mode, the GPU settings with one
+    C(systemctl show), O(files) by their SHA-256 and mode, O(modules) from C(/proc/modules),
+    O(runtimes) by their daemon and configuration, the GPU settings with one
     C(nvidia-smi --query-gpu) and the MIG instances with one C(nvidia-smi mig -lgi).
   - An item that is missing is reported as such (a package not installed, a unit not loaded,
     a file absent), never as a failure of the module.
@@ -33,8 +34,37 @@ options:
     type: list
     elements: str
     default: []
+  modules:
+    description: Kernel module names to read from C(/proc/modules).
+    type: list
+    elements: str
+    default: []
+  runtimes:
+    description:
+      - Container engines to read; each counts where its O(runtimes[].daemon) is installed, and
+        is then reported with whether its O(runtimes[].config) contains O(runtimes[].marker).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      engine:
+        description: The engine's name, the key of the report.
+        type: str
+        required: true
+      daemon:
+        description: The daemon whose presence makes the engine count.
+        type: str
+        required: true
+      config:
+        description: The engine's configuration file.
+        type: str
+        required: true
+      marker:
+        description: Text the configuration contains once nvidia is its default runtime.
+        type: str
+        required: true
   gpu:
-    description: Read each GPU's persistence mode, power limit and compute mode.
+    description: Read each GPU's persistence mode, power limit, compute mode and clocks.
     type: bool
     default: false
   mig:
@@ -50,6 +80,7 @@ EXAMPLES = r"""
     packages: [libnccl2, libnccl-dev]
     units: [nvidia-dcgm]
     files: [/etc/nccl.conf]
+    modules: [nvidia, nvidia_uvm]
     gpu: true
     mig: true
   register: node_state
@@ -68,10 +99,22 @@ files:
   description: Path to C(sha256) and C(mode) (octal text); both null when the file is absent.
   returned: always
   type: dict
+modules:
+  description:
+    - Module name to whether it is loaded; null for every module where the kernel has no
+      module support (no C(/proc/modules)).
+  returned: always
+  type: dict
+runtimes:
+  description: Engine to C(installed) (its daemon found) and C(configured) (the marker found).
+  returned: always
+  type: dict
 gpus:
   description:
-    - One entry per GPU with C(index), C(persistence_mode), C(power_limit_w), C(compute_mode)
-      and C(mig_mode); empty unless O(gpu) or O(mig).
+    - One entry per GPU with C(index), C(persistence_mode), C(power_limit_w), C(compute_mode),
+      C(mig_mode), C(graphics_clock_mhz) (the current graphics clock, which a locked range
+      keeps within it), C(application_clocks_mhz) (memory and graphics); empty unless O(gpu)
+      or O(mig).
   returned: always
   type: list
   elements: dict
@@ -88,13 +131,26 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils.apt_state import installed
+from ansible_collections.gpuforge.gpu.plugins.module_utils.kernel_state import (
+    loaded_modules,
+    module_key,
+)
 from ansible_collections.gpuforge.gpu.plugins.module_utils.mig import parse_lgi
 from ansible_collections.gpuforge.gpu.plugins.module_utils.smi import number, parse_csv
 from ansible_collections.gpuforge.gpu.plugins.module_utils.systemd_state import states, unit_name
 
 # What nvidia-smi says when a node has no MIG instances to list: an empty layout, not an error.
 _NO_LAYOUT = ("no gpu instance", "no mig-enabled devices", "not supported")
-GPU_FIELDS = ("index", "persistence_mode", "power.limit", "compute_mode", "mig.mode.current")
+GPU_FIELDS = (
+    "index",
+    "persistence_mode",
+    "power.limit",
+    "compute_mode",
+    "mig.mode.current",
+    "clocks.gr",
+    "clocks.applications.memory",
+    "clocks.applications.graphics",
+)
 
 
 def read_packages(module: Any, names: list[str]) -> dict[str, dict[str, Any]]:
@@ -133,6 +189,26 @@ def read_file(path: str) -> dict[str, str | None]:
     return {"sha256": digest, "mode": mode}
 
 
+def read_modules(names: list[str]) -> dict[str, bool | None]:
+    """{module: loaded} for every name; None where the kernel has no module support."""
+    present = loaded_modules()
+    return {name: None if present is None else module_key(name) in present for name in names}
+
+
+def read_runtimes(module: Any, engines: list[dict[str, str]]) -> dict[str, dict[str, bool]]:
+    """{engine: {installed, configured}}: its daemon found, and its config holding the marker."""
+    report = {}
+    for engine in engines:
+        installed_now = module.get_bin_path(engine["daemon"]) is not None
+        try:
+            with open(engine["config"], encoding="utf-8", errors="replace") as handle:
+                configured = engine["marker"] in handle.read()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            configured = False
+        report[engine["engine"]] = {"installed": installed_now, "configured": configured}
+    return report
+
+
 def read_gpus(module: Any, smi: str) -> list[dict[str, Any]]:
     """One dict per GPU from one nvidia-smi --query-gpu call."""
     query = "--query-gpu=" + ",".join(GPU_FIELDS)
@@ -146,6 +222,11 @@ def read_gpus(module: Any, smi: str) -> list[dict[str, Any]]:
             "power_limit_w": number(row.get("power.limit", "")),
             "compute_mode": row.get("compute_mode", "").replace(" ", "_").upper(),
             "mig_mode": row.get("mig.mode.current", ""),
+            "graphics_clock_mhz": number(row.get("clocks.gr", "")),
+            "application_clocks_mhz": [
+                number(row.get("clocks.applications.memory", "")),
+                number(row.get("clocks.applications.graphics", "")),
+            ],
         }
         for row in parse_csv(out)
     ]
@@ -171,6 +252,18 @@ def main() -> None:
             packages=dict(type="list", elements="str", default=[]),
             units=dict(type="list", elements="str", default=[]),
             files=dict(type="list", elements="str", default=[]),
+            modules=dict(type="list", elements="str", default=[]),
+            runtimes=dict(
+                type="list",
+                elements="dict",
+                default=[],
+                options=dict(
+                    engine=dict(type="str", required=True),
+                    daemon=dict(type="str", required=True),
+                    config=dict(type="str", required=True),
+                    marker=dict(type="str", required=True),
+                ),
+            ),
             gpu=dict(type="bool", default=False),
             mig=dict(type="bool", default=False),
         ),
@@ -189,6 +282,8 @@ def main() -> None:
         packages=read_packages(module, params["packages"]),
         units=read_units(module, params["units"]),
         files={path: read_file(path) for path in params["files"]},
+        modules=read_modules(params["modules"]),
+        runtimes=read_runtimes(module, params["runtimes"]),
         gpus=gpus,
         mig=mig,
     )
