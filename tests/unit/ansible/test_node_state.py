@@ -49,3 +49,60 @@ def test_packages_and_files_as_found(tmp_path: Path) -> None:
     }
     assert report["files"][f"{probe_file}.missing"] == {"sha256": None, "mode": None}
     assert report["gpus"] == [] and report["mig"] == {} and report["units"] == {}
+
+
+MODULES_PLAY = """
+- name: Probe and load kernel modules, and read container engines (local connection)
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Read the items
+      gpuforge.gpu.node_state:
+        modules: ["{{ loaded_module }}", gpuforge-no-such-module]
+        runtimes:
+          - {engine: here, daemon: sh, config: "{{ config }}", marker: 'default = "nvidia"'}
+          - {engine: other, daemon: sh, config: "{{ config }}.missing", marker: nvidia}
+          - {engine: absent, daemon: gpuforge-no-such-daemon, config: /nonexistent, marker: x}
+      register: probed
+    - name: Load what is missing (check mode only; this host's kernel is not ours to change)
+      gpuforge.gpu.kernel_modules:
+        name: ["{{ loaded_module }}", gpuforge-no-such-module]
+      check_mode: true
+      register: loading
+    - name: Keep the reports
+      ansible.builtin.copy:
+        dest: "{{ out }}"
+        content: "{{ {'probed': probed, 'loading': loading} | to_json }}"
+        mode: "0644"
+"""
+
+
+def test_modules_and_container_engines(tmp_path: Path) -> None:
+    """Loaded and missing kernel modules (`-` and `_` alike), engines found or not and their
+    configuration with or without nvidia as default; kernel_modules would load only the missing."""
+    proc = Path("/proc/modules")
+    lines = proc.read_text(encoding="utf-8").splitlines() if proc.exists() else []
+    loaded = lines[0].split(" ", 1)[0].replace("_", "-") if lines else "gpuforge-none"
+    config = tmp_path / "config.toml"
+    config.write_text('default = "nvidia"\n', encoding="utf-8")
+    (tmp_path / "play.yml").write_text(MODULES_PLAY, encoding="utf-8")
+    out = tmp_path / "report.json"
+    run_local(
+        tmp_path,
+        {"controller": {}},
+        {"loaded_module": loaded, "config": str(config), "out": str(out)},
+        str(tmp_path / "play.yml"),
+    )
+    report = json.loads(out.read_text(encoding="utf-8"))
+    probed, loading = report["probed"], report["loading"]
+    assert probed["runtimes"] == {
+        "here": {"installed": True, "configured": True},
+        "other": {"installed": True, "configured": False},
+        "absent": {"installed": False, "configured": False},
+    }
+    if not lines:  # a kernel without module support: nothing to judge, nothing to load
+        assert set(probed["modules"].values()) == {None}
+        assert loading["changed"] is False
+        return
+    assert probed["modules"] == {loaded: True, "gpuforge-no-such-module": False}
+    assert loading["changed"] is True and loading["loaded"] == ["gpuforge_no_such_module"]

@@ -7,10 +7,18 @@ from pathlib import Path
 import pytest
 
 from gpuforge.check import read_lock
-from gpuforge.desired import PoolState, desired_state
+from gpuforge.desired import (
+    PoolState,
+    UnitItem,
+    desired_state,
+    role_files,
+    role_modules,
+    role_runtimes,
+    role_units,
+)
 from gpuforge.ops import pool_expectation
 from gpuforge.render import load_group_vars, render_group_vars
-from gpuforge.spec import ClusterSpec, load_spec
+from gpuforge.spec import ClusterSpec, load_spec, load_spec_text
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
@@ -67,3 +75,98 @@ def test_render_and_validation_read_the_same_state(
         mig = state.mig.config if state.mig else None
         assert (group_vars["mig_config"] or None) == mig == expectation.mig_config
         assert group_vars["nccl_version"] == state.nccl_version == expectation.nccl_version
+
+
+def _variant(old: str, new: str) -> dict[str, PoolState]:
+    """The example cluster's desired state with `old` replaced by `new` in its spec."""
+    text = (EXAMPLES / "local.yaml").read_text(encoding="utf-8")
+    assert old in text
+    spec = load_spec_text(text.replace(old, new), "local.yaml").spec
+    return desired_state(spec, read_lock(EXAMPLES / "local.lock"))
+
+
+def test_mig_boot_files_and_unit(cluster: tuple[ClusterSpec, dict[str, PoolState]]) -> None:
+    """The MIG role's config, boot script and unit are managed files; the unit is enabled.
+    The script replays the profile ids the node's own MIG run created: made on the node."""
+    a100 = cluster[1]["a100"]
+    files = {f.path: f for f in a100.files if f.role == "mig"}
+    assert set(files) == {
+        "/etc/gpuforge/mig-config.yaml",
+        "/usr/local/sbin/gpuforge-mig",
+        "/etc/systemd/system/gpuforge-mig.service",
+    }
+    assert files["/etc/gpuforge/mig-config.yaml"].sha256 is not None
+    assert files["/usr/local/sbin/gpuforge-mig"].sha256 is None
+    assert files["/usr/local/sbin/gpuforge-mig"].mode == "0755"
+    assert UnitItem("gpuforge-mig.service", False, "mig") in a100.units
+
+
+def test_mps_unit() -> None:
+    """With MPS on, its unit file is managed and its daemon must be enabled and running."""
+    h100 = _variant("persistence_mode: true,", "persistence_mode: true, mps: true,")["h100"]
+    assert "/etc/systemd/system/nvidia-mps.service" in {f.path for f in h100.files}
+    assert UnitItem("nvidia-mps.service", True, "mps") in h100.units
+
+
+def test_cdi_spec_and_container_runtimes(
+    cluster: tuple[ClusterSpec, dict[str, PoolState]],
+) -> None:
+    """The CDI spec nvidia-ctk generates on the node must exist; each engine the role would
+    configure is an item, judged where its daemon is installed."""
+    h100 = cluster[1]["h100"]
+    (cdi,) = (f for f in h100.files if f.role == "container_toolkit")
+    assert (cdi.path, cdi.sha256, cdi.mode) == ("/etc/cdi/nvidia.yaml", None, "0644")
+    assert {(r.engine, r.daemon, r.role) for r in h100.runtimes} == {
+        ("containerd", "containerd", "container_toolkit"),
+        ("docker", "dockerd", "container_toolkit"),
+    }
+    assert role_runtimes("container_toolkit", {"container_toolkit_set_default": False}) == []
+
+
+def test_kernel_modules(cluster: tuple[ClusterSpec, dict[str, PoolState]]) -> None:
+    """The driver's modules and the fabric's, as the roles load them; none of the fabric's on
+    Ethernet; nvidia_peermem where switched on."""
+    h100 = cluster[1]["h100"]
+    modules = {(m.name, m.role) for m in h100.modules}
+    assert modules == {
+        ("nvidia", "nvidia_driver"),
+        ("nvidia_uvm", "nvidia_driver"),
+        ("ib_umad", "fabric"),
+        ("ib_ipoib", "fabric"),
+        ("rdma_ucm", "fabric"),
+    }
+    ethernet = _variant("type: infiniband", "type: ethernet")["h100"]
+    assert {m.role for m in ethernet.modules} == {"nvidia_driver"}
+    peermem = {**h100.variables, "nvidia_driver_peermem": True}
+    assert "nvidia_peermem" in role_modules("nvidia_driver", peermem)
+
+
+def test_hardening_files_and_unit(cluster: tuple[ClusterSpec, dict[str, PoolState]]) -> None:
+    """Every file the hardening role writes; the audit rules (the node's device files) and the
+    firewall (the controller's address) are made on the node unless the inputs name them."""
+    inputs = dict(cluster[1]["h100"].variables)
+    files = {path: digest for path, digest, _ in role_files("hardening", inputs)}
+    assert set(files) == {
+        "/etc/ssh/sshd_config.d/50-gpuforge.conf",
+        "/etc/apt/apt.conf.d/51gpuforge-unattended-upgrades",
+        "/etc/audit/rules.d/50-gpuforge-nvidia.rules",
+        "/etc/nftables.conf",
+    }
+    assert files["/etc/ssh/sshd_config.d/50-gpuforge.conf"] is not None
+    assert files["/etc/audit/rules.d/50-gpuforge-nvidia.rules"] is None
+    assert files["/etc/nftables.conf"] is None
+    inputs.update(hardening_audit_devices=["/dev/nvidia0"], hardening_keep_controller_access=False)
+    assert None not in {digest for _, digest, _ in role_files("hardening", inputs)}
+    assert role_units("hardening", inputs) == [("nftables.service", False)]
+
+
+def test_gpu_clocks_from_the_role_options(
+    cluster: tuple[ClusterSpec, dict[str, PoolState]],
+) -> None:
+    """Locked clocks from the spec; application clocks from gpu_tuning's own default (none)."""
+    assert cluster[1]["h100"].gpu is not None
+    assert cluster[1]["h100"].gpu.application_clocks is None
+    clocked = _variant(
+        "power_limit_w: 600}", "power_limit_w: 600, clocks: {min_mhz: 1400, max_mhz: 1980}}"
+    )["h100"]
+    assert clocked.gpu is not None and clocked.gpu.locked_clocks == (1400, 1980)
