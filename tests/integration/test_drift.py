@@ -159,6 +159,30 @@ def test_up_converges_through_the_probe(cluster: Cluster) -> None:
     assert changed.pop(node) > 0 and set(changed.values()) == {0}
 
 
+def test_file_beyond_the_role_file_lists_edited(cluster: Cluster) -> None:
+    """The MIG role's boot-time config (written by its boot tasks) edited by hand: `drift` names
+    it on that node, and `up` runs only the mig role (and the validation facts) there."""
+    node = DRIFTED["a100"]
+    path = "/etc/gpuforge/mig-config.yaml"
+    cluster.ssh(node, f"echo '# edited by hand' >> {path}")
+    rc, payload = cluster.json("drift", str(cluster.spec))
+    assert rc == 1, payload
+    found = payload["drift"]
+    assert found["drifted"] == [node], found
+    assert [(d["code"], d["item"], d["role"]) for d in found["drifts"]] == [
+        ("GF-DRIFT-005", path, "mig")
+    ]
+    rc, payload = cluster.json("up", str(cluster.spec))
+    assert rc == 0, str(payload)[-3000:]
+    decisions = _decisions(cluster)
+    assert decisions.pop(node) == "drift: mig, gpu_validation"
+    assert set(decisions.values()) == {"no drift: skipped"}
+    changed = {n["name"]: n["changed"] for n in payload["nodes"]}
+    assert changed.pop(node) > 0 and set(changed.values()) == {0}
+    rc, payload = cluster.json("drift", str(cluster.spec))
+    assert rc == 0, payload
+
+
 def test_up_runs_every_role_on_a_new_node(cluster: Cluster) -> None:
     """A node added to a pool runs every role; the converged ones are skipped."""
     text = cluster.spec.read_text(encoding="utf-8")
