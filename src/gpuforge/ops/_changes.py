@@ -263,10 +263,16 @@ def _state_items(state: PoolState | None) -> dict[tuple[Kind, str], tuple[str, s
     for unit in state.units:
         items[("unit", unit.name)] = ("running" if unit.active else "enabled", unit.role)
     for file in state.files:
-        items[("file", file.path)] = (f"sha256:{file.sha256[:12]} {file.mode}", file.role)
+        content = f"sha256:{file.sha256[:12]}" if file.sha256 else "made on the node"
+        items[("file", file.path)] = (f"{content} {file.mode}", file.role)
+    for module in state.modules:
+        items[("module", module.name)] = ("loaded", module.role)
+    for runtime in state.runtimes:
+        items[("runtime", runtime.engine)] = ("nvidia default where installed", runtime.role)
     if state.gpu is not None:
         gpu = state.gpu
-        for key in ("persistence_mode", "power_limit_w", "compute_mode", "locked_clocks"):
+        keys = ("persistence_mode", "power_limit_w", "compute_mode", "locked_clocks")
+        for key in (*keys, "application_clocks"):
             items[("gpu", key)] = (str(getattr(gpu, key)), gpu.role)
     if state.mig is not None:
         layout = state.mig.config
@@ -361,6 +367,10 @@ _DRIFT_KIND: dict[str, Kind] = {
     "GF-DRIFT-008": "gpu",
     "GF-DRIFT-009": "gpu",
     "GF-DRIFT-010": "mig",
+    "GF-DRIFT-011": "module",
+    "GF-DRIFT-012": "gpu",
+    "GF-DRIFT-013": "gpu",
+    "GF-DRIFT-014": "runtime",
 }
 
 

@@ -33,7 +33,7 @@ __all__ = [
 Policy = Literal["in-place", "rolling", "replace", "unsupported"]
 POLICIES: tuple[Policy, ...] = ("in-place", "rolling", "replace", "unsupported")
 Source = Literal["spec", "lock", "desired", "terraform", "drift"]
-Kind = Literal["package", "unit", "file", "gpu", "mig"]
+Kind = Literal["package", "unit", "file", "module", "runtime", "gpu", "mig"]
 
 
 @dataclass(frozen=True)
@@ -165,6 +165,7 @@ _ROLE_RULES: dict[tuple[str, str], Rule] = {
         True,
         "the kernel driver changes: the GPUs must be idle and the node rebooted to load it",
     ),
+    ("nvidia_driver", "module"): ("in-place", False, "a module of the loaded driver is loaded"),
     ("gpu_access", "*"): (
         "rolling",
         True,
