@@ -314,3 +314,36 @@ def test_a_node_the_probe_could_not_reach_is_rolling(base: tuple[SpecDocument, L
     assert [(c.item, c.policy, c.nodes) for c in changes.changes] == [
         ("probe", "rolling", ("demo-a100-0",))
     ]
+
+
+def test_module_and_runtime_drift_are_in_place(base: tuple[SpecDocument, Lock]) -> None:
+    """A driver module not loaded is loaded on the running node; a container engine whose
+    default runtime moved is set again; neither is taken for a package change."""
+    drift = DriftReport(
+        nodes=list(NODES),
+        drifts={
+            "demo-h100-0": [
+                DriftItem(
+                    "demo-h100-0",
+                    "GF-DRIFT-011",
+                    "nvidia_uvm",
+                    "loaded",
+                    "not loaded",
+                    "nvidia_driver",
+                ),
+                DriftItem(
+                    "demo-h100-0",
+                    "GF-DRIFT-014",
+                    "containerd default runtime",
+                    "nvidia",
+                    "not nvidia",
+                    "container_toolkit",
+                ),
+            ]
+        },
+    )
+    changes = classify_changes(base[0].spec, base[1], nodes=NODES, drift=drift)
+    assert sorted((c.item, c.policy, c.nodes) for c in changes.changes) == [
+        ("module nvidia_uvm", "in-place", ("demo-h100-0",)),
+        ("runtime containerd default runtime", "in-place", ("demo-h100-0",)),
+    ]
