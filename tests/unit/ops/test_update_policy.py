@@ -142,8 +142,13 @@ def test_cuda_nccl_and_cudnn_versions_are_rolling_without_a_reboot(
 
 def test_a_mig_layout_is_rolling(folder: Path, base: tuple[SpecDocument, Lock]) -> None:
     changes = _changes(folder, base, lambda d: d["pools"]["a100"]["gpu"].update(mig={"1g.10gb": 7}))
-    assert _only(changes) == {("mig layout", "rolling", False)}
-    assert changes.changes[0].old == "3g.40gb=2" and changes.changes[0].new == "1g.10gb=7"
+    # The layout, and the MIG role's boot-time config that follows it.
+    assert _only(changes) == {
+        ("mig layout", "rolling", False),
+        ("file /etc/gpuforge/mig-config.yaml", "rolling", False),
+    }
+    (layout,) = (c for c in changes.changes if c.item == "mig layout")
+    assert layout.old == "3g.40gb=2" and layout.new == "1g.10gb=7"
     assert changes.pools() == {"a100": "rolling"}
 
 
