@@ -143,15 +143,18 @@ def _decisions(cluster: Cluster) -> dict[str, str]:
 
 def test_up_converges_through_the_probe(cluster: Cluster) -> None:
     """`up` again: converged nodes skip configure, a drifted node runs only the roles that own
-    its drift (a file of a role's file list, or one the MIG role writes in its boot tasks)."""
+    its drift (a file of a role's file list, one the MIG role writes in its boot tasks, the CDI
+    spec nvidia-ctk makes on the node)."""
     rc, payload = cluster.json("up", str(cluster.spec))
     assert rc == 0, str(payload)[-3000:]
     assert set(_decisions(cluster).values()) == {"no drift: skipped"}
     assert all(node["changed"] == 0 and node["roles"] == [] for node in payload["nodes"])
 
-    # One file of a role's file list, and one the MIG role writes in its boot tasks.
+    # A file of a role's file list, one the MIG role writes in its boot tasks, and the CDI spec
+    # (its content made on the node by nvidia-ctk).
     h100, a100, mig_config = DRIFTED["h100"], DRIFTED["a100"], "/etc/gpuforge/mig-config.yaml"
     cluster.ssh(h100, "echo NCCL_DEBUG=INFO >> /etc/nccl.conf")
+    cluster.ssh(h100, "echo '# edited by hand' >> /etc/cdi/nvidia.yaml")
     cluster.ssh(a100, f"echo '# edited by hand' >> {mig_config}")
     rc, payload = cluster.json("drift", str(cluster.spec))
     assert rc == 1, payload
@@ -159,12 +162,13 @@ def test_up_converges_through_the_probe(cluster: Cluster) -> None:
         (d["node"], d["code"], d["item"], d["role"]) for d in payload["drift"]["drifts"]
     ) == [
         (a100, "GF-DRIFT-005", mig_config, "mig"),
+        (h100, "GF-DRIFT-005", "/etc/cdi/nvidia.yaml", "container_toolkit"),
         (h100, "GF-DRIFT-005", "/etc/nccl.conf", "nccl"),
     ]
     rc, payload = cluster.json("up", str(cluster.spec))
     assert rc == 0, str(payload)[-3000:]
     decisions = _decisions(cluster)
-    assert decisions.pop(h100) == "drift: nccl, gpu_validation"
+    assert decisions.pop(h100) == "drift: nccl, container_toolkit, gpu_validation"
     assert decisions.pop(a100) == "drift: mig, gpu_validation"
     assert set(decisions.values()) == {"no drift: skipped"}
     changed = {n["name"]: n["changed"] for n in payload["nodes"]}

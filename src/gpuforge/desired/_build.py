@@ -102,9 +102,9 @@ def pool_state(spec: ClusterSpec, lock: Lock, name: str) -> PoolState:
             for unit, active in role_units(role, variables)
         ),
         files=tuple(
-            FileItem(path, digest, mode, role)
+            FileItem(path, digest, mode, role, generated)
             for role in roles
-            for path, digest, mode in role_files(role, variables)
+            for path, digest, mode, generated in role_files(role, variables)
         ),
         modules=tuple(
             ModuleItem(module, role) for role in roles for module in role_modules(role, variables)

@@ -30,14 +30,15 @@ class FileItem:
     """A managed file: the SHA-256 of the content its role writes, and its mode.
 
     `sha256` is None where the content is made from what only the node knows (its facts, its
-    devices, a tool run there such as `nvidia-ctk cdi generate`): then the file must exist with
-    its mode.
+    devices, a tool run there): then the file must exist with its mode, and where `generated`
+    names the tool (`cdi`: `nvidia-ctk cdi generate`) hold what it makes there now.
     """
 
     path: str
     sha256: str | None
     mode: str
     role: str
+    generated: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class PoolState:
             "packages": sorted({p.name for p in self.packages}),
             "units": sorted({u.name for u in self.units}),
             "files": sorted({f.path for f in self.files}),
+            "cdi_specs": sorted({f.path for f in self.files if f.generated == "cdi"}),
             "modules": sorted({m.name for m in self.modules}),
             "runtimes": [
                 {"engine": r.engine, "daemon": r.daemon, "config": r.config, "marker": r.marker}

@@ -236,14 +236,26 @@ def _digest(entry: Mapping[str, Any]) -> str | None:
     return hashlib.sha256(str(content).encode()).hexdigest()
 
 
-def role_files(role: str, inputs: Mapping[str, Any]) -> list[tuple[str, str | None, str]]:
-    """(path, SHA-256 of the content, mode) of every file `role` writes with these inputs.
+def role_files(
+    role: str, inputs: Mapping[str, Any]
+) -> list[tuple[str, str | None, str, str | None]]:
+    """(path, SHA-256 of the content, mode, generator) of every file `role` writes with these
+    inputs.
 
     The digest is None for a file whose content the node makes or decides (an entry without
-    `content`, or one whose template reads the node's facts).
+    `content`, or one whose template reads the node's facts); the generator names the tool
+    that makes it there (the entry's `generated`), if any.
     """
     files = RoleScope(role, inputs).declared(f"_{role}_files") or []
-    return [(str(entry["dest"]), _digest(entry), str(entry.get("mode", "0644"))) for entry in files]
+    return [
+        (
+            str(entry["dest"]),
+            _digest(entry),
+            str(entry.get("mode", "0644")),
+            str(entry["generated"]) if entry.get("generated") else None,
+        )
+        for entry in files
+    ]
 
 
 def role_modules(role: str, inputs: Mapping[str, Any]) -> list[str]:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gpuforge.desired import DRIFT_CODES, GpuItem, PoolState
+from gpuforge.desired import DRIFT_CODES, FileItem, GpuItem, PoolState
 
 # systemd UnitFileState values with nothing left for `systemctl enable` to do, and ActiveState
 # values of a running unit (as the collection's systemd_units module judges them).
@@ -77,7 +77,21 @@ def _units(node: str, state: PoolState, found: Mapping[str, Any]) -> list[Drift]
     return drifts
 
 
-def _files(node: str, state: PoolState, found: Mapping[str, Any]) -> list[Drift]:
+_GENERATORS = {"cdi": "nvidia-ctk cdi generate"}
+
+
+def _generated_drift(node: str, item: FileItem, digest: str, current: Any) -> Drift | None:
+    """A file its generator would now make otherwise (False); None when it holds that or no
+    generator could tell (None)."""
+    if item.generated is None or current is not False:
+        return None
+    expected = f"as `{_GENERATORS.get(item.generated, item.generated)}` makes it"
+    return Drift(node, "GF-DRIFT-005", item.path, expected, f"sha256:{digest[:12]}", item.role)
+
+
+def _files(
+    node: str, state: PoolState, found: Mapping[str, Any], generated: Mapping[str, Any]
+) -> list[Drift]:
     drifts = []
     for item in state.files:
         seen = found.get(item.path) or {}
@@ -86,6 +100,11 @@ def _files(node: str, state: PoolState, found: Mapping[str, Any]) -> list[Drift]
             actual = f"sha256:{digest[:12]}" if digest else "absent"
             expected = f"sha256:{item.sha256[:12]}" if item.sha256 else "present"
             drifts.append(Drift(node, "GF-DRIFT-005", item.path, expected, actual, item.role))
+            continue
+        current = (generated.get(item.path) or {}).get("current")
+        made = _generated_drift(node, item, str(digest), current)
+        if made is not None:
+            drifts.append(made)
         elif mode is not None and int(str(mode), 8) != int(item.mode, 8):
             drifts.append(Drift(node, "GF-DRIFT-006", item.path, item.mode, str(mode), item.role))
     return drifts
@@ -233,7 +252,7 @@ def diff_node(node: str, state: PoolState, report: Mapping[str, Any]) -> list[Dr
     return [
         *_packages(node, state, report.get("packages") or {}),
         *_units(node, state, report.get("units") or {}),
-        *_files(node, state, report.get("files") or {}),
+        *_files(node, state, report.get("files") or {}, report.get("cdi_specs") or {}),
         *_modules(node, state, report.get("modules") or {}),
         *_runtimes(node, state, report.get("runtimes") or {}),
         *_gpus(node, state, report.get("gpus") or []),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from local_play import run_local
@@ -59,6 +60,7 @@ MODULES_PLAY = """
     - name: Read the items
       gpuforge.gpu.node_state:
         modules: ["{{ loaded_module }}", gpuforge-no-such-module]
+        cdi_specs: ["{{ config }}"]
         runtimes:
           - {engine: here, daemon: sh, config: "{{ config }}", marker: 'default = "nvidia"'}
           - {engine: other, daemon: sh, config: "{{ config }}.missing", marker: nvidia}
@@ -95,6 +97,8 @@ def test_modules_and_container_engines(tmp_path: Path) -> None:
     )
     report = json.loads(out.read_text(encoding="utf-8"))
     probed, loading = report["probed"], report["loading"]
+    # No nvidia-ctk here to generate a spec: whether the file holds it cannot be told.
+    assert probed["cdi_specs"] == {str(config): {"current": None}}
     assert probed["runtimes"] == {
         "here": {"installed": True, "configured": True},
         "other": {"installed": True, "configured": False},
@@ -106,3 +110,44 @@ def test_modules_and_container_engines(tmp_path: Path) -> None:
         return
     assert probed["modules"] == {loaded: True, "gpuforge-no-such-module": False}
     assert loading["changed"] is True and loading["loaded"] == ["gpuforge_no_such_module"]
+
+
+CDI_PLAY = """
+- name: Compare CDI specs with what nvidia-ctk generates (local connection)
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Read the items
+      gpuforge.gpu.node_state:
+        cdi_specs: ["{{ same }}", "{{ edited }}"]
+      register: probed
+    - name: Keep the report
+      ansible.builtin.copy:
+        dest: "{{ out }}"
+        content: "{{ probed | to_json }}"
+        mode: "0644"
+"""
+
+
+def test_cdi_specs_against_the_generator(tmp_path: Path) -> None:
+    """A spec as cdi_spec writes the generator's output (one final newline) is current; an
+    edited one is not."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    ctk = tools / "nvidia-ctk"
+    ctk.write_text("#!/bin/sh\nprintf 'cdiVersion: 0.5.0\\nkind: nvidia.com/gpu\\n\\n'\n")
+    ctk.chmod(0o755)
+    same, edited = tmp_path / "same.yaml", tmp_path / "edited.yaml"
+    same.write_text("cdiVersion: 0.5.0\nkind: nvidia.com/gpu\n", encoding="utf-8")
+    edited.write_text("cdiVersion: 0.5.0\nkind: nvidia.com/gpu\n# edited\n", encoding="utf-8")
+    (tmp_path / "play.yml").write_text(CDI_PLAY, encoding="utf-8")
+    out = tmp_path / "report.json"
+    run_local(
+        tmp_path,
+        {"controller": {}},
+        {"same": str(same), "edited": str(edited), "out": str(out)},
+        str(tmp_path / "play.yml"),
+        env={"PATH": f"{tools}:{os.environ['PATH']}"},
+    )
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["cdi_specs"] == {str(same): {"current": True}, str(edited): {"current": False}}

@@ -115,7 +115,13 @@ def test_cdi_spec_and_container_runtimes(
     configure is an item, judged where its daemon is installed."""
     h100 = cluster[1]["h100"]
     (cdi,) = (f for f in h100.files if f.role == "container_toolkit")
-    assert (cdi.path, cdi.sha256, cdi.mode) == ("/etc/cdi/nvidia.yaml", None, "0644")
+    assert (cdi.path, cdi.sha256, cdi.mode, cdi.generated) == (
+        "/etc/cdi/nvidia.yaml",
+        None,
+        "0644",
+        "cdi",
+    )
+    assert h100.probe_args()["cdi_specs"] == ["/etc/cdi/nvidia.yaml"]
     assert {(r.engine, r.daemon, r.role) for r in h100.runtimes} == {
         ("containerd", "containerd", "container_toolkit"),
         ("docker", "dockerd", "container_toolkit"),
@@ -145,7 +151,7 @@ def test_hardening_files_and_unit(cluster: tuple[ClusterSpec, dict[str, PoolStat
     """Every file the hardening role writes; the audit rules (the node's device files) and the
     firewall (the controller's address) are made on the node unless the inputs name them."""
     inputs = dict(cluster[1]["h100"].variables)
-    files = {path: digest for path, digest, _ in role_files("hardening", inputs)}
+    files = {path: digest for path, digest, _, _ in role_files("hardening", inputs)}
     assert set(files) == {
         "/etc/ssh/sshd_config.d/50-gpuforge.conf",
         "/etc/apt/apt.conf.d/51gpuforge-unattended-upgrades",
@@ -156,7 +162,7 @@ def test_hardening_files_and_unit(cluster: tuple[ClusterSpec, dict[str, PoolStat
     assert files["/etc/audit/rules.d/50-gpuforge-nvidia.rules"] is None
     assert files["/etc/nftables.conf"] is None
     inputs.update(hardening_audit_devices=["/dev/nvidia0"], hardening_keep_controller_access=False)
-    assert None not in {digest for _, digest, _ in role_files("hardening", inputs)}
+    assert None not in {digest for _, digest, _, _ in role_files("hardening", inputs)}
     assert role_units("hardening", inputs) == [("nftables.service", False)]
 
 

@@ -45,6 +45,7 @@ def clean_report(state: PoolState) -> dict[str, Any]:
         },
         # A file whose content the node makes has some digest there.
         "files": {f.path: {"sha256": f.sha256 or "e" * 64, "mode": f.mode} for f in state.files},
+        "cdi_specs": {path: {"current": True} for path in state.probe_args()["cdi_specs"]},
         "modules": {m.name: True for m in state.modules},
         # No container engine installed (as on the fleet): nothing to configure.
         "runtimes": {r.engine: {"installed": False, "configured": False} for r in state.runtimes},
@@ -92,6 +93,8 @@ def _mutate(report: dict[str, Any], kind: str) -> None:
         report["files"]["/etc/gpuforge/mig-config.yaml"]["sha256"] = "f" * 64
     elif kind == "cdi-spec-removed":
         report["files"]["/etc/cdi/nvidia.yaml"] = {"sha256": None, "mode": None}
+    elif kind == "cdi-spec-edited":
+        report["cdi_specs"]["/etc/cdi/nvidia.yaml"]["current"] = False
     elif kind == "cdi-spec-mode":
         report["files"]["/etc/cdi/nvidia.yaml"]["mode"] = "0666"
     elif kind == "module-unloaded":
@@ -116,6 +119,7 @@ CASES = [
     ("a100", "mig", {"GF-DRIFT-010"}, ["mig"]),
     ("a100", "mig-boot-file", {"GF-DRIFT-005"}, ["mig"]),
     ("h100", "cdi-spec-removed", {"GF-DRIFT-005"}, ["container_toolkit"]),
+    ("h100", "cdi-spec-edited", {"GF-DRIFT-005"}, ["container_toolkit"]),
     ("h100", "cdi-spec-mode", {"GF-DRIFT-006"}, ["container_toolkit"]),
     ("h100", "module-unloaded", {"GF-DRIFT-011"}, ["nvidia_driver"]),
     ("a100", "fabric-module-unloaded", {"GF-DRIFT-011"}, ["fabric"]),
@@ -159,6 +163,16 @@ def test_clock_drift_shows_the_range_and_the_clocks(states: dict[str, PoolState]
             "memory 1593, graphics 1410 MHz",
         ),
     }
+
+
+def test_a_cdi_spec_nothing_could_generate_is_not_drift(states: dict[str, PoolState]) -> None:
+    """Where nvidia-ctk could not generate a spec to compare with, only presence is judged."""
+    report = clean_report(states["h100"])
+    report["cdi_specs"]["/etc/cdi/nvidia.yaml"]["current"] = None
+    assert diff_node("n1", states["h100"], report) == []
+    _mutate(report, "cdi-spec-edited")
+    (drift,) = diff_node("n1", states["h100"], report)
+    assert drift.expected == "as `nvidia-ctk cdi generate` makes it"
 
 
 def test_no_module_support_is_not_drift(states: dict[str, PoolState]) -> None:

@@ -54,6 +54,7 @@ dest:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.gpuforge.gpu.plugins.module_utils.cdi import generate_spec
 from ansible_collections.gpuforge.gpu.plugins.module_utils.files import ensure_file
 
 
@@ -69,23 +70,16 @@ def main() -> None:
     dest = module.params["dest"]
     if not os.path.isabs(dest):
         module.fail_json(msg=f"dest must be an absolute path, got {dest}")
-    ctk = module.get_bin_path("nvidia-ctk")
-    rc, out, err = (
-        module.run_command([ctk, "cdi", "generate"]) if ctk else (127, "", "nvidia-ctk not found")
-    )
-    if rc != 0:
+    text, rc, err = generate_spec(module)
+    if text is None:
         if module.check_mode:
             module.exit_json(
                 changed=True,
                 dest=dest,
-                msg=f"no spec yet ({err.strip()}); the toolkit is not installed",
+                msg=f"no spec yet ({err}); the toolkit is not installed",
             )
-        module.fail_json(
-            msg=f"nvidia-ctk cdi generate failed (rc {rc:d}): {err.strip()[-2000:]}", dest=dest
-        )
-    changed, diffs = ensure_file(
-        module, dest, out.rstrip("\r\n") + "\n", "root", "root", module.params["mode"], "0755"
-    )
+        module.fail_json(msg=f"nvidia-ctk cdi generate failed (rc {rc:d}): {err}", dest=dest)
+    changed, diffs = ensure_file(module, dest, text, "root", "root", module.params["mode"], "0755")
     result = dict(changed=changed, dest=dest)
     # Ansible shows a diff only when asked (--diff); the module always offers it.
     result["diff"] = diffs

@@ -63,6 +63,13 @@ options:
         description: Text the configuration contains once nvidia is its default runtime.
         type: str
         required: true
+  cdi_specs:
+    description:
+      - Paths of CDI specs to compare with what C(nvidia-ctk cdi generate) makes on the node now
+        (as C(gpuforge.gpu.cdi_spec) writes it).
+    type: list
+    elements: str
+    default: []
   gpu:
     description: Read each GPU's persistence mode, power limit, compute mode and clocks.
     type: bool
@@ -109,6 +116,12 @@ runtimes:
   description: Engine to C(installed) (its daemon found) and C(configured) (the marker found).
   returned: always
   type: dict
+cdi_specs:
+  description:
+    - Path to C(current), whether the file holds the spec generated now; null where it could
+      not be generated (no C(nvidia-ctk), or it failed).
+  returned: always
+  type: dict
 gpus:
   description:
     - One entry per GPU with C(index), C(persistence_mode), C(power_limit_w), C(compute_mode),
@@ -131,6 +144,7 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.gpuforge.gpu.plugins.module_utils.apt_state import installed
+from ansible_collections.gpuforge.gpu.plugins.module_utils.cdi import generate_spec
 from ansible_collections.gpuforge.gpu.plugins.module_utils.kernel_state import (
     loaded_modules,
     module_key,
@@ -209,6 +223,18 @@ def read_runtimes(module: Any, engines: list[dict[str, str]]) -> dict[str, dict[
     return report
 
 
+def read_cdi_specs(module: Any, paths: list[str]) -> dict[str, dict[str, bool | None]]:
+    """{path: {current}}: whether each file holds the spec generated now (None: cannot tell)."""
+    if not paths:
+        return {}
+    text, _rc, _err = generate_spec(module)
+    wanted = None if text is None else hashlib.sha256(text.encode()).hexdigest()
+    return {
+        path: {"current": None if wanted is None else read_file(path)["sha256"] == wanted}
+        for path in paths
+    }
+
+
 def read_gpus(module: Any, smi: str) -> list[dict[str, Any]]:
     """One dict per GPU from one nvidia-smi --query-gpu call."""
     query = "--query-gpu=" + ",".join(GPU_FIELDS)
@@ -253,6 +279,7 @@ def main() -> None:
             units=dict(type="list", elements="str", default=[]),
             files=dict(type="list", elements="str", default=[]),
             modules=dict(type="list", elements="str", default=[]),
+            cdi_specs=dict(type="list", elements="str", default=[]),
             runtimes=dict(
                 type="list",
                 elements="dict",
@@ -284,6 +311,7 @@ def main() -> None:
         files={path: read_file(path) for path in params["files"]},
         modules=read_modules(params["modules"]),
         runtimes=read_runtimes(module, params["runtimes"]),
+        cdi_specs=read_cdi_specs(module, params["cdi_specs"]),
         gpus=gpus,
         mig=mig,
     )
