@@ -1,14 +1,15 @@
 """What a role of the collection declares it writes and runs, read from the role's own files.
 
-Each role names its managed files (`_<role>_files`: dest, content, mode) and units
-(`_<role>_units`: names, started) in its `vars/main.yml`, and its tasks apply exactly those.
-Here the same declarations are evaluated with Jinja2 over the same inputs (the role's defaults,
-the rendered group_vars, the role's vars) and the role's own templates, with Ansible's rules for
-variable precedence and for turning a rendered `[...]`/`{...}` into data. So the digest of a file
-is that of the content the role writes, without a copy of any template in Python;
-tests/unit/desired/test_roles.py checks the result against ansible-playbook itself.
+Each role names, in its `vars/main.yml`, its managed files (`_<role>_files`: dest, content or
+`generated`, mode), units (`_<role>_units`: names, started), the kernel modules it loads
+(`_<role>_modules_loaded`) and the container engines it configures (`_<role>_runtimes`), and its
+tasks apply exactly those. Here the same declarations are evaluated with Jinja2 over the same
+inputs (the role's defaults, the rendered group_vars, the role's vars) and the role's own
+templates, with Ansible's rules for variable precedence and for turning a rendered `[...]`/`{...}`
+into data. So the digest of a file is that of the content the role writes, without a copy of any
+template in Python; tests/unit/ansible/test_desired_files.py checks the result against
+ansible-playbook itself.
 """
-
 from __future__ import annotations
 
 import ast
