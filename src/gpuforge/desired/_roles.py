@@ -10,6 +10,7 @@ into data. So the digest of a file is that of the content the role writes, witho
 template in Python; tests/unit/ansible/test_desired_files.py checks the result against
 ansible-playbook itself.
 """
+
 from __future__ import annotations
 
 import ast
