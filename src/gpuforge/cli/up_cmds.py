@@ -13,6 +13,7 @@ from rich.table import Table
 from gpuforge.catalog import load_catalog
 from gpuforge.check import Lock, current_lock, make_context
 from gpuforge.cli._approve import plan_gate, plan_table, reasons_to_ask
+from gpuforge.cli._changes import show_changes
 from gpuforge.cli._command import Command
 from gpuforge.cli._output import Exit, console, emit_result, err_console, handled
 from gpuforge.cli._progress import RichReporter, showing
@@ -20,7 +21,7 @@ from gpuforge.cli.cost_cmds import spec_context, spec_lock
 from gpuforge.cli.spec_cmds import AsOfOpt, JsonOpt, SkipOpt, SpecArg, parse_as_of
 from gpuforge.configure import EngineSettings, ansible_cfg
 from gpuforge.cost import cost_report
-from gpuforge.errors import GpuforgeError, InputError, ToolMissingError
+from gpuforge.errors import GpuforgeError, InputError
 from gpuforge.ops import (
     Deployment,
     Pipeline,
@@ -29,7 +30,7 @@ from gpuforge.ops import (
     run_lock,
     trusted_host_keys,
 )
-from gpuforge.provision import Engine, NodeRecord, PlanSummary, discover_roots, find_binary
+from gpuforge.provision import NodeRecord
 from gpuforge.render import render_deployment
 from gpuforge.spec import SpecDocument, load_spec
 
@@ -337,49 +338,44 @@ def plan_cmd(
     spec: SpecArg,
     deploy_dir: DeployOpt = None,
     as_of: AsOfOpt = None,
+    engine: EngineOpt = "auto",
+    probe: Annotated[
+        bool,
+        typer.Option(
+            "--probe/--no-probe", help="Probe a live cluster's nodes for what they still lack."
+        ),
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Render, then show what would change: a Terraform plan per target, or the rendered diff."""
+    """Show what would change and how disruptively: the Terraform plan per target (or the
+    rendered diff without a binary), and on a live cluster the drift probe and the lock diff,
+    every change with its update policy (in-place, rolling, replace, unsupported). Applies
+    nothing; exit 1 when a target could not be planned, 3 when some nodes could not be probed."""
     with handled(as_json):
-        doc, lock = _lock_for(spec, as_of)
-        deployment = Deployment.for_spec(spec, doc.spec.name, deploy_dir)
-        try:
-            find_binary()
-            have_binary = True
-        except ToolMissingError:
-            have_binary = False
-        plans: dict[str, PlanSummary] = {}
-        errors: dict[str, str] = {}
-        with run_lock(deployment.root, "gpuforge plan", _notice):
-            result = render_deployment(doc.spec, lock, deployment.root)
-            for root in discover_roots(deployment.root) if have_binary else []:
-                engine = Engine(root.path)
-                name = root.target or root.path.name
-                try:
-                    engine.init()
-                    planned = engine.plan()
-                    plans[name] = engine.show_plan(planned.plan_file.name)
-                except GpuforgeError as error:
-                    errors[name] = error.message
-    if as_json:
-        emit_result(
-            Exit.FINDINGS if errors else Exit.OK,
-            {
-                "binary": have_binary,
-                "plans": {t: p.to_dict() for t, p in plans.items()},
-                "errors": errors,
-                "diff": result.diff,
-            },
+        doc = load_spec(spec)
+        reporter = SilentReporter() if as_json else RichReporter(console)
+        pipeline = Pipeline(
+            doc,
+            spec,
+            reporter,
+            deploy_dir=deploy_dir,
+            as_of=parse_as_of(as_of),
+            settings=engine_settings(engine),
         )
-        raise typer.Exit(Exit.FINDINGS if errors else Exit.OK)
-    if not have_binary:
+        with showing(reporter):
+            result = pipeline.plan(probe=probe)
+    if as_json:
+        emit_result(result.exit_code, result.to_dict())
+        raise typer.Exit(result.exit_code)
+    if not result.binary:
         console.print("[yellow]no tofu or terraform on PATH: showing the rendered diff[/]")
         console.print(result.diff or "no change since the previous render", markup=False)
-    if plans:
-        console.print(plan_table(plans))
-    for target, message in errors.items():
+    if any(plan.has_changes for plan in result.plans.values()):
+        console.print(plan_table(result.plans))
+    for target, message in result.errors.items():
         console.print(f"[red]{target}[/]: {message}", markup=False)
-    raise typer.Exit(Exit.FINDINGS if errors else Exit.OK)
+    show_changes(result.changes)
+    raise typer.Exit(result.exit_code)
 
 
 def register(app: typer.Typer) -> None:

@@ -24,6 +24,7 @@ from gpuforge.ops._history import (
     recorded_lock,
 )
 from gpuforge.ops._owner import CLUSTER_ID_FILE, deployment_owner
+from gpuforge.ops._plan import PlanResult
 from gpuforge.ops._policy import (
     POLICIES,
     Change,
@@ -66,6 +67,7 @@ __all__ = [
     "NodeChanges",
     "Pipeline",
     "PlanGate",
+    "PlanResult",
     "Policy",
     "Reporter",
     "RestoreResult",

@@ -54,6 +54,7 @@ from gpuforge.ops._deploy import Deployment, gpuforge_command
 from gpuforge.ops._expect import pool_expectation
 from gpuforge.ops._history import record_lock
 from gpuforge.ops._owner import deployment_owner
+from gpuforge.ops._plan import PlanResult, plan_cluster
 from gpuforge.ops._reporter import Reporter
 from gpuforge.ops._runlock import run_lock
 from gpuforge.providers import provider_for
@@ -681,6 +682,10 @@ class Pipeline:
             return result
         result.exit_code = up_exit_code(result)
         return result
+
+    def plan(self, probe: bool = True) -> PlanResult:
+        """What would change and how disruptively: see `gpuforge.ops._plan`."""
+        return plan_cluster(self, probe=probe)
 
     def destroy(
         self, approve: Callable[[list[NodeRecord]], bool] = lambda _nodes: True

@@ -182,6 +182,12 @@ def test_plan_with_terraform_lists_the_node_creates(tmp_path: Path, fleet_dir: P
         for pool in ("a100", "h100")
         for i in (0, 1)
     ]
+    # Before the cluster exists: four nodes to create, each in-place (nothing existing moves).
+    changes = payload["changes"]
+    assert payload["live"] is False and payload["drift"] is None
+    assert changes["counts"] == {"in-place": 4, "rolling": 0, "replace": 0, "unsupported": 0}
+    assert {c["source"] for c in changes["changes"]} == {"terraform"}
+    assert {n["node"] for n in changes["nodes"]} == {"a100-0", "a100-1", "h100-0", "h100-1"}
     # A plan starts nothing: the nodes are created by apply only.
     assert not fleet_dir.exists()
     state = tmp_path / ".deploy" / "demo" / "terraform" / "local" / "terraform.tfstate"

@@ -50,11 +50,13 @@ class Workdir:
         self.env["TF_IN_AUTOMATION"] = "1"
         shutil.copytree(MODULES_DIR / "local-gpu-cluster", path / "local-gpu-cluster")
 
-    def write_root(self, count: int, subnet: str = "10.87.0.0/24") -> None:
-        """Write the root module for `count` nodes."""
+    def write_root(
+        self, count: int, subnet: str = "10.87.0.0/24", gpuforge: str = str(GPUFORGE)
+    ) -> None:
+        """Write the root module for `count` nodes, started through the command `gpuforge`."""
         (self.path / "main.tf").write_text(
             ROOT_MODULE.format(
-                count=count, subnet=subnet, gpuforge=GPUFORGE, state_dir=self.path / "fleet"
+                count=count, subnet=subnet, gpuforge=gpuforge, state_dir=self.path / "fleet"
             )
         )
 
@@ -147,6 +149,17 @@ def test_provisioners_read_only_their_triggers(workdir: Workdir) -> None:
     assert fields(destroy) == {"gpuforge_bin", "cluster", "name", "fleet_state_dir"}
     main = (MODULES_DIR / "local-gpu-cluster" / "main.tf").read_text()
     assert "when    = destroy" in main and "fleet node-down" in main
+
+
+def test_how_gpuforge_is_started_never_replaces_a_node(workdir: Workdir) -> None:
+    """`gpuforge`, `python -m gpuforge` or another path to the same installation: the nodes are
+    the same nodes, so a converged cluster plans no change (the command is not the node's)."""
+    workdir.write_root(count=2, gpuforge="/bin/true")
+    workdir.run("apply", "-input=false", "-no-color", "-auto-approve")
+    workdir.write_root(count=2, gpuforge="/usr/bin/env true")
+    plan = workdir.plan_json()
+    actions = {c["index"]: c["change"]["actions"] for c in plan["resource_changes"]}
+    assert actions == {"train-0": ["no-op"], "train-1": ["no-op"]}
 
 
 def test_bad_subnet_is_refused_at_plan(workdir: Workdir) -> None:

@@ -13,9 +13,16 @@ locals {
 
 # Each node is a null_resource whose provisioners start and stop one simulated fleet node.
 # Destroy-time provisioners may only read `self`, so everything the node-down command
-# needs travels in `triggers`; a change to any trigger replaces (stops, then starts) the node.
+# needs travels in `triggers`; a change to any trigger replaces (stops, then starts) the node,
+# but for the command that runs gpuforge: how gpuforge is started (`gpuforge`, `python -m
+# gpuforge`, another path to it) says nothing about the node, so a node keeps the command it
+# was created with and a converged cluster plans no change whichever way gpuforge runs.
 resource "null_resource" "node" {
   for_each = local.nodes
+
+  lifecycle {
+    ignore_changes = [triggers["gpuforge_bin"]]
+  }
 
   triggers = {
     cluster         = var.cluster_name
