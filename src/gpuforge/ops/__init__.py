@@ -36,6 +36,13 @@ from gpuforge.ops._policy import (
 )
 from gpuforge.ops._reporter import Reporter, SilentReporter
 from gpuforge.ops._runlock import RUN_LOCK_FILE, DeploymentBusyError, LockHolder, run_lock
+from gpuforge.ops._scale import (
+    ScaleRefused,
+    ScaleResult,
+    SchedulerJoin,
+    node_actions,
+    register_scheduler_join,
+)
 from gpuforge.ops._up import (
     STEPS,
     DriftResult,
@@ -71,6 +78,9 @@ __all__ = [
     "Policy",
     "Reporter",
     "RestoreResult",
+    "ScaleRefused",
+    "ScaleResult",
+    "SchedulerJoin",
     "SilentReporter",
     "StoppedAtPlan",
     "UpResult",
@@ -85,6 +95,7 @@ __all__ = [
     "inventory_pools",
     "lock_digest",
     "lock_history",
+    "node_actions",
     "node_locks",
     "policy_of_role",
     "pool_expectation",
@@ -92,6 +103,7 @@ __all__ = [
     "probe_drift",
     "record_lock",
     "recorded_lock",
+    "register_scheduler_join",
     "restore_backup",
     "run_lock",
     "run_roles",

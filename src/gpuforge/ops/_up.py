@@ -57,8 +57,10 @@ from gpuforge.ops._owner import deployment_owner
 from gpuforge.ops._plan import PlanResult, plan_cluster
 from gpuforge.ops._reporter import Reporter
 from gpuforge.ops._runlock import run_lock
+from gpuforge.ops._scale import ScaleResult, drain_removed, node_actions, scale_cluster
 from gpuforge.providers import provider_for
 from gpuforge.provision import (
+    Action,
     Engine,
     NodeRecord,
     PlanSummary,
@@ -384,6 +386,9 @@ class Pipeline:
         if self.plan_gate is not None and not self.plan_gate(result.plans):
             result.stopped_at_plan = True
             raise StoppedAtPlan("stopped after the plan; nothing was applied")
+        # A pool's count went down: the nodes Terraform destroys are drained first.
+        removed = [n for n, a in node_actions(result.plans).items() if a is Action.DELETE]
+        drain_removed(self, removed, force=False)
         for engine, plan in planned:
             if plan.has_changes:
                 engine.apply(plan.plan_file.name)
@@ -686,6 +691,10 @@ class Pipeline:
     def plan(self, probe: bool = True) -> PlanResult:
         """What would change and how disruptively: see `gpuforge.ops._plan`."""
         return plan_cluster(self, probe=probe)
+
+    def scale(self, force: bool = False) -> ScaleResult:
+        """Add and remove only the nodes the pools' counts changed: see `gpuforge.ops._scale`."""
+        return scale_cluster(self, UpResult(self.spec.name, self.deployment.root), force=force)
 
     def destroy(
         self, approve: Callable[[list[NodeRecord]], bool] = lambda _nodes: True

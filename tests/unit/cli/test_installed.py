@@ -103,6 +103,7 @@ def _real_calls(tmp: Path) -> dict[tuple[str, ...], tuple[list[str], int]]:
         ("destroy",): (["destroy", missing, "--yes"], 2),
         ("render",): (["render", spec, "-o", str(tmp / "deploy")], 0),
         ("plan",): (["plan", missing], 2),
+        ("scale",): (["scale", missing], 2),
         ("inventory",): (["inventory", str(tmp / "nothing")], 2),
         ("catalog",): (["catalog", "gpus"], 0),
         ("catalog", "gpus"): (["catalog", "gpus"], 0),
