@@ -89,6 +89,49 @@ PACKAGES = """\
 """
 
 
+def _driver(branch: str, version: str) -> str:
+    names = (
+        "nvidia-driver-{}-server-open",
+        "nvidia-utils-{}-server",
+        "nvidia-kernel-common-{}-server",
+    )
+    return "[" + ", ".join(f"{name.format(branch)}={version}-*" for name in names) + "]"
+
+
+BRANCHES = f"""\
+- name: A held driver moves to another branch and back
+  hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: R570, held
+      gpuforge.gpu.pinned_packages:
+        name: {_driver("570", "570.172.08")}
+        hold: true
+        update_cache: true
+      register: r570
+    - name: R580 replaces the held R570 packages in one transaction and holds its own
+      gpuforge.gpu.pinned_packages:
+        name: {_driver("580", "580.95.05")}
+        hold: true
+      register: r580
+    - name: And back to R570
+      gpuforge.gpu.pinned_packages:
+        name: {_driver("570", "570.172.08")}
+        hold: true
+      register: back
+    - name: Check the results
+      ansible.builtin.assert:
+        that:
+          - r570 is changed
+          - r580 is changed
+          - r580.installed['nvidia-utils-580-server'] == '580.95.05-0ubuntu1'
+          - r580.released | sort == ['nvidia-driver-570-server-open',
+            'nvidia-kernel-common-570-server', 'nvidia-utils-570-server']
+          - back.installed['nvidia-utils-570-server'] == '570.172.08-0ubuntu1'
+          - back.held | length == 3
+"""
+
+
 def _write_units(title: str, names: str) -> str:
     """A play's start whose first task writes a simple service unit for each of `names`."""
     return (
@@ -334,6 +377,34 @@ def test_pinned_packages_installs_holds_moves_and_explains(
         target, ["dpkg-query", "-W", "-f", "${Package} ${Version} ${db:Status-Want}\\n", "libnccl2"]
     )
     assert query.stdout.split() == ["libnccl2", "2.18.3-1+cuda12.2", "hold"]
+
+
+def test_pinned_packages_moves_a_held_driver_to_another_branch_and_back(
+    tmp_path: Path, node: tuple[Fleet, Node]
+) -> None:
+    """The old branch's held packages conflict with the new ones: the module releases exactly
+    those holds within its one apt-get transaction and holds the new packages."""
+    handle, target = node
+    assert _play(tmp_path, node, SOURCE).status == "ok"
+    result = _play(tmp_path, node, BRANCHES)
+    assert result.status == "ok", result.failures
+    query = handle.run(
+        target,
+        [
+            "dpkg-query",
+            "-W",
+            "-f",
+            "${Package} ${Version} ${db:Status-Want} ${db:Status-Status}\\n",
+        ],
+    )
+    driver = sorted(line for line in query.stdout.splitlines() if line.startswith("nvidia-"))
+    assert [line.split()[:3] for line in driver if line.endswith(" installed")] == [
+        ["nvidia-driver-570-server-open", "570.172.08-0ubuntu1", "hold"],
+        ["nvidia-kernel-common-570-server", "570.172.08-0ubuntu1", "hold"],
+        ["nvidia-utils-570-server", "570.172.08-0ubuntu1", "hold"],
+    ]
+    smi = handle.run(target, ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"])
+    assert set(smi.stdout.split()) == {"570.172.08"}
 
 
 def test_systemd_units_enables_and_starts_once(tmp_path: Path, node: tuple[Fleet, Node]) -> None:

@@ -16,6 +16,11 @@ description:
     madison)), installs everything missing or off its pin with a single C(apt-get install)
     (downgrades and held packages allowed, so a lock can move the stack both ways), then holds
     the packages so C(apt upgrade) cannot move them.
+  - Held packages that stand in the way (another driver branch's, which the new packages conflict
+    with) have their holds released within that same transaction: a simulation that ignores holds
+    names the held packages the install must remove or move, the one C(apt-get install) removes
+    or moves exactly those (every other hold stays in force), and the holds are applied again to
+    whatever of them is still installed. When the install fails, no hold has changed.
   - With O(update_cache), first refreshes the package lists when they are older than
     O(cache_valid_time) (as C(ansible.builtin.apt) does, from the same time stamp).
   - Supports the Debian family (Debian, Ubuntu); other package managers fail with a clear message.
@@ -80,6 +85,11 @@ planned:
   elements: str
 held:
   description: Packages that were (or would be) put on hold by this run.
+  returned: always
+  type: list
+  elements: str
+released:
+  description: Held packages not in O(name) that the transaction removed or moved (holds released).
   returned: always
   type: list
   elements: str
@@ -177,7 +187,7 @@ def _plan(
     return plan + [name for name in maybe if name in offered]
 
 
-def _apt_install(module: Any, plan: list[str]) -> None:
+def _install_argv(module: Any) -> list[str]:
     apt_get = module.get_bin_path("apt-get", required=True)
     argv = [
         apt_get,
@@ -190,6 +200,33 @@ def _apt_install(module: Any, plan: list[str]) -> None:
     argv += ["-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
     if not module.params["install_recommends"]:
         argv.append("--no-install-recommends")
+    return argv
+
+
+def _held_in_the_way(module: Any, plan: list[str], ours: list[str]) -> list[str]:
+    """apt-get arguments that remove (`NAME-`) or move (`NAME=VERSION`) the held packages, other
+    than `ours`, which `plan` needs out of its way: apt's resolver never touches a held package on
+    its own, so a simulation that ignores holds says which. Empty when none is, or when the
+    simulation fails (the real install then reports apt's own error)."""
+    argv = [*_install_argv(module), "--simulate", "-o", "APT::Ignore-Hold=true", *plan]
+    rc, out, _err = module.run_command(argv, environ_update=_APT_ENV)
+    if rc != 0:
+        return []
+    touched: dict[str, str] = {}
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == "Remv":
+            touched[fields[1]] = f"{fields[1]}-"
+        elif len(fields) >= 3 and fields[0] == "Inst":
+            version = next((f[1:] for f in fields[2:] if f.startswith("(")), "")
+            touched[fields[1]] = f"{fields[1]}={version}" if version else fields[1]
+    names = [name for name in touched if name not in ours]
+    present = apt_state.installed(module, names)
+    return [touched[name] for name in names if apt_state.held(present, name)]
+
+
+def _apt_install(module: Any, plan: list[str]) -> None:
+    argv = _install_argv(module)
     rc, out, err = module.run_command([*argv, *plan], environ_update=_APT_ENV)
     if rc != 0:
         module.fail_json(
@@ -245,12 +282,17 @@ def main() -> None:
     names = [name for name, _pattern in specs]
     installed = before = apt_state.installed(module, names + optional)
     plan = _plan(module, specs, optional, installed)
+    released: list[str] = []
     if plan and not module.check_mode:
-        _apt_install(module, plan)
+        released = _held_in_the_way(module, plan, names)
+        _apt_install(module, plan + released)
         installed = apt_state.installed(module, names + optional)
-    to_hold = []
+    # A released package the install moved rather than removed is held again.
+    moved = [entry.partition("=")[0] for entry in released if not entry.endswith("-")]
+    kept = apt_state.installed(module, moved)
+    to_hold = [name for name in moved if name in kept and not apt_state.held(kept, name)]
     if module.params["hold"]:
-        to_hold = [name for name in names if not apt_state.held(installed, name)]
+        to_hold += [name for name in names if not apt_state.held(installed, name)]
     if to_hold and not module.check_mode:
         apt_mark = module.get_bin_path("apt-mark", required=True)
         rc, out, err = module.run_command(
@@ -265,6 +307,7 @@ def main() -> None:
         installed={name: version for name, (version, _want) in installed.items()},
         planned=plan,
         held=to_hold,
+        released=sorted(entry.rstrip("-").partition("=")[0] for entry in released),
         cache_updated=cache_updated,
         diff=diff if plan or to_hold else {},
     )
