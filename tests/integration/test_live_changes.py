@@ -88,6 +88,13 @@ def _installed(cluster: Cluster, node: str, package: str) -> list[str]:
     return cluster.ssh(node, query).split()
 
 
+def _why(payload: dict[str, Any]) -> str:
+    """What made `up` fail: configure failures and the readiness findings (not the whole JSON)."""
+    report = payload.get("report") or {}
+    failures = {n["name"]: n.get("failure") for n in payload.get("nodes", []) if n.get("failure")}
+    return json.dumps({"failures": failures, "findings": report.get("findings")})[-6000:]
+
+
 def _plan(cluster: Cluster, *argv: str) -> dict[str, Any]:
     """`plan --json` started as `argv` (an interpreter with -m, or the console script)."""
     done = subprocess.run(
@@ -138,7 +145,7 @@ def test_a_driver_branch_change_goes_through_up_and_back(cluster: Cluster) -> No
             ("drv", "rolling", True, ["drv-0"])
         ]
         rc, payload = cluster.json("up", str(cluster.spec))
-        assert rc == 0, json.dumps(payload)[-4000:]
+        assert rc == 0, _why(payload)
         assert _installed(cluster, "drv-0", "nvidia-utils-580-server") == [
             "580.95.05-0ubuntu1",
             "hold",
@@ -154,7 +161,7 @@ def test_a_driver_branch_change_goes_through_up_and_back(cluster: Cluster) -> No
         _set(cluster, r'driver: "580"', 'driver: "570"')
         assert cluster.run("lock", str(cluster.spec)).returncode == 0
         rc, payload = cluster.json("up", str(cluster.spec))
-    assert rc == 0, json.dumps(payload)[-4000:]
+    assert rc == 0, _why(payload)
     assert _installed(cluster, "drv-0", "nvidia-utils-570-server") == [
         "570.172.08-0ubuntu1",
         "hold",
@@ -166,7 +173,7 @@ def _scale(cluster: Cluster, count: int) -> dict[str, Any]:
     """Set pool gpu's count in the spec, then `scale --yes`."""
     _set(cluster, r"^(  gpu:\n    count: )\d+$", rf"\g<1>{count}")
     rc, payload = cluster.json("scale", str(cluster.spec), "--yes")
-    assert rc == 0, json.dumps(payload)[-4000:]
+    assert rc == 0, _why(payload)
     return payload
 
 

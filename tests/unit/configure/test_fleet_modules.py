@@ -403,6 +403,7 @@ def test_pinned_packages_moves_a_held_driver_to_another_branch_and_back(
         ["nvidia-kernel-common-570-server", "570.172.08-0ubuntu1", "hold"],
         ["nvidia-utils-570-server", "570.172.08-0ubuntu1", "hold"],
     ]
+    assert not [line for line in driver if "-580" in line.split()[0]], "R580 was purged"
     smi = handle.run(target, ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"])
     assert set(smi.stdout.split()) == {"570.172.08"}
 

@@ -18,9 +18,10 @@ description:
     the packages so C(apt upgrade) cannot move them.
   - Held packages that stand in the way (another driver branch's, which the new packages conflict
     with) have their holds released within that same transaction: a simulation that ignores holds
-    names the held packages the install must remove or move, the one C(apt-get install) removes
-    or moves exactly those (every other hold stays in force), and the holds are applied again to
-    whatever of them is still installed. When the install fails, no hold has changed.
+    names the held packages the install must remove or move, the one C(apt-get install) purges
+    or moves exactly those (every other hold stays in force; a purged package leaves no
+    C(config-files) entry that would still name the old version), and the holds are applied
+    again to whatever of them is still installed. When the install fails, no hold has changed.
   - With O(update_cache), first refreshes the package lists when they are older than
     O(cache_valid_time) (as C(ansible.builtin.apt) does, from the same time stamp).
   - Supports the Debian family (Debian, Ubuntu); other package managers fail with a clear message.
@@ -89,7 +90,7 @@ held:
   type: list
   elements: str
 released:
-  description: Held packages not in O(name) that the transaction removed or moved (holds released).
+  description: Held packages not in O(name) that the transaction purged or moved (holds released).
   returned: always
   type: list
   elements: str
@@ -204,10 +205,10 @@ def _install_argv(module: Any) -> list[str]:
 
 
 def _held_in_the_way(module: Any, plan: list[str], ours: list[str]) -> list[str]:
-    """apt-get arguments that remove (`NAME-`) or move (`NAME=VERSION`) the held packages, other
-    than `ours`, which `plan` needs out of its way: apt's resolver never touches a held package on
-    its own, so a simulation that ignores holds says which. Empty when none is, or when the
-    simulation fails (the real install then reports apt's own error)."""
+    """apt-get arguments that remove (`NAME-`, purged) or move (`NAME=VERSION`) the held packages
+    other than `ours` that `plan` needs out of its way: apt's resolver never touches a held
+    package on its own, so a simulation that ignores holds says which. Empty when none is, or
+    when the simulation fails (the real install then reports apt's own error)."""
     argv = [*_install_argv(module), "--simulate", "-o", "APT::Ignore-Hold=true", *plan]
     rc, out, _err = module.run_command(argv, environ_update=_APT_ENV)
     if rc != 0:
@@ -227,6 +228,9 @@ def _held_in_the_way(module: Any, plan: list[str], ours: list[str]) -> list[str]
 
 def _apt_install(module: Any, plan: list[str]) -> None:
     argv = _install_argv(module)
+    if any(entry.endswith("-") for entry in plan):
+        # What the transaction removes leaves no `config-files` entry naming the old version.
+        argv.append("--purge")
     rc, out, err = module.run_command([*argv, *plan], environ_update=_APT_ENV)
     if rc != 0:
         module.fail_json(
