@@ -239,13 +239,20 @@ def scale_cluster(pipeline: Pipeline, steps: UpResult, *, force: bool) -> ScaleR
         pipeline.journal.start_run()
         if not _provision(pipeline, result, steps, force):
             result.stopped_at_plan = True
-        elif result.added:
+            result.notices = pipeline.notices
+            return result
+        ready: list[str] = []
+        if result.added:
             pipeline.reporter.step_started("configure", ", ".join(result.added))
             _configure_new(pipeline, result)
             ready = [n.host for n in result.report.nodes if n.ready] if result.report else []
             _join(pipeline.spec, deployment, ready)
             drainer_for(pipeline.spec, deployment).undrain(ready)
-            pipeline.journal.record("scale:configure", "done", ready=ready)
             pipeline.reporter.step_finished("configure", "done", f"{len(ready)} node(s) ready")
+        # The nodes `up` may probe rather than configure afresh: the old ones left, the new ready.
+        converged = (pipeline.known_nodes - set(result.removed)) | set(ready)
+        pipeline.journal.record(
+            "up:configure", "done", digest=pipeline.digest, converged=sorted(converged)
+        )
     result.notices = pipeline.notices
     return result
