@@ -192,7 +192,7 @@ def test_scale_adds_and_removes_only_the_delta_and_drains_first(cluster: Cluster
         assert grown["added"] == ["gpu-4", "gpu-5"] and grown["removed"] == []
         assert sorted(grown["configure"]["hosts"]) == ["gpu-4", "gpu-5"]
         assert sorted(n["host"] for n in grown["report"]["nodes"]) == ["gpu-4", "gpu-5"]
-        assert all(n["ready"] for n in grown["report"]["nodes"])
+        assert all(n["verdict"] == "ready" for n in grown["report"]["nodes"])
         assert [(a, n) for a, n, _ in _drains(cluster)][-2:] == [
             ("undrain", "gpu-4"),
             ("undrain", "gpu-5"),
