@@ -17,9 +17,9 @@ description:
     (downgrades and held packages allowed, so a lock can move the stack both ways), then holds
     the packages so C(apt upgrade) cannot move them.
   - Held packages that stand in the way (another driver branch's, which the new packages conflict
-    with) have their holds released within that same transaction: a simulation that ignores holds
+    with) have their holds released within that same transaction. A simulation that ignores holds
     names the held packages the install must remove or move, the one C(apt-get install) purges
-    or moves exactly those (every other hold stays in force; a purged package leaves no
+    or moves exactly those (every other hold stays in force, and a purged package leaves no
     C(config-files) entry that would still name the old version), and the holds are applied
     again to whatever of them is still installed. When the install fails, no hold has changed.
   - With O(update_cache), first refreshes the package lists when they are older than
