@@ -221,7 +221,8 @@ def inject(
         ...,
         help="Fault: "
         + ", ".join(fault_names())
-        + " (xid takes --code, e.g. 79; ecc-uncorrectable --count; ib-* --hca).",
+        + " (xid takes --code, e.g. 79; ecc-uncorrectable --count; ib-* --hca;"
+        " spot-interruption --notice-s).",
     ),
     gpu: int | None = typer.Option(None, "--gpu", help="GPU index the fault hits."),
     factor: float | None = typer.Option(None, "--factor", help="Bandwidth factor (nccl-slow)."),
@@ -230,6 +231,9 @@ def inject(
     hca: str | None = typer.Option(None, "--hca", help="HCA, e.g. mlx5_0 or all (ib-*)."),
     rate: int | None = typer.Option(None, "--rate", help="Degraded port rate in Gb/s."),
     package: str | None = typer.Option(None, "--package", help="Package (package-fail)."),
+    notice_s: int | None = typer.Option(
+        None, "--notice-s", help="Seconds from the notice to power-off (spot-interruption)."
+    ),
     cluster: str | None = _CLUSTER_FILTER,
     state_dir: Path | None = _STATE_DIR,
     as_json: bool = _JSON,
@@ -241,7 +245,7 @@ def inject(
         if fault not in known:
             raise InputError(f"unknown fault {fault!r}", fix=f"use one of: {', '.join(known)}")
         given = {"gpu": gpu, "factor": factor, "code": code, "count": count, "hca": hca}
-        given |= {"rate": rate, "name": package}
+        given |= {"rate": rate, "name": package, "notice_s": notice_s}
         params = {key: value for key, value in given.items() if value is not None}
         fleet = Fleet(state_dir)
         fleet.inject(fleet.find(node, cluster), fault, **params)

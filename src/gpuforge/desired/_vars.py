@@ -69,6 +69,26 @@ def cluster_vars(spec: ClusterSpec) -> dict[str, Any]:
     }
 
 
+def spot_vars(spec: ClusterSpec, name: str) -> dict[str, Any]:
+    """The spot watcher's inputs for a pool on a spot market of a target with spot semantics;
+    none for other pools (the role stays off).
+
+    The drain command stays the role's default (record only) until the workload manager's
+    drain (Slurm's `scontrol`) is rendered here.
+    """
+    pool = spec.pools[name]
+    spot = provider_for(spec.pool_target(pool)).spot
+    if pool.market == "on-demand" or spot is None:
+        return {}
+    handling = spec.cost.spot
+    return {
+        "gpuforge_enable_spot_watcher": True,
+        "spot_watcher_cloud": spot.metadata,
+        "spot_watcher_checkpoint_command": list(handling.checkpoint_command),
+        "spot_watcher_checkpoint_timeout_s": handling.checkpoint_timeout_s,
+    }
+
+
 def pool_vars(spec: ClusterSpec, lock: Lock, name: str) -> dict[str, Any]:
     """One pool's variables: repository, pinned stack from the lock, GPU settings."""
     pool = spec.pools[name]
@@ -112,4 +132,5 @@ def pool_vars(spec: ClusterSpec, lock: Lock, name: str) -> dict[str, Any]:
         "mps_enabled": settings.mps.enabled,
         "mps_active_thread_percentage": settings.mps.active_thread_percentage,
         "gpu_validation_mig": mig_config is not None,
+        **spot_vars(spec, name),
     }

@@ -34,6 +34,8 @@ from gpuforge.fleet._rootfs import host_public_key, prepare_upper
 from gpuforge.fleet._state import ClusterRecord, NodeRecord, StateStore, resolve_state_dir
 
 _STARTING, _RUNNING, _STOPPED, _FAILED = "starting", "running", "stopped", "failed"
+# The simulated fault after which a node powers itself off, as a cloud reclaims a spot machine.
+SPOT_INTERRUPTION = "spot-interruption"
 
 
 class PartialStartError(FleetError):
@@ -193,6 +195,14 @@ class Fleet:
                 if cluster is None or record.name == cluster
                 for node in self.store.nodes(record.name)
             ]
+
+    def reclaimed(self, cluster: str) -> list[str]:
+        """Nodes of `cluster` that a spot interruption powered off (the cloud took them back)."""
+        return [
+            node.name
+            for node in self.status(cluster)
+            if SPOT_INTERRUPTION in node.faults and node.state != NodeState.RUNNING
+        ]
 
     def find(self, name: str, cluster: str | None = None) -> Node:
         """The node called `name` (in `cluster` when given); InputError when absent or ambiguous."""

@@ -3,7 +3,9 @@
 A node runs as `setpriv (drop caps) unshare --net --mount --uts --pid --ipc --fork --kill-child
 sh init.sh`. init.sh mounts the overlay and fresh /proc, /dev, /tmp, /run; on a simulated GPU
 node it lays the simulated driver's /proc files and /dev nodes over them; it pivots into it,
-starts sshd and stays as PID 1 waiting on a sleeper, which reaps orphans and outlives sshd.
+starts the simulated metadata service (when the node has one) and sshd, and stays as PID 1
+waiting on a sleeper, which reaps orphans and outlives sshd. SIGUSR2 makes it exit: the node
+powers off, as a cloud reclaims a spot machine.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ DROPPED_CAPS = (
     "mac_override",
     "audit_control",
 )
+# Where clouds serve instance metadata; each node serves the simulated one there (fleet.sim).
+METADATA_ADDRESS = "169.254.169.254"
+METADATA_SERVICE = "/usr/sbin/gpuforge-sim-metadata"
 _DEVICES = "null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0"
 
 _INIT_TEMPLATE = """set -eu
@@ -60,6 +65,8 @@ mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$R/dev/shm"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$R/tmp"
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs "$R/run"
 mkdir -p "$R/run/sshd" "$R/run/lock" "$R/srv/gpuforge-apt"
+# the instance metadata service's link-local address, as clouds serve it; lo comes up with eth0
+ip addr add {metadata}/32 dev lo
 {apt_mount}
 P="$R/var/lib/gpuforge-sim/proc"
 if [ -d "$P/driver" ]; then
@@ -75,6 +82,9 @@ pivot_root . .gpuforge-oldroot
 cd /
 umount -l /.gpuforge-oldroot
 rmdir /.gpuforge-oldroot
+# the simulated cloud powers the node off (a reclaimed spot machine) with SIGUSR2: init exits
+trap 'exit 0' USR2
+if [ -x {metadata_service} ]; then {metadata_service} & fi
 /usr/sbin/sshd -D -e -f {sshd_config} &
 while :; do sleep 86400 & wait; done
 """
@@ -98,6 +108,8 @@ def write_init_script(
         devices=_DEVICES,
         apt_mount=apt_mount,
         sshd_config=SSHD_CONFIG,
+        metadata=METADATA_ADDRESS,
+        metadata_service=METADATA_SERVICE,
     )
     for sub in ("upper", "work", "root"):
         (node_dir / sub).mkdir(exist_ok=True)

@@ -75,11 +75,17 @@ class Shortfall:
 
 @dataclass(frozen=True)
 class SpotSemantics:
-    """How a target's spot capacity is reclaimed and what stands in when it is."""
+    """How a target's spot capacity is reclaimed and what stands in when it is.
+
+    `metadata` names the instance metadata contract a node reads its notice from (aws: IMDSv2
+    spot/instance-action, azure: Scheduled Events, gcp: instance/preempted): the spot watcher's
+    dialect.
+    """
 
     notice: str
     notice_source: str
     fallback: str
+    metadata: str
 
 
 @dataclass(frozen=True)

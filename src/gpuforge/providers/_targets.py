@@ -54,6 +54,7 @@ class Aws(CloudProvider):
         notice="two minutes",
         notice_source="instance metadata spot/instance-action",
         fallback="Auto Scaling group with an on-demand base and capacity rebalancing",
+        metadata="aws",
     )
     schedules = "Auto Scaling scheduled actions"
     state_backend = "s3"
@@ -120,6 +121,7 @@ class Azure(CloudProvider):
         notice="30 seconds",
         notice_source="Scheduled Events (Preempt)",
         fallback="a Regular-priority scale set of on_demand_base_capacity VMs beside the Spot one",
+        metadata="azure",
     )
     schedules = "autoscale profiles"
     state_backend = "azurerm"
@@ -215,6 +217,7 @@ class Gcp(CloudProvider):
         notice_source="instance metadata instance/preempted",
         fallback="the first on_demand_base_capacity VMs are standard; a preempted Spot VM is "
         "stopped (not replaced: no managed instance group) until `gpuforge up` starts it",
+        metadata="gcp",
     )
     schedule_gap = "GCP pools are single instances with no scheduled scaling in the module"
     state_backend = "gcs"
@@ -322,6 +325,15 @@ class Local(Provider):
     module = "local-gpu-cluster"
     terraform_provider = ("null", "hashicorp/null", ">= 2.1")
     node_warn_limit = 64
+    # Each node serves a simulated metadata service at 169.254.169.254 (AWS's contract here;
+    # it answers Azure's and GCP's too); `gpuforge fleet inject NODE spot-interruption` gives
+    # a notice and powers the node off after it.
+    spot = SpotSemantics(
+        notice="`--notice-s` of `fleet inject NODE spot-interruption` (default two minutes)",
+        notice_source="the node's simulated metadata service (AWS spot/instance-action)",
+        fallback="the next `gpuforge up` starts a new node in place of a reclaimed one",
+        metadata="aws",
+    )
     simulated = True
     hardening = False
     local_repository = True

@@ -573,6 +573,17 @@ class Optimize(_Section):
     pools: dict[Identifier, OptimizePool] = Field(default_factory=dict)
 
 
+class SpotHandling(_Section):
+    """What a spot node does when the cloud gives notice that it takes the machine back."""
+
+    checkpoint_command: list[Text] = Field(
+        default_factory=list,
+        description="the site's checkpoint hook, run on the node on a notice as an argument "
+        "vector (no shell), e.g. [/opt/train/checkpoint, --now]; [] runs none",
+    )
+    checkpoint_timeout_s: int = Field(90, ge=1, le=3600)
+
+
 class Cost(_Section):
     """Cost controls used by `gpuforge cost`, `cost optimize` and the scheduler."""
 
@@ -580,6 +591,7 @@ class Cost(_Section):
     prefer_cheapest_region: bool = False
     schedule: list[ScheduleWindow] = Field(default_factory=list)
     optimize: Optimize = Field(default_factory=Optimize)
+    spot: SpotHandling = Field(default_factory=SpotHandling)
 
     def actions(self, pool: str, default: int) -> list[ScheduledAction]:
         """The scaling actions of one pool's windows (start -> count, end -> `default`)."""

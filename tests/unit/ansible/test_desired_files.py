@@ -22,9 +22,15 @@ LOCK = REPO / "examples" / "local.lock"
 ROLES_DIR = REPO / "src" / "gpuforge" / "ansible_collections" / "gpuforge" / "gpu" / "roles"
 ROLES_WITH_DECLARATIONS = ["nvidia_repo", "nvidia_driver", "fabric", "cuda_toolkit", "nccl"]
 ROLES_WITH_DECLARATIONS += ["gpu_tuning", "mig", "mps", "container_toolkit", "dcgm", "monitoring"]
+ROLES_WITH_DECLARATIONS += ["spot_watcher"]
 # What the mig role's first task registers on a node (the profile ids it created), which its boot
 # script replays: gpuforge cannot know it before the run (that file's digest is None).
 MIG_RESULT = {"layout": {"0": [9, 9]}}
+# The h100 pool on spot with a checkpoint hook: its nodes run the spot watcher.
+SPOT = (
+    SPEC.replace("  h100:\n    count: 2\n", "  h100:\n    count: 2\n    market: spot\n")
+    + "cost: {spot: {checkpoint_command: [/opt/ckpt, --now, 'a b; c']}}\n"
+)
 
 PLAY = """
 - name: What each role declares it writes and runs
@@ -65,6 +71,9 @@ def test_file_digests_match_ansible(tmp_path: Path) -> None:
             )
         ).items()
     }
+    states.update({f"spot-{name}": state for name, state in _states(SPOT).items()})
+    assert "spot_watcher" in states["spot-h100"].roles
+    assert "spot_watcher" not in states["spot-a100"].roles
     hosts = {host: dict(state.variables) for host, state in states.items()}
     (tmp_path / "play.yml").write_text(PLAY, encoding="utf-8")
     # Outside its role a template lookup searches the play's templates/: the roles' own files.

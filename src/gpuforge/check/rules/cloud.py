@@ -106,9 +106,10 @@ def gpu_without_instance(ctx: CheckContext) -> Iterator[Hit]:
 
 @rule("GF-CLOUD-006", "spot market where there is no market", "warning")
 def spot_off_cloud(ctx: CheckContext) -> Iterator[Hit]:
-    """Spot capacity exists only on clouds; local/onprem/vsphere ignore the setting."""
+    """Spot capacity exists on clouds (and, simulated, on the local fleet); onprem and vSphere
+    ignore the setting."""
     for name, facts in ctx.pools.items():
-        if facts.pool.market != "on-demand" and not facts.provider.has_market:
+        if facts.pool.market != "on-demand" and facts.provider.spot is None:
             yield Hit(
                 f"pool {name}: market {facts.pool.market} has no meaning on {facts.target}",
                 "remove market for this pool",

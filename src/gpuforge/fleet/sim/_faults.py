@@ -22,7 +22,10 @@ FAULTS: Mapping[str, str] = {
     "nccl-slow": "NCCL bus bandwidth multiplied by `factor` (default 0.5)",
     "package-fail": "the postinst of package `name` fails, as a broken DKMS build does",
     "thermal-throttle": "GPU `gpu` runs hot and its clocks are thermally throttled",
+    "spot-interruption": "the metadata service (169.254.169.254) gives a spot interruption "
+    "notice; `notice_s` seconds later (default 120) the node is powered off, as a cloud reclaims it",
 }
+SPOT_NOTICE_S = 120
 
 # Xid code -> the text after "pid=..., name=..., " as NVIDIA's driver logs it (XIDCAT and the
 # captures in shared/reference/real-outputs/xid/).
@@ -111,6 +114,17 @@ def _kernel_lines(root: Path, fault: str, params: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _spot_params(params: dict[str, Any]) -> dict[str, Any]:
+    """A spot interruption's notice period (checked) and the moment it was given."""
+    notice = params.get("notice_s", SPOT_NOTICE_S)
+    if not isinstance(notice, int) or isinstance(notice, bool) or not 1 <= notice <= 3600:
+        raise InputError(
+            f"spot-interruption: notice period {notice!r} is not 1-3600 seconds",
+            fix="pass notice_s=120 (AWS gives two minutes, Azure and GCP 30 seconds)",
+        )
+    return {"action": "terminate", "notice_s": notice, "at": time.time()}
+
+
 def inject_fault(root: Path, fault: str, **params: Any) -> None:
     """Make the node at `root` fail like real hardware: state for the tools, lines for dmesg."""
     if fault not in FAULTS:
@@ -120,6 +134,8 @@ def inject_fault(root: Path, fault: str, **params: Any) -> None:
         )
     if fault == "package-fail" and not params.get("name"):
         raise InputError("fault package-fail needs the package name", fix="pass name=PACKAGE")
+    if fault == "spot-interruption":
+        params = _spot_params(params)
     _state_path(root)
     lines = _kernel_lines(root, fault, params)
     record = {"name": fault, "params": {k: v for k, v in sorted(params.items())}}

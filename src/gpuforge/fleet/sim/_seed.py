@@ -23,8 +23,8 @@ STATE_DIR = Path("var/lib/gpuforge-sim")
 LIB_DIR = Path("usr/lib/gpuforge-sim")
 # Tools every machine has before any NVIDIA package, in place of the host's, which would show the
 # shared host kernel and machine: the kernel log and journal readers, `lspci`, `modinfo` (the
-# NVIDIA modules; others go to the host's kmod), and the simulated power cycle behind
-# `shutdown -r` and `reboot`.
+# NVIDIA modules; others go to the host's kmod), the simulated power cycle behind
+# `shutdown -r` and `reboot`, and the instance metadata service the node's init starts.
 BASE_TOOLS = {
     "usr/bin/dmesg": "dmesg.py",
     "usr/bin/journalctl": "journalctl.py",
@@ -33,6 +33,7 @@ BASE_TOOLS = {
     "usr/sbin/shutdown": "shutdown.py",
     "usr/sbin/reboot": "shutdown.py",
     "usr/sbin/gpuforge-sim-reboot": "sim_reboot.py",
+    "usr/sbin/gpuforge-sim-metadata": "metadata.py",
 }
 # Kept here, bind-mounted by the node's init over /proc/driver, /proc/modules and the boot id,
 # and rewritten by the tools (tools/simkernel.py).
