@@ -196,10 +196,10 @@ class Fleet:
                 for node in self.store.nodes(record.name)
             ]
 
-    def reclaimed(self, cluster: str) -> list[str]:
+    def reclaimed(self, cluster: str) -> list[Node]:
         """Nodes of `cluster` that a spot interruption powered off (the cloud took them back)."""
         return [
-            node.name
+            node
             for node in self.status(cluster)
             if SPOT_INTERRUPTION in node.faults and node.state != NodeState.RUNNING
         ]

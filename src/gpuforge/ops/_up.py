@@ -74,12 +74,15 @@ from gpuforge.provision import (
     onprem_host_vars,
 )
 from gpuforge.render import (
+    all_targets,
     build_files,
     check_folder,
     make_folder,
     previous_roots,
     read_manifest,
     render_deployment,
+    target_pools,
+    terraform_root_dir,
 )
 from gpuforge.spec import ClusterSpec, SpecDocument
 from gpuforge.validate import ReadinessReport, validate_collected
@@ -145,6 +148,8 @@ class UpResult:
     notices: list[str] = field(default_factory=list)
     drift: DriftReport | None = None
     plan: dict[str, list[str]] = field(default_factory=dict)
+    # Nodes `up` asked Terraform to replace (reclaimed by a spot interruption)
+    replaced: list[str] = field(default_factory=list)
     exit_code: int = 0
     stopped_at_plan: bool = False
 
@@ -377,10 +382,12 @@ class Pipeline:
         """init and plan every root, ask the plan gate (if any), then apply the saved plans;
         record the plan summaries."""
         planned = []
+        reclaimed = self._reclaimed()
+        result.replaced = sorted(name for names in reclaimed.values() for name in names)
         for root in discover_roots(self.deployment.root):
             engine = self._engine(root.path)
             engine.init()
-            plan = engine.plan()
+            plan = engine.plan(replace=list(reclaimed.get(root.path.name, {}).values()))
             result.plans[root.target or root.path.name] = engine.show_plan(plan.plan_file.name)
             planned.append((engine, plan))
         if self.plan_gate is not None and not self.plan_gate(result.plans):
@@ -393,7 +400,27 @@ class Pipeline:
             if plan.has_changes:
                 engine.apply(plan.plan_file.name)
         totals = {target: plan.totals.to_dict() for target, plan in result.plans.items()}
-        return {"summary": f"{len(result.plans)} root(s) applied", "plans": totals}
+        return {
+            "summary": f"{len(result.plans)} root(s) applied",
+            "plans": totals,
+            "replaced": result.replaced,
+        }
+
+    def _reclaimed(self) -> dict[str, dict[str, str]]:
+        """Root folder -> node -> Terraform address of each node of a simulated target that a
+        spot interruption took back: `up` replaces them, as a cloud's group replaces its own."""
+        found: dict[str, dict[str, str]] = {}
+        for target in all_targets(self.spec):
+            if not provider_for(target).simulated:
+                continue
+            pools = set(target_pools(self.spec, target))
+            nodes = Fleet(resolve_state_dir(None)).reclaimed(self.spec.name)
+            found[Path(terraform_root_dir(target.slug)).name] = {
+                node.name: f'module.pool_{node.pool}.null_resource.node["{node.name}"]'
+                for node in nodes
+                if node.pool in pools
+            }
+        return found
 
     def step_inventory(self, result: UpResult) -> dict[str, Any]:
         """Terraform outputs -> Ansible inventory, with the connection settings of the local
@@ -465,12 +492,16 @@ class Pipeline:
         that could not be probed, the roles that own its drift on a drifted node, none on a
         converged one.
 
-        Nodes count as new unless an earlier configure left them converged, and all do when
-        provisioning replaced any node in this run (which ones, Terraform's totals do not say).
+        Nodes count as new unless an earlier configure left them converged. Nodes `up` asked
+        Terraform to replace (reclaimed spot nodes) are new; when Terraform replaced others too
+        (which ones, its totals do not say), every node is.
         """
         states = self.node_states([node.name for node in result.nodes] or None)
-        replaced = any(p.totals.replace > 0 for p in result.plans.values())
-        known = [] if replaced else [n for n in states if n in self.known_nodes]
+        replacing = sum(p.totals.replace for p in result.plans.values())
+        if replacing and replacing != len(result.replaced):
+            known = []
+        else:
+            known = [n for n in states if n in self.known_nodes and n not in result.replaced]
         plan = {n: _every_role(states[n], new=True) for n in states if n not in known}
         if known:
             report = probe_drift(

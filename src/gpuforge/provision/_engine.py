@@ -125,11 +125,17 @@ class Engine:
         *,
         destroy: bool = False,
         var_files: Sequence[Path] = (),
+        replace: Sequence[str] = (),
     ) -> PlanResult:
-        """Save a plan (`plan -out`); the detailed exit code tells whether it changes anything."""
+        """Save a plan (`plan -out`); the detailed exit code tells whether it changes anything.
+
+        `replace` lists resource addresses to recreate even where their configuration did not
+        change (machines that are gone, such as reclaimed spot nodes).
+        """
         args = ["plan", "-input=false", "-no-color", "-detailed-exitcode", f"-out={plan_file}"]
         args += self._json_flag() + self._parallelism_flag() + (["-destroy"] if destroy else [])
         args += [f"-var-file={path}" for path in var_files]
+        args += [f"-replace={address}" for address in replace]
         code, events = self._stream(args)
         self._make_private(plan_file)
         if code not in (0, 2):

@@ -23,7 +23,7 @@ FAULTS: Mapping[str, str] = {
     "package-fail": "the postinst of package `name` fails, as a broken DKMS build does",
     "thermal-throttle": "GPU `gpu` runs hot and its clocks are thermally throttled",
     "spot-interruption": "the metadata service (169.254.169.254) gives a spot interruption "
-    "notice; `notice_s` seconds later (default 120) the node is powered off, as a cloud reclaims it",
+    "notice; `notice_s` seconds later (default 120) the node powers off, as a cloud reclaims it",
 }
 SPOT_NOTICE_S = 120
 

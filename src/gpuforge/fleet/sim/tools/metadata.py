@@ -209,7 +209,8 @@ def main(argv: list[str]) -> None:
     if "--port" in argv:
         port = int(argv[argv.index("--port") + 1])
     server = MetadataServer((address, port))
-    print(f"metadata: serving on {server.server_address[0]}:{server.server_address[1]}", flush=True)
+    host, bound = str(server.server_address[0]), int(server.server_address[1])
+    print(f"metadata: serving on {host}:{bound}", flush=True)
     if "--no-reclaim" not in argv:
         threading.Thread(target=reclaimer, daemon=True).start()
     server.serve_forever()
