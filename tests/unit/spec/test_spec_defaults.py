@@ -86,6 +86,7 @@ def test_minimal_spec_fills_every_section(load: Load, minimal: str) -> None:
             "min_regions": 1,
             "pools": {},
         },
+        "spot": {"checkpoint_command": [], "checkpoint_timeout_s": 90},
     }
     assert spec.checks.skip == []
 
