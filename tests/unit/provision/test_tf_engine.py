@@ -107,6 +107,17 @@ def test_lifecycle_create_replace_shrink_destroy(
     assert ids_after["node-training-0"] != ids_before["node-training-0"]
     assert ids_after["node-inference-0"] == ids_before["node-inference-0"]
 
+    # A node gone by itself (a reclaimed spot machine) is replaced alone when asked by address.
+    gone = 'null_resource.node["node-training-1"]'
+    assert engine.plan(replace=[gone]).has_changes
+    reclaimed = engine.show_plan()
+    assert reclaimed.totals == ActionCounts(replace=1, no_op=3)
+    assert [c.address for c in reclaimed.changes if c.action is Action.REPLACE] == [gone]
+    engine.apply()
+    ids_replaced = engine.outputs()["node_ids"]["value"]
+    assert ids_replaced["node-training-1"] != ids_after["node-training-1"]
+    assert ids_replaced["node-training-0"] == ids_after["node-training-0"]
+
     # Counting the inference pool down destroys exactly one node.
     _write_pools(root, _with({"training": {"generation": 2}, "inference": {"count": 1}}))
     engine.plan()
