@@ -191,6 +191,7 @@ _ROLE_RULES: dict[tuple[str, str], Rule] = {
     ("dcgm", "*"): ("in-place", False, "DCGM and its exporter restart; jobs keep running"),
     ("monitoring", "*"): ("in-place", False, "the exporters restart; jobs keep running"),
     ("hardening", "*"): ("in-place", False, "system settings apply on a running node"),
+    ("spot_watcher", "*"): ("in-place", False, "the watcher restarts; jobs keep running"),
     ("gpu_validation", "*"): ("in-place", False, "validation only reads the node"),
 }
 _UNKNOWN_ROLE: Rule = ("rolling", False, "no policy is known for this role: drained to be safe")
