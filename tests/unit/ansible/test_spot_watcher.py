@@ -13,8 +13,10 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -174,8 +176,11 @@ def test_watcher_handles_the_simulated_notice_once(
     [entry] = record["notices"]
     assert entry["key"] == key and entry["cloud"] == cloud
     assert entry["drain"]["rc"] == 0 and entry["checkpoint"]["rc"] == 0
-    if cloud == "aws":
-        assert entry["action"] == "terminate" and entry["not_before"].endswith("Z")
+    if cloud != "gcp":
+        # The machine goes when the notice period (30 s from the injection) ends.
+        given = json.loads((root / STATE_DIR / "state.json").read_text(encoding="utf-8"))
+        at = given["faults"][0]["params"]["at"] + 30
+        assert entry["not_before"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
 
 
 def test_azure_notice_is_approved_once_handled(service: tuple[Path, str], tmp_path: Path) -> None:
@@ -216,3 +221,31 @@ def test_a_failed_hook_is_recorded_and_not_retried(
     assert W.watch_once(W.Metadata("aws", url), config, state) == []
     [entry] = json.loads(Path(state).read_text(encoding="utf-8"))["notices"]
     assert entry["checkpoint"]["rc"] == -1 and "no-such-hook" in entry["checkpoint"]["output"]
+
+
+def test_the_node_powers_off_when_the_notice_period_ends(tmp_path: Path) -> None:
+    """The service signals the node's init (here a stand-in process) once the notice period has
+    passed, not before: the node stays up through its notice."""
+    root = tmp_path / "node"
+    (root / STATE_DIR).mkdir(parents=True)
+    (root / STATE_DIR / "state.json").write_text(json.dumps({"faults": []}), encoding="utf-8")
+    init = subprocess.Popen(["sleep", "120"])
+    argv = [sys.executable, "-S", str(METADATA_TOOL), "--init-pid", str(init.pid)]
+    service = subprocess.Popen(
+        [*argv, "--address", "127.0.0.1", "--port", "0"],
+        env={**os.environ, "GPUFORGE_SIM_ROOT": str(root)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert service.stdout is not None and service.stdout.readline().startswith("metadata:")
+        inject_fault(root, "spot-interruption", notice_s=2)
+        given = time.time()
+        assert init.poll() is None
+        assert init.wait(timeout=10) == -signal.SIGUSR2
+        assert time.time() - given >= 1.5
+    finally:
+        init.kill()
+        service.kill()
+        service.wait()
+        init.wait()

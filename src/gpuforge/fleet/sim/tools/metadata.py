@@ -60,7 +60,7 @@ CHECK_EVERY_S = 0.2
 def notice(state: Json) -> Json | None:
     """The spot-interruption fault's parameters (at, notice_s, action), or None."""
     found = simlib.faults(state, FAULT)
-    return dict(found[0].get("params", {})) if found else None
+    return dict(found[0]) if found else None
 
 
 def reclaim_at(params: Json) -> float:
@@ -186,8 +186,9 @@ class MetadataServer(ThreadingHTTPServer):
         self.approved: set[str] = set()
 
 
-def reclaimer(interval: float = CHECK_EVERY_S) -> None:
-    """Power the node off once a notice's period has passed (runs in a thread, forever)."""
+def reclaimer(init_pid: int = 1, interval: float = CHECK_EVERY_S) -> None:
+    """Power the node off (signal its init) once a notice's period has passed (runs in a
+    thread until then)."""
     while True:
         try:
             params = notice(simlib.load_state())
@@ -195,14 +196,15 @@ def reclaimer(interval: float = CHECK_EVERY_S) -> None:
             params = None
         if params is not None and time.time() >= reclaim_at(params):
             print("metadata: notice period over, powering off", file=sys.stderr, flush=True)
-            os.kill(1, POWER_OFF)
+            os.kill(init_pid, POWER_OFF)
             return
         time.sleep(interval)
 
 
 def main(argv: list[str]) -> None:
     """Serve until the node stops; tests off the fleet pass `--address A --port N` (0: any
-    free port) and `--no-reclaim`. Prints the address it serves on."""
+    free port) and `--no-reclaim` or `--init-pid PID` (the process standing for the node's
+    init). Prints the address it serves on."""
     address, port = ADDRESS, PORT
     if "--address" in argv:
         address = argv[argv.index("--address") + 1]
@@ -211,8 +213,9 @@ def main(argv: list[str]) -> None:
     server = MetadataServer((address, port))
     host, bound = str(server.server_address[0]), int(server.server_address[1])
     print(f"metadata: serving on {host}:{bound}", flush=True)
+    init_pid = int(argv[argv.index("--init-pid") + 1]) if "--init-pid" in argv else 1
     if "--no-reclaim" not in argv:
-        threading.Thread(target=reclaimer, daemon=True).start()
+        threading.Thread(target=reclaimer, args=(init_pid,), daemon=True).start()
     server.serve_forever()
 
 
