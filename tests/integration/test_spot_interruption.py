@@ -40,15 +40,18 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         made.teardown()
 
 
-def _wait_for(what: str, probe: Callable[[], T | None], timeout: float) -> T:
-    """Poll `probe` until it returns something (not None); fail naming `what` after `timeout`."""
+def _wait_for(
+    what: str, probe: Callable[[], T | None], timeout: float, explain: Callable[[], str]
+) -> T:
+    """Poll `probe` until it returns something (not None); fail naming `what` after `timeout`,
+    with what `explain` tells."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = probe()
         if found is not None:
             return found
         time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}: {explain()}")
 
 
 def _on_node(cluster: Cluster, node: str, command: str) -> tuple[int, str]:
@@ -92,7 +95,14 @@ def test_interruption_checkpoints_drains_and_up_replaces_that_node_only(cluster:
     steady_pid = _state(cluster, STEADY)["pid"]
     done = cluster.fleet("inject", SPOT, "spot-interruption", "--notice-s", str(NOTICE_S))
     assert done.returncode == 0, done.stderr
-    record = _wait_for("the watcher to handle the notice", lambda: _handled(cluster), NOTICE_S)
+    record = _wait_for(
+        "the watcher to handle the notice",
+        lambda: _handled(cluster),
+        NOTICE_S,
+        lambda: "".join(
+            _on_node(cluster, SPOT, f"systemctl status {WATCHER}; tail /var/log/journal/{WATCHER}*")
+        ),
+    )
     [notice] = record["notices"]
     assert (notice["cloud"], notice["action"]) == ("aws", "terminate")
     assert notice["checkpoint"]["rc"] == 0 and notice["checkpoint"]["argv"][-1] == MARKER
@@ -102,7 +112,7 @@ def test_interruption_checkpoints_drains_and_up_replaces_that_node_only(cluster:
     def reclaimed() -> bool | None:
         return True if _state(cluster, SPOT)["state"] != "running" else None
 
-    _wait_for("the notice period to end", reclaimed, NOTICE_S + 30)
+    _wait_for("the notice period to end", reclaimed, NOTICE_S + 30, lambda: str(cluster.nodes()))
     rc, payload = cluster.json("up", str(cluster.spec))
     assert rc == 0, str(payload)[-3000:]
     changes = [c for c in payload["plans"]["local"]["changes"] if c["action"] != "no-op"]
