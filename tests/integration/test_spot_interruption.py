@@ -111,7 +111,8 @@ def test_interruption_checkpoints_drains_and_up_replaces_that_node_only(cluster:
         return True if _state(cluster, SPOT)["state"] != "running" else None
 
     _wait_for("the notice period to end", reclaimed, NOTICE_S + 30, lambda: str(cluster.nodes()))
-    rc, payload = cluster.json("up", str(cluster.spec))
+    # A replacement is a change `up` asks about: approved here as an operator would.
+    rc, payload = cluster.json("up", str(cluster.spec), "--yes")
     assert rc == 0, str(payload)[-3000:]
     changes = [c for c in payload["plans"]["local"]["changes"] if c["action"] != "no-op"]
     assert [(c["address"], c["action"]) for c in changes] == [
