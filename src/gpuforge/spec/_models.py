@@ -605,8 +605,7 @@ class Scheduler(_Section):
     def _controller_needs_scheduler(self) -> Scheduler:
         if self.kind == "none" and self.controller is not None:
             raise ValueError(
-                "a controller is given but no scheduler; set `kind: slurm`, or remove "
-                "`controller`"
+                "a controller is given but no scheduler; set `kind: slurm`, or remove `controller`"
             )
         return self
 
