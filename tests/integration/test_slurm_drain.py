@@ -25,6 +25,7 @@ WORKER = 1
 # The job holds its node until this file exists on the node.
 RELEASE = "/tmp/gpuforge-it-release"
 WAIT_S = 60.0
+PWNED = "/tmp/gpuforge-it-pwned"
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +42,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         made.teardown()
 
 
-def _node(cluster: Cluster, index: int) -> str:
-    return f"{cluster.name}-h100-{index}"
+def _node(index: int) -> str:
+    """A node's name: local fleet nodes are <pool>-<index> in every cluster."""
+    return f"h100-{index}"
 
 
 def _drainer(cluster: Cluster) -> SlurmDrainer:
@@ -59,7 +61,7 @@ def _until(what: str, check: Callable[[], bool]) -> None:
 @pytest.fixture
 def held_job(cluster: Cluster) -> Iterator[str]:
     """A batch job running on the worker until RELEASE exists there; the job id."""
-    controller, worker = _node(cluster, CONTROLLER), _node(cluster, WORKER)
+    controller, worker = _node(CONTROLLER), _node(WORKER)
     cluster.ssh(worker, f"rm -f {RELEASE}")
     wrap = f"while [ ! -e {RELEASE} ]; do sleep 0.2; done"
     out = cluster.ssh(controller, f"sbatch --parsable -N1 -w {worker} --wrap '{wrap}'")
@@ -86,14 +88,14 @@ def held_job(cluster: Cluster) -> Iterator[str]:
 
 
 def test_gpu_job_runs_on_both_nodes(cluster: Cluster) -> None:
-    out = cluster.ssh(_node(cluster, CONTROLLER), "srun -N2 --gres=gpu:8 nvidia-smi -L")
+    out = cluster.ssh(_node(CONTROLLER), "srun -N2 --gres=gpu:8 nvidia-smi -L")
     gpus = [line for line in out.splitlines() if line.startswith("GPU ")]
     assert len(gpus) == 16, out
     assert all("H100" in line for line in gpus), out
 
 
 def test_drain_waits_for_the_running_job(cluster: Cluster, held_job: str) -> None:
-    worker = _node(cluster, WORKER)
+    worker = _node(WORKER)
     drainer = _drainer(cluster)
     failures: list[BaseException] = []
 
@@ -111,7 +113,7 @@ def test_drain_waits_for_the_running_job(cluster: Cluster, held_job: str) -> Non
     thread.join(WAIT_S)
     assert not thread.is_alive() and not failures, failures
     assert drainer.states([worker])[worker] == "drained"
-    reason = cluster.ssh(_node(cluster, CONTROLLER), f"sinfo --noheader -n {worker} -o %E")
+    reason = cluster.ssh(_node(CONTROLLER), f"sinfo --noheader -n {worker} -o %E")
     assert reason.strip() == "it: driver upgrade"
     drainer.undrain([worker])
     assert drainer.states([worker])[worker] == "idle"
@@ -120,12 +122,35 @@ def test_drain_waits_for_the_running_job(cluster: Cluster, held_job: str) -> Non
 def test_drain_times_out_naming_the_job_then_force_cancels_it(
     cluster: Cluster, held_job: str
 ) -> None:
-    worker = _node(cluster, WORKER)
+    worker = _node(WORKER)
     drainer = _drainer(cluster)
+    # The reason is data: one argument of scontrol, never shell code on the controller.
+    reason = f"it: $(touch {PWNED}); `touch {PWNED}`"
     with pytest.raises(DrainTimeout) as caught:
-        drainer.drain([worker], reason="it", timeout_s=1, force=False)
+        drainer.drain([worker], reason=reason, timeout_s=1, force=False)
     assert caught.value.busy == {worker: [held_job]}
-    drainer.drain([worker], reason="it", timeout_s=1, force=True)
+    controller = _node(CONTROLLER)
+    assert cluster.ssh(controller, f"sinfo --noheader -n {worker} -o %E").strip() == reason
+    drainer.drain([worker], reason=reason, timeout_s=1, force=True)
     assert drainer.states([worker])[worker] in ("drained", "down")
-    jobs = cluster.ssh(_node(cluster, CONTROLLER), "squeue --noheader -o %i").split()
-    assert held_job not in jobs
+    assert held_job not in cluster.ssh(controller, "squeue --noheader -o %i").split()
+    assert cluster.ssh(controller, f"ls {PWNED} 2>/dev/null || echo absent").strip() == "absent"
+
+
+def test_drift_knows_the_slurm_role(cluster: Cluster) -> None:
+    """A converged cluster has no drift; a stopped slurmd is the slurm role's drift, and
+    `drift --fix` starts it again, after which the node serves jobs again."""
+    worker = _node(WORKER)
+    rc, payload = cluster.json("drift", str(cluster.spec))
+    assert rc == 0 and payload["drift"]["drifted"] == [], payload
+    cluster.ssh(worker, "systemctl stop slurmd")
+    try:
+        rc, payload = cluster.json("drift", str(cluster.spec))
+        assert rc == 1, payload
+        found = [(d["node"], d["code"], d["item"], d["role"]) for d in payload["drift"]["drifts"]]
+        assert found == [(worker, "GF-DRIFT-004", "slurmd.service", "slurm")], found
+    finally:
+        rc, payload = cluster.json("drift", str(cluster.spec), "--fix")
+    assert rc == 0 and payload["after"]["drifted"] == [], payload
+    drainer = _drainer(cluster)
+    _until(f"{worker} idle", lambda: drainer.states([worker])[worker] == "idle")

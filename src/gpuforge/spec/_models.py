@@ -598,7 +598,8 @@ class Scheduler(_Section):
     controller: Text | None = Field(
         None,
         description="slurm: the pool whose first node runs slurmctld, or one node by name "
-        "(<cluster>-<pool>-<index>, or an onprem host's name); default: the first pool",
+        "(<pool>-<index> on the local fleet, <cluster>-<pool>-<index> on clouds, an onprem "
+        "host's name); default: the first pool",
     )
 
     @model_validator(mode="after")
@@ -697,7 +698,9 @@ class ClusterSpec(_Section):
         """Every name `scheduler.controller` may take -> its pool: pools, nodes, onprem hosts."""
         names = {name: name for name in self.pools}
         for name, pool in self.pools.items():
-            names.update({f"{self.name}-{name}-{index}": name for index in range(pool.count)})
+            for index in range(pool.count):
+                # Local fleet nodes are <pool>-<index>, cloud machines <cluster>-<pool>-<index>.
+                names.update({f"{name}-{index}": name, f"{self.name}-{name}-{index}": name})
             names.update({host.name: name for host in pool.hosts})
         return names
 

@@ -20,7 +20,7 @@ def test_no_scheduler_by_default(load: Load, minimal: str) -> None:
     assert load(minimal).spec.scheduler.model_dump() == {"kind": "none", "controller": None}
 
 
-@pytest.mark.parametrize("controller", [None, "train", "demo-train-0", "demo-train-1"])
+@pytest.mark.parametrize("controller", [None, "train", "train-1", "demo-train-0", "demo-train-1"])
 def test_slurm_controller_is_a_pool_or_one_of_its_nodes(
     load: Load, minimal: str, controller: str | None
 ) -> None:
@@ -37,7 +37,7 @@ def test_slurm_controller_is_a_pool_or_one_of_its_nodes(
             "scheduler:\n  kind: slurm\n  controller: demo-train-2\n",
             (11, 3, "scheduler.controller"),
             "controller 'demo-train-2' is neither a pool nor a node of this cluster",
-            "name a pool or a node: demo-train-0, demo-train-1, train",
+            "name a pool or a node: demo-train-0, demo-train-1, train, train-0, train-1",
         ),
         (
             "scheduler:\n  controller: train\n",
