@@ -192,6 +192,11 @@ _ROLE_RULES: dict[tuple[str, str], Rule] = {
     ("monitoring", "*"): ("in-place", False, "the exporters restart; jobs keep running"),
     ("hardening", "*"): ("in-place", False, "system settings apply on a running node"),
     ("gpu_validation", "*"): ("in-place", False, "validation only reads the node"),
+    ("slurm", "*"): (
+        "in-place",
+        False,
+        "slurmd and slurmctld restart without ending jobs (each job's slurmstepd runs on)",
+    ),
 }
 _UNKNOWN_ROLE: Rule = ("rolling", False, "no policy is known for this role: drained to be safe")
 _MODULE_OPTIONS = re.compile(r"^/etc/(modprobe\.d|modules-load\.d)/")
