@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from gpuforge.errors import InputError
-from gpuforge.ops import MUNGE_KEY_FILE, SlurmDrainer, controller_host, ensure_munge_key
-from gpuforge.ops._drain import DrainError
+from gpuforge.ops import MUNGE_KEY_FILE, Deployment, SlurmDrainer, controller_host, ensure_munge_key
+from gpuforge.ops._drain import DrainError, drainer_for
 from gpuforge.ops._slurm import slurm_host_vars
+from gpuforge.provision import NodeRecord, build_inventory, inventory_yaml
 from gpuforge.spec import ClusterSpec, load_spec_text
 
 HEAD = "apiVersion: gpuforge/v1\nkind: Cluster\nname: demo\ntarget: local\n"
@@ -79,3 +80,19 @@ def test_drain_refuses_a_node_the_inventory_does_not_list(node: str) -> None:
         drainer.drain([node], reason="x", timeout_s=1, force=False)
     assert "in the inventory" in caught.value.message
     assert "demo-a-0" in caught.value.fix
+
+
+def test_a_slurm_cluster_drains_through_its_controller(tmp_path: Path) -> None:
+    nodes = [
+        NodeRecord(name, f"10.0.0.{i}", pool, "H100", 8, "", "", "")
+        for i, (name, pool) in enumerate(sorted(NODES.items()))
+    ]
+    inventory = Deployment(tmp_path).inventory
+    inventory.parent.mkdir(parents=True)
+    inventory.write_text(inventory_yaml(build_inventory(nodes)))
+
+    drainer = drainer_for(_spec("scheduler: {kind: slurm, controller: b}\n"), Deployment(tmp_path))
+
+    assert isinstance(drainer, SlurmDrainer)
+    assert drainer.controller == "demo-b-0"
+    assert drainer.hosts["demo-b-0"]["ansible_host"] == "10.0.0.4"
