@@ -51,11 +51,36 @@ def _drainer(cluster: Cluster) -> SlurmDrainer:
     return slurm_drainer(load_spec(cluster.spec).spec, cluster.deployment)
 
 
-def _until(what: str, check: Callable[[], bool]) -> None:
+def _until(what: str, check: Callable[[], bool], cluster: Cluster | None = None) -> None:
     deadline = time.monotonic() + WAIT_S
     while not check():
-        assert time.monotonic() < deadline, f"waited {WAIT_S:g} s for {what}"
+        if time.monotonic() >= deadline:
+            seen = _slurm_view(cluster) if cluster else ""
+            raise AssertionError(f"waited {WAIT_S:g} s for {what}\n{seen}")
         time.sleep(0.2)
+
+
+def _slurm_view(cluster: Cluster) -> str:
+    """What Slurm says about the nodes and the worker's slurmd log, for a wait that failed."""
+    show = "scontrol show node; squeue; tail -n 30 /var/log/slurm/slurmctld.log"
+    log = "tail -n 30 /var/log/slurm/slurmd.log"
+    return (
+        cluster.fleet("ssh", _node(CONTROLLER), "--", show).stdout
+        + cluster.fleet("ssh", _node(WORKER), "--", log).stdout
+    )
+
+
+def _idle(cluster: Cluster, node: str) -> None:
+    """Wait until Slurm sees `node` idle and responding (no `*`), with no job queued."""
+    drainer = _drainer(cluster)
+    _until(
+        f"{node} idle",
+        lambda: (
+            drainer.states([node])[node] == "idle"
+            and not cluster.ssh(_node(CONTROLLER), "squeue --noheader").strip()
+        ),
+        cluster,
+    )
 
 
 @pytest.fixture
@@ -70,21 +95,14 @@ def held_job(cluster: Cluster) -> Iterator[str]:
     def state() -> str:
         return cluster.ssh(controller, f"squeue --noheader -j {job} -o %T").strip()
 
-    _until(f"job {job} to run", lambda: state() == "RUNNING")
+    _until(f"job {job} to run", lambda: state() == "RUNNING", cluster)
     try:
         yield job
     finally:
         cluster.ssh(controller, f"scancel {job}")
         cluster.ssh(worker, f"touch {RELEASE}")
-        drainer = _drainer(cluster)
-        drainer.undrain([worker])
-        _until(
-            f"{worker} idle",
-            lambda: (
-                drainer.states([worker])[worker] == "idle"
-                and not cluster.ssh(controller, "squeue --noheader").strip()
-            ),
-        )
+        _drainer(cluster).undrain([worker])
+        _idle(cluster, worker)
 
 
 def test_gpu_job_runs_on_both_nodes(cluster: Cluster) -> None:
@@ -107,7 +125,7 @@ def test_drain_waits_for_the_running_job(cluster: Cluster, held_job: str) -> Non
 
     thread = threading.Thread(target=drain)
     thread.start()
-    _until(f"{worker} draining", lambda: drainer.states([worker])[worker] == "draining")
+    _until(f"{worker} draining", lambda: drainer.states([worker])[worker] == "draining", cluster)
     assert thread.is_alive(), "drain returned while the job still ran"
     cluster.ssh(worker, f"touch {RELEASE}")
     thread.join(WAIT_S)
@@ -116,7 +134,7 @@ def test_drain_waits_for_the_running_job(cluster: Cluster, held_job: str) -> Non
     reason = cluster.ssh(_node(CONTROLLER), f"sinfo --noheader -n {worker} -o %E")
     assert reason.strip() == "it: driver upgrade"
     drainer.undrain([worker])
-    assert drainer.states([worker])[worker] == "idle"
+    _idle(cluster, worker)
 
 
 def test_drain_times_out_naming_the_job_then_force_cancels_it(
@@ -152,5 +170,4 @@ def test_drift_knows_the_slurm_role(cluster: Cluster) -> None:
     finally:
         rc, payload = cluster.json("drift", str(cluster.spec), "--fix")
     assert rc == 0 and payload["after"]["drifted"] == [], payload
-    drainer = _drainer(cluster)
-    _until(f"{worker} idle", lambda: drainer.states([worker])[worker] == "idle")
+    _idle(cluster, worker)

@@ -29,6 +29,8 @@ __all__ = ["SlurmDrainer", "slurm_drainer"]
 
 # sinfo's long state of a node that runs no work any more: drained, or out of service.
 _FREE = frozenset(("drained", "down", "fail", "failed"))
+# States `state=resume` applies to: drained or draining, down, failed.
+_RESUMABLE = re.compile(r"drain|down|fail")
 _NODE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 # How long Slurm gets to end cancelled jobs before a forced drain takes the nodes down.
 _FORCE_GRACE_S = 30.0
@@ -77,10 +79,12 @@ class SlurmDrainer:
             )
 
     def undrain(self, nodes: Sequence[str]) -> None:
-        """Return `nodes` to service (`state=resume`)."""
-        names = self._names(nodes)
-        if names:
-            self._scontrol("update", f"NodeName={','.join(names)}", "State=RESUME")
+        """Return `nodes` to service (`state=resume`); nodes already in service are left alone
+        (Slurm refuses to resume them)."""
+        states = self.states(self._names(nodes)) if nodes else {}
+        out = [node for node, state in states.items() if _RESUMABLE.search(state)]
+        if out:
+            self._scontrol("update", f"NodeName={','.join(out)}", "State=RESUME")
 
     def states(self, nodes: Sequence[str]) -> dict[str, str]:
         """Node -> sinfo's long state (`idle`, `draining`, `drained`, ...), as Slurm sees it."""
