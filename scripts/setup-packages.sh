@@ -8,8 +8,11 @@
 #   PACKAGE...  install these instead of the default list
 set -euo pipefail
 
+# slurmctld, slurmd, slurm-client and munge: Debian's Slurm 22.05 and MUNGE, which the fleet's
+# nodes share with this machine (their daemons run only inside the nodes, started by the slurm
+# role; nothing starts them here).
 default_packages=(python3-venv python3-pip openssh-server openssh-client iproute2 util-linux
-                  dpkg-dev procps kmod ca-certificates)
+                  dpkg-dev procps kmod ca-certificates slurmctld slurmd slurm-client munge)
 simulate=()
 packages=()
 for arg in "$@"; do

@@ -101,6 +101,7 @@ def _environment(text_output: bool) -> ImmutableSandboxedEnvironment:
             "bool": _to_bool,
             "combine": _combine,
             "regex_replace": lambda value, pattern, repl: re.sub(pattern, repl, str(value)),
+            "regex_findall": lambda value, pattern: re.findall(pattern, str(value)),
             "quote": lambda value: shlex.quote(str(value)),
             "to_json": lambda value: json.dumps(value),
             "split": lambda value, sep=None: str(value).split(sep),

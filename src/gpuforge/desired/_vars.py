@@ -47,6 +47,14 @@ def split_nccl(locked: str) -> tuple[str, str]:
     return version, cuda
 
 
+def _slurm_cluster_vars(spec: ClusterSpec) -> dict[str, Any]:
+    """The slurm role's switch and cluster-wide inputs; nothing without a Slurm scheduler (the
+    controller and the MUNGE key come with the inventory, as they name hosts and files)."""
+    if spec.scheduler.kind != "slurm":
+        return {}
+    return {"gpuforge_enable_slurm": True, "slurm_cluster_name": spec.name}
+
+
 def cluster_vars(spec: ClusterSpec) -> dict[str, Any]:
     """Variables shared by every node: cluster, fabric, hardening, monitoring, validation."""
     fabric = spec.fabric
@@ -66,6 +74,7 @@ def cluster_vars(spec: ClusterSpec) -> dict[str, Any]:
         "dcgm_exporter": spec.monitoring.enabled and spec.monitoring.dcgm_exporter,
         "gpu_validation_dcgm_level": spec.validation.dcgm_level,
         "gpu_validation_nccl": spec.validation.nccl,
+        **_slurm_cluster_vars(spec),
     }
 
 
@@ -95,6 +104,7 @@ def pool_vars(spec: ClusterSpec, lock: Lock, name: str) -> dict[str, Any]:
     entry = lock.pools[name]
     stack = entry.stack
     settings = spec.pool_gpu_settings(pool)
+    provider = provider_for(spec.pool_target(pool))
     mode, url = _repo_mode(spec, spec.pool_target(pool))
     nccl_version, nccl_cuda = split_nccl(stack.nccl)
     mig_config = pool_mig(spec, lock, name)
@@ -133,4 +143,13 @@ def pool_vars(spec: ClusterSpec, lock: Lock, name: str) -> dict[str, Any]:
         "mps_active_thread_percentage": settings.mps.active_thread_percentage,
         "gpu_validation_mig": mig_config is not None,
         **spot_vars(spec, name),
+        **(
+            {
+                "slurm_gpus": entry.gpus_per_node,
+                "slurm_mig": mig_config or {},
+                "slurm_cgroups": provider.cgroups,
+            }
+            if spec.scheduler.kind == "slurm"
+            else {}
+        ),
     }

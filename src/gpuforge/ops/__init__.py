@@ -43,6 +43,8 @@ from gpuforge.ops._scale import (
     node_actions,
     register_scheduler_join,
 )
+from gpuforge.ops._slurm import MUNGE_KEY_FILE, controller_host, ensure_munge_key
+from gpuforge.ops._slurm_drain import SlurmDrainer, slurm_drainer
 from gpuforge.ops._up import (
     STEPS,
     DriftResult,
@@ -58,6 +60,7 @@ from gpuforge.ops._up import (
 __all__ = [
     "CLUSTER_ID_FILE",
     "LOCKS_DIR",
+    "MUNGE_KEY_FILE",
     "POLICIES",
     "RUN_LOCK_FILE",
     "STEPS",
@@ -82,13 +85,16 @@ __all__ = [
     "ScaleResult",
     "SchedulerJoin",
     "SilentReporter",
+    "SlurmDrainer",
     "StoppedAtPlan",
     "UpResult",
     "classify_changes",
+    "controller_host",
     "create_backup",
     "default_archive",
     "deployment_owner",
     "diff_node",
+    "ensure_munge_key",
     "fix_roles",
     "fleet_known_hosts",
     "gpuforge_command",
@@ -107,6 +113,7 @@ __all__ = [
     "restore_backup",
     "run_lock",
     "run_roles",
+    "slurm_drainer",
     "strongest",
     "trusted_host_keys",
     "up_exit_code",

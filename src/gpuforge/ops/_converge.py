@@ -29,8 +29,8 @@ PROBE_TASK = "Read packages, services, files, GPU settings and MIG layout"
 INVENTORY_MAX_BYTES = 16 * MIB
 
 
-def inventory_pools(inventory: Path) -> dict[str, str]:
-    """Node name -> pool, from the inventory gpuforge wrote (each host's `gpuforge_pool`)."""
+def inventory_host_vars(inventory: Path) -> dict[str, dict[str, Any]]:
+    """Node name -> its host vars, from the inventory gpuforge wrote."""
     if not inventory.exists():
         raise InputError(
             f"no inventory at {inventory}",
@@ -42,9 +42,15 @@ def inventory_pools(inventory: Path) -> dict[str, str]:
     )
     try:
         hosts: Mapping[str, Any] = data["all"]["children"]["gpu_nodes"].get("hosts") or {}
-        return {name: str((vals or {}).get("gpuforge_pool", "")) for name, vals in hosts.items()}
-    except (KeyError, TypeError, AttributeError):
+        return {str(name): dict(vals or {}) for name, vals in hosts.items()}
+    except (KeyError, TypeError, AttributeError, ValueError):
         raise InputError(f"{inventory} is not an inventory gpuforge wrote", fix) from None
+
+
+def inventory_pools(inventory: Path) -> dict[str, str]:
+    """Node name -> pool, from the inventory gpuforge wrote (each host's `gpuforge_pool`)."""
+    hosts = inventory_host_vars(inventory)
+    return {name: str(values.get("gpuforge_pool", "")) for name, values in hosts.items()}
 
 
 @dataclass

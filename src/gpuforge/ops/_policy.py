@@ -193,6 +193,11 @@ _ROLE_RULES: dict[tuple[str, str], Rule] = {
     ("hardening", "*"): ("in-place", False, "system settings apply on a running node"),
     ("spot_watcher", "*"): ("in-place", False, "the watcher restarts; jobs keep running"),
     ("gpu_validation", "*"): ("in-place", False, "validation only reads the node"),
+    ("slurm", "*"): (
+        "in-place",
+        False,
+        "slurmd and slurmctld restart without ending jobs (each job's slurmstepd runs on)",
+    ),
 }
 _UNKNOWN_ROLE: Rule = ("rolling", False, "no policy is known for this role: drained to be safe")
 _MODULE_OPTIONS = re.compile(r"^/etc/(modprobe\.d|modules-load\.d)/")

@@ -58,6 +58,7 @@ from gpuforge.ops._plan import PlanResult, plan_cluster
 from gpuforge.ops._reporter import Reporter
 from gpuforge.ops._runlock import run_lock
 from gpuforge.ops._scale import ScaleResult, drain_removed, node_actions, scale_cluster
+from gpuforge.ops._slurm import slurm_host_vars
 from gpuforge.providers import provider_for
 from gpuforge.provision import (
     Action,
@@ -452,6 +453,9 @@ class Pipeline:
                     "ansible_python_interpreter": FLEET_PYTHON,
                     "mitogen_ssh_compression": False,
                 }
+        pools = {node.name: node.pool for node in nodes}
+        for name, values in slurm_host_vars(self.spec, self.deployment.root, pools).items():
+            extra[name] = {**extra.get(name, {}), **values}
         inventory = build_inventory(nodes, extra)
         self.deployment.write(self.deployment.inventory, inventory_yaml(inventory))
         result.nodes = nodes

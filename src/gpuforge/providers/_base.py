@@ -143,6 +143,8 @@ class Provider:
     hardening: ClassVar[bool] = True
     # The software repository `auto` means: NVIDIA's CUDA repository, or the fleet's own
     local_repository: ClassVar[bool] = False
+    # Nodes have their own cgroup file system, where Slurm tracks jobs (the fleet's have none)
+    cgroups: ClassVar[bool] = True
 
     #### Instance types, regions, prices ####
 

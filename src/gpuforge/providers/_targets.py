@@ -337,6 +337,7 @@ class Local(Provider):
     simulated = True
     hardening = False
     local_repository = True
+    cgroups = False
 
     def shared_inputs(self, ctx: RootRender) -> SharedInputs:
         """The fleet's subnet, the gpuforge command and the fleet's state folder."""

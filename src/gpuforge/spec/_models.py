@@ -599,6 +599,30 @@ class Cost(_Section):
         return scaling_actions(windows, default)
 
 
+class Scheduler(_Section):
+    """The workload manager gpuforge installs and drains nodes through (`none`: no scheduler).
+
+    Each kind is one literal of `kind`; a later kind (kubernetes) adds its literal and settings
+    here and registers its drainer, nothing else changes.
+    """
+
+    kind: Literal["none", "slurm"] = "none"
+    controller: Text | None = Field(
+        None,
+        description="slurm: the pool whose first node runs slurmctld, or one node by name "
+        "(<pool>-<index> on the local fleet, <cluster>-<pool>-<index> on clouds, an onprem "
+        "host's name); default: the first pool",
+    )
+
+    @model_validator(mode="after")
+    def _controller_needs_scheduler(self) -> Scheduler:
+        if self.kind == "none" and self.controller is not None:
+            raise ValueError(
+                "a controller is given but no scheduler; set `kind: slurm`, or remove `controller`"
+            )
+        return self
+
+
 class Checks(_Section):
     """Finding codes (GF-AREA-NNN) that `gpuforge check` should not report for this spec."""
 
@@ -622,6 +646,7 @@ class ClusterSpec(_Section):
     security: Security = Field(default_factory=Security)
     monitoring: Monitoring = Field(default_factory=Monitoring)
     cost: Cost = Field(default_factory=Cost)
+    scheduler: Scheduler = Field(default_factory=Scheduler)
     checks: Checks = Field(default_factory=Checks)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -661,6 +686,35 @@ class ClusterSpec(_Section):
         if errors:
             raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
+
+    @model_validator(mode="after")
+    def _scheduler_controller(self) -> ClusterSpec:
+        """The scheduler's controller names a pool or one node of this cluster."""
+        controller = self.scheduler.controller
+        if controller is None or controller in self.controller_nodes():
+            return self
+        nodes = sorted(self.controller_nodes())
+        shown = ", ".join(nodes[:6]) + (", ..." if len(nodes) > 6 else "")
+        error = PydanticCustomError(
+            "value_error",
+            "{problem}",
+            {
+                "problem": f"controller {controller!r} is neither a pool nor a node of this "
+                f"cluster; name a pool or a node: {shown}"
+            },
+        )
+        details = InitErrorDetails(type=error, loc=("scheduler", "controller"), input=controller)
+        raise ValidationError.from_exception_data(type(self).__name__, [details])
+
+    def controller_nodes(self) -> dict[str, str]:
+        """Every name `scheduler.controller` may take -> its pool: pools, nodes, onprem hosts."""
+        names = {name: name for name in self.pools}
+        for name, pool in self.pools.items():
+            for index in range(pool.count):
+                # Local fleet nodes are <pool>-<index>, cloud machines <cluster>-<pool>-<index>.
+                names.update({f"{name}-{index}": name, f"{self.name}-{name}-{index}": name})
+            names.update({host.name: name for host in pool.hosts})
+        return names
 
     def pool_target(self, pool: Pool) -> TargetRef:
         """The target a pool runs on: its own, else the cluster's first."""

@@ -74,6 +74,7 @@ def test_all_roles_are_present() -> None:
         "nccl",
         "nvidia_driver",
         "nvidia_repo",
+        "slurm",
         "spot_watcher",
         "stack_packages",
     ]
