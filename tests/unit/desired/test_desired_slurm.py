@@ -22,8 +22,9 @@ def _states(extra: str) -> tuple[dict[str, object], dict[str, str]]:
     return dict(desired_state(spec, lock)), render_group_vars(spec, lock)
 
 
-def test_slurm_role_runs_before_validation() -> None:
-    assert ROLES[-2:] == ("slurm", "gpu_validation")
+def test_slurm_role_runs_before_the_spot_watcher_and_validation() -> None:
+    """The spot watcher drains through Slurm, so Slurm is set up before it."""
+    assert ROLES[-3:] == ("slurm", "spot_watcher", "gpu_validation")
 
 
 def test_slurm_nodes_must_run_munge_and_slurmd_with_their_gres() -> None:
