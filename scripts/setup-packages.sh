@@ -12,7 +12,8 @@ set -euo pipefail
 # nodes share with this machine (their daemons run only inside the nodes, started by the slurm
 # role; nothing starts them here).
 default_packages=(python3-venv python3-pip openssh-server openssh-client iproute2 util-linux
-                  dpkg-dev procps kmod ca-certificates slurmctld slurmd slurm-client munge)
+                  dpkg-dev procps kmod ca-certificates slurmctld slurmd slurm-client munge
+                  auditd nftables)
 simulate=()
 packages=()
 for arg in "$@"; do

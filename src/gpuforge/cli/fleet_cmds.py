@@ -222,7 +222,8 @@ def inject(
         help="Fault: "
         + ", ".join(fault_names())
         + " (xid takes --code, e.g. 79; ecc-uncorrectable --count; ib-* --hca;"
-        " spot-interruption --notice-s).",
+        " spot-interruption --notice-s; gpu-process, an unknown compute process on GPU"
+        " --gpu, takes --process and --user).",
     ),
     gpu: int | None = typer.Option(None, "--gpu", help="GPU index the fault hits."),
     factor: float | None = typer.Option(None, "--factor", help="Bandwidth factor (nccl-slow)."),
@@ -233,6 +234,12 @@ def inject(
     package: str | None = typer.Option(None, "--package", help="Package (package-fail)."),
     notice_s: int | None = typer.Option(
         None, "--notice-s", help="Seconds from the notice to power-off (spot-interruption)."
+    ),
+    process: str | None = typer.Option(
+        None, "--process", help="Process name (gpu-process; default xmrig)."
+    ),
+    user: str | None = typer.Option(
+        None, "--user", help="User the process runs as (gpu-process; default nobody)."
     ),
     cluster: str | None = _CLUSTER_FILTER,
     state_dir: Path | None = _STATE_DIR,
@@ -245,7 +252,8 @@ def inject(
         if fault not in known:
             raise InputError(f"unknown fault {fault!r}", fix=f"use one of: {', '.join(known)}")
         given = {"gpu": gpu, "factor": factor, "code": code, "count": count, "hca": hca}
-        given |= {"rate": rate, "name": package, "notice_s": notice_s}
+        given |= {"rate": rate, "name": process if fault == "gpu-process" else package}
+        given |= {"notice_s": notice_s, "user": user}
         params = {key: value for key, value in given.items() if value is not None}
         fleet = Fleet(state_dir)
         fleet.inject(fleet.find(node, cluster), fault, **params)

@@ -8,6 +8,7 @@ nodes start in parallel. Each call first reaps what an interrupted call left beh
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,9 @@ from gpuforge.fleet._state import ClusterRecord, NodeRecord, StateStore, resolve
 _STARTING, _RUNNING, _STOPPED, _FAILED = "starting", "running", "stopped", "failed"
 # The simulated fault after which a node powers itself off, as a cloud reclaims a spot machine.
 SPOT_INTERRUPTION = "spot-interruption"
+# The simulator's compute process (fleet/sim/tools/gpu_app.py) and where it registers.
+GPU_APP = ("/usr/bin/python3", "-S", "/usr/lib/gpuforge-sim/gpu_app.py")
+GPU_APP_DIR = "/var/lib/gpuforge-sim/gpu-apps"
 
 
 class PartialStartError(FleetError):
@@ -262,6 +266,8 @@ class Fleet:
                     raise FleetError(f"{node.name} is not running", fix="`gpuforge fleet heal`")
                 for pid in _launch.sshd_pids(pid1):
                     os.kill(pid, 9)
+            elif fault == "gpu-process":
+                self._start_gpu_process(node, params)
             else:
                 _simlink.inject_hardware(self._visible_root(record), fault, params)
             if fault not in record.faults:
@@ -274,16 +280,45 @@ class Fleet:
         with self.store.lock():
             record = self._record(node)
             _simlink.heal_hardware(self._visible_root(record))
-            record.faults = []
             pid1 = self._pid1(record)
             if pid1 and not _launch.sshd_pids(pid1):
                 _launch.start_sshd(pid1)
+            if pid1 and "gpu-process" in record.faults:
+                self.run(node, [*GPU_APP, "--stop"])
+            record.faults = []
             if not pid1:
                 record = self._start(record, fresh=False)
             self.store.put_node(record)
         if record.state == _STARTING:
             return self._finish([record])[0]
         return self._node(record)
+
+    def _start_gpu_process(self, node: Node, params: dict[str, Any]) -> None:
+        """Start a compute process on a simulated GPU of `node`, as `user`, named `name`; return
+        once nvidia-smi lists it."""
+        name = str(params.get("name") or "xmrig")
+        user = str(params.get("user") or "nobody")
+        for what, text in (("process name", name), ("user", user)):
+            if not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", text):
+                raise InputError(
+                    f"{text!r} is not a usable {what}",
+                    fix="use 1-32 letters, digits, '_', '.' and '-'",
+                )
+        app = [str(params.get("gpu", 0)), str(params.get("memory", 2048)), "100"]
+        launch = shlex.join(["exec", "-a", name, *GPU_APP, *app])
+        count = f"$(ls {GPU_APP_DIR}/*.json 2>/dev/null | wc -l)"
+        script = (
+            f'install -d -m 1777 {GPU_APP_DIR} && before="{count}" && '
+            f"setsid -f runuser -u {shlex.quote(user)} -- bash -c {shlex.quote(launch)} "
+            "</dev/null >/dev/null 2>&1 && for _ in $(seq 200); do "
+            f'[ "{count}" -gt "$before" ] && exit 0; sleep 0.05; done; exit 1'
+        )
+        done = self.run(node, ["sh", "-c", script])
+        if done.returncode != 0:
+            raise FleetError(
+                f"the GPU process {name} did not start on {node.name}: {done.stderr.strip()}",
+                fix=f"check that user {user} exists on the node (`gpuforge fleet ssh`)",
+            )
 
     # ---- internals --------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from gpuforge.fleet._proc import run_host
-from gpuforge.fleet._standins import MODPROBE, SYSCTL
+from gpuforge.fleet._standins import AUDITCTL, MODPROBE, SYSCTL
 
 NODE_CONFIG_DIR = "etc/gpuforge"
 SSHD_CONFIG = f"/{NODE_CONFIG_DIR}/sshd_config"
@@ -84,3 +84,4 @@ def prepare_upper(upper: Path, hostname: str, address: str, client_public_key: s
     )
     _write(upper / "usr/sbin/modprobe", MODPROBE, 0o755)
     _write(upper / "usr/sbin/sysctl", SYSCTL, 0o755)
+    _write(upper / "usr/sbin/auditctl", AUDITCTL, 0o755)

@@ -9,7 +9,7 @@ from typing import Any
 
 from gpuforge.errors import FleetError
 
-PROCESS_FAULTS = ("sshd-killed", "powered-off")
+PROCESS_FAULTS = ("sshd-killed", "powered-off", "gpu-process")
 
 
 def sim_module() -> ModuleType | None:

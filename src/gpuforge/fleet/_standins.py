@@ -93,3 +93,34 @@ if [ "$mode" = all ]; then
 fi
 exit $status
 """
+
+AUDITCTL = r"""#!/bin/sh
+# gpuforge node stand-in: the kernel refuses audit requests from a PID namespace other than the
+# host's, so a node records its audit rules (-R FILE, -w, -a, -D) and lists them (-l) instead.
+log=/var/log/gpuforge-sim/auditctl.log
+rules=/var/lib/gpuforge-sim/audit.rules
+mkdir -p /var/log/gpuforge-sim /var/lib/gpuforge-sim
+touch "$rules"
+echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) auditctl $*" >> "$log"
+apply() {
+  case "$1" in
+    -D) : > "$rules" ;;
+    -w*|-a*|-A*) grep -vxF -- "$*" "$rules" > "$rules.new" || true
+       echo "$*" >> "$rules.new"; mv "$rules.new" "$rules" ;;
+    *) ;;
+  esac
+}
+case "${1:-}" in
+  -R)
+    [ -r "${2:-}" ] || { echo "Error opening ${2:-}" >&2; exit 1; }
+    grep -v '^[[:space:]]*#' "$2" | grep -v '^[[:space:]]*$' | while IFS= read -r line; do
+      # shellcheck disable=SC2086
+      apply $line
+    done ;;
+  -l) if [ -s "$rules" ]; then cat "$rules"; else echo "No rules"; fi ;;
+  -s) printf 'enabled 1\nfailure 1\npid 0\nrate_limit 0\nbacklog_limit 8192\nlost 0\nbacklog 0\n' ;;
+  "") echo "usage: auditctl [options]" >&2; exit 1 ;;
+  *) apply "$@" ;;
+esac
+exit 0
+"""

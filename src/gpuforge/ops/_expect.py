@@ -63,4 +63,6 @@ def pool_expectation(
         dcgm_level=spec.validation.dcgm_level,
         nccl_min_busbw_gbps=spec.validation.nccl_min_busbw_gbps if mig is None else None,
         allowed_processes=tuple(spec.validation.allowed_processes),
+        gpu_processes=tuple(spec.security.gpu_allowed_processes),
+        gpu_users=tuple(spec.security.gpu_allowed_users),
     )

@@ -139,8 +139,6 @@ class Provider:
     state_backend: ClassVar[str | None] = None
     # Nodes are simulated on this machine (the local fleet): SSH, hardware profiles, keys
     simulated: ClassVar[bool] = False
-    # Nodes run the hardening role (not on the simulated fleet, which shares the host)
-    hardening: ClassVar[bool] = True
     # The software repository `auto` means: NVIDIA's CUDA repository, or the fleet's own
     local_repository: ClassVar[bool] = False
     # Nodes have their own cgroup file system, where Slurm tracks jobs (the fleet's have none)
@@ -230,7 +228,6 @@ class CloudProvider(Provider):
     """A public cloud: instance types from the catalog, regions, prices, a spot market."""
 
     has_market = True
-    hardening = True
 
     def instance(self, catalog: Catalog, name: str) -> InstanceType | None:
         """An instance type of this cloud by name."""

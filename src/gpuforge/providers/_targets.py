@@ -335,7 +335,6 @@ class Local(Provider):
         metadata="aws",
     )
     simulated = True
-    hardening = False
     local_repository = True
     cgroups = False
 

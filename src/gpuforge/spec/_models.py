@@ -444,6 +444,17 @@ def _posix_name(value: str, kind: str) -> None:
         )
 
 
+def _cidr_list(value: list[str]) -> list[str]:
+    """CIDR blocks in their normal form; a value that is not one is refused."""
+    normalised = []
+    for cidr in value:
+        try:
+            normalised.append(str(ipaddress.ip_network(str(cidr), strict=False)))
+        except ValueError as error:
+            raise ValueError(f"{cidr!r} is not a CIDR block (e.g. 10.0.0.0/8)") from error
+    return normalised
+
+
 class Security(_Section):
     """Network exposure and access."""
 
@@ -452,8 +463,9 @@ class Security(_Section):
     ssh_public_key: SshPublicKey | None = None
     hardening: bool = Field(
         True,
-        description="apply the hardening role (key-only SSH, auditd, nftables) on cloud and "
-        "onprem nodes; turn off where the site hardens its hosts by its own means",
+        description="apply the hardening role (key-only SSH, auditd, nftables firewall) on every "
+        "node, the local fleet's included; turn off where the site hardens its hosts by its "
+        "own means",
     )
     gpu_group: str | None = Field(
         None,
@@ -462,6 +474,16 @@ class Security(_Section):
     )
     gpu_users: list[str] = Field(
         default_factory=list, description="users added to gpu_group on every node"
+    )
+    gpu_allowed_processes: list[Text] = Field(
+        default_factory=list,
+        description="process names or shell patterns (python*, /opt/train/*) allowed on GPUs; "
+        "any other process on a GPU whose user is not in gpu_allowed_users is reported as "
+        "unknown (GF-SEC-101) and raises the gpuforge_gpu_unknown_processes metric",
+    )
+    gpu_allowed_users: list[str] = Field(
+        default_factory=list,
+        description="users whose processes may use GPUs (a scheduler's job users)",
     )
     known_hosts: Text | None = Field(
         None,
@@ -476,7 +498,7 @@ class Security(_Section):
             _posix_name(value, "group")
         return value
 
-    @field_validator("gpu_users")
+    @field_validator("gpu_users", "gpu_allowed_users")
     @classmethod
     def _gpu_users(cls, value: list[str]) -> list[str]:
         for name in value:
@@ -506,13 +528,7 @@ class Security(_Section):
     @field_validator("ssh_cidrs")
     @classmethod
     def _cidrs(cls, value: list[str]) -> list[str]:
-        normalised = []
-        for cidr in value:
-            try:
-                normalised.append(str(ipaddress.ip_network(str(cidr), strict=False)))
-            except ValueError as error:
-                raise ValueError(f"{cidr!r} is not a CIDR block (e.g. 10.0.0.0/8)") from error
-        return normalised
+        return _cidr_list(value)
 
 
 class Monitoring(_Section):
@@ -521,6 +537,16 @@ class Monitoring(_Section):
     enabled: bool = True
     dcgm_exporter: bool = True
     node_exporter: bool = True
+    scrape_cidrs: list[str] = Field(
+        default_factory=list,
+        description="where Prometheus scrapes the exporters from (the hardening firewall opens "
+        "their ports to these CIDRs only); empty: the machine gpuforge runs on",
+    )
+
+    @field_validator("scrape_cidrs")
+    @classmethod
+    def _scrape_cidrs(cls, value: list[str]) -> list[str]:
+        return _cidr_list(value)
 
 
 def _cron(value: Any) -> str:

@@ -13,7 +13,7 @@ from gpuforge.validate._layout import COLLECTOR_BY_KEY, COLLECTORS, Collector
 from gpuforge.validate._mig import parse_mig_instances
 from gpuforge.validate._nccl import parse_nccl_tests
 from gpuforge.validate._packages import parse_packages
-from gpuforge.validate._smi_apps import parse_compute_apps
+from gpuforge.validate._smi_apps import parse_compute_apps, parse_owners, with_owners
 from gpuforge.validate._smi_csv import gpus_from_csv, parse_query_gpu_csv
 from gpuforge.validate._text import integer
 from gpuforge.validate._topo import parse_topo
@@ -74,6 +74,7 @@ def collect_from_dir(path: Path, host: str | None = None) -> NodeFacts:
     note("packages", packages.warnings)
     note("nccl", nccl.warnings if nccl else ())
     apps = parse_compute_apps(outputs["compute_apps"]) if "compute_apps" in outputs else None
+    owners = parse_owners(outputs.get("owners", ""))
     lost = [
         f"{file}: {line}"
         for file, parsed in (
@@ -102,6 +103,6 @@ def collect_from_dir(path: Path, host: str | None = None) -> NodeFacts:
         nccl=nccl,
         collectors=runs,
         parse_warnings=tuple(warnings),
-        processes=apps.apps if apps is not None else None,
+        processes=with_owners(apps.apps, owners) if apps is not None else None,
         unplaced=tuple(lost),
     )

@@ -13,7 +13,9 @@ class NodeExpectation:
     `mig_config` maps a MIG profile (`3g.40gb`) to its count on each GPU; `nvlink` is the link
     kind every GPU pair must show in `topo -m` (`NV18`); versions may be exact or a prefix
     (driver branch `535` accepts `535.183.01`); `allowed_processes` are the process names (or
-    shell patterns) that may run on a GPU that should otherwise be idle.
+    shell patterns) that may run on a GPU that should otherwise be idle; `gpu_processes` and
+    `gpu_users` are the security allow-list (process names or patterns, users) of what may run
+    on a GPU at all.
     """
 
     pool: str
@@ -34,6 +36,8 @@ class NodeExpectation:
     dcgm_level: int = 1
     nccl_min_busbw_gbps: float | None = None
     allowed_processes: tuple[str, ...] = ()
+    gpu_processes: tuple[str, ...] = ()
+    gpu_users: tuple[str, ...] = ()
 
 
 def version_matches(actual: str, expected: str) -> bool:

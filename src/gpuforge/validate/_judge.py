@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from gpuforge.validate import _rules_fabric, _rules_gpu, _rules_health, _rules_stack
+from gpuforge.validate import (
+    _rules_fabric,
+    _rules_gpu,
+    _rules_health,
+    _rules_security,
+    _rules_stack,
+)
 from gpuforge.validate._expect import NodeExpectation
 from gpuforge.validate._facts import NodeFacts
 from gpuforge.validate._findings import NODE_RULES, Finding
 from gpuforge.validate._nccl import NcclResult
 
 # The rule modules register themselves on import; naming them keeps that import explicit.
-RULE_MODULES = (_rules_fabric, _rules_gpu, _rules_health, _rules_stack)
+RULE_MODULES = (_rules_fabric, _rules_gpu, _rules_health, _rules_security, _rules_stack)
 CLUSTER_NCCL_CODES = {
     "busbw": "GF-HEALTH-030",
     "data": "GF-HEALTH-031",

@@ -76,6 +76,7 @@ COLLECTORS: tuple[Collector, ...] = (
         "nvidia-smi --query-compute-apps=gpu_bus_id,gpu_uuid,pid,process_name,used_gpu_memory "
         "--format=csv",
     ),
+    Collector("owners", "process-owners.txt", "ps", "ps -e -o pid=,user:32="),
     Collector("mig", "mig-lgi.txt", "nvidia-smi", "nvidia-smi mig -lgi"),
     Collector("dcgm", "dcgmi-diag.txt", "dcgmi", "dcgmi diag -r {dcgm_level}"),
     Collector("ibstat", "ibstat.txt", "ibstat", "ibstat"),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import fnmatch
-import posixpath
 from collections.abc import Iterator, Sequence
 
 from gpuforge.validate._expect import NodeExpectation
 from gpuforge.validate._facts import NodeFacts
 from gpuforge.validate._findings import Hit, Severity, error, rule, warning
 from gpuforge.validate._nccl import NcclResult
+from gpuforge.validate._rules_security import gpu_allowed, name_allowed
 from gpuforge.validate._text import bus_key
 
 # XIDs the Kubernetes device plugin treats as application errors: the GPU stays healthy.
@@ -215,25 +214,18 @@ def unplaced_lines(facts: NodeFacts, expect: NodeExpectation) -> Iterator[Hit]:
         )
 
 
-def _allowed(name: str, patterns: tuple[str, ...]) -> bool:
-    return any(
-        fnmatch.fnmatchcase(candidate, pattern)
-        for pattern in patterns
-        for candidate in (name, posixpath.basename(name))
-    )
-
-
 @rule("GF-HEALTH-034", "no unexpected processes on idle GPUs")
 def stray_processes(facts: NodeFacts, expect: NodeExpectation) -> Iterator[Hit]:
-    """A GPU being validated should run nothing but allowed processes: anything else is a stray
-    job or worse (a cryptominer), and skews every measurement."""
+    """A GPU being validated should run nothing but validation.allowed_processes: an allowed
+    user's job still skews every measurement (unknown ones are GF-SEC-101's)."""
     gpus = _gpu_by_bus(facts)
     for app in facts.processes or ():
-        if _allowed(app.name, expect.allowed_processes):
+        if name_allowed(app.name, expect.allowed_processes) or not gpu_allowed(app, expect):
             continue
         memory = f", {app.used_mib:.0f} MiB" if app.used_mib is not None else ""
         yield error(
-            f"process {app.name} (pid {app.pid}{memory}) runs on GPU at PCI {app.gpu_bus or '?'}",
-            "find out what started it and stop it, or add its name to validation.allowed_processes",
+            f"process {app.name} (pid {app.pid}{memory}) runs on GPU at PCI {app.gpu_bus or '?'} "
+            "during validation",
+            "validate when the GPUs are idle, or add its name to validation.allowed_processes",
             gpus.get(app.gpu_bus or ""),
         )

@@ -8,7 +8,7 @@ another shape are returned quoted in `unplaced`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gpuforge.validate._text import bus_key, integer, lines_of, number, unplaced, value
 
@@ -18,13 +18,15 @@ _HEADER_CELL = re.compile(r"^[a-z_.]+(?: \[[^\]]*\])?$")
 
 @dataclass(frozen=True)
 class GpuApp:
-    """One compute process: its PID, name, GPU memory in MiB, and the GPU's bus id and UUID."""
+    """One compute process: its PID, name, GPU memory in MiB, the GPU's bus id and UUID, and
+    the user it runs as (None when not known)."""
 
     pid: int
     name: str
     used_mib: float | None = None
     gpu_bus: str | None = None
     gpu_uuid: str | None = None
+    user: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,3 +72,18 @@ def parse_compute_apps(text: str) -> ComputeApps:
         )
     warnings = () if fields or not lost else ("no header line naming pid found",)
     return ComputeApps(tuple(apps), warnings, tuple(lost))
+
+
+def parse_owners(text: str) -> dict[int, str]:
+    """Read `ps -e -o pid=,user:32=` output into PID -> user; other lines are skipped."""
+    owners = {}
+    for line in lines_of(text):
+        cells = line.split()
+        if len(cells) == 2 and cells[0].isdigit():
+            owners[int(cells[0])] = cells[1]
+    return owners
+
+
+def with_owners(apps: tuple[GpuApp, ...], owners: dict[int, str]) -> tuple[GpuApp, ...]:
+    """The processes with the user each runs as, where `owners` knows its PID."""
+    return tuple(replace(app, user=owners.get(app.pid, app.user)) for app in apps)

@@ -2,6 +2,9 @@
 """Simulated nccl-tests `all_reduce_perf`: the real output layout, bandwidth from the hardware.
 
 One invocation stands for the whole job. GPUs per node: `-g` (as in a single-process run).
+With `NCCL_COMM_ID` set, one invocation per node (as mpirun starts them) really connects the
+nodes over TCP first, as NCCL's bootstrap and socket transport do (tools/nccl_net.py); only
+rank 0 prints the report.
 Nodes: env GPUFORGE_SIM_HOSTS (comma-separated host names) or GPUFORGE_SIM_NODES (a count);
 one node when neither is set. Bus bandwidth comes from the profile's NVLink/NVSwitch or PCIe
 path inside a node and the active HCA/EFA rates between nodes, times any `nccl-slow` factor.
@@ -22,8 +25,9 @@ sys.path[:0] = [
 ]
 
 if TYPE_CHECKING:
-    from gpuforge.fleet.sim.tools import rdma, simlib
+    from gpuforge.fleet.sim.tools import nccl_net, rdma, simlib
 else:
+    import nccl_net
     import rdma
     import simlib
 
@@ -166,6 +170,21 @@ def main(argv: list[str]) -> None:
         count = int(os.environ["GPUFORGE_SIM_NODES"])
         hosts = [host] + [f"{host}-peer{k}" for k in range(1, count)]
     gpus = present[:ngpus]
+    comm_id = os.environ.get("NCCL_COMM_ID", "")
+    rank = int(os.environ.get("GPUFORGE_SIM_RANK", os.environ.get("OMPI_COMM_WORLD_RANK", "0")))
+    if comm_id:
+        try:
+            nccl_net.run_bootstrap(
+                comm_id, rank, int(os.environ.get("GPUFORGE_SIM_RANKS", str(len(hosts))))
+            )
+        except nccl_net.NcclNetError as error:
+            simlib.die(
+                f"{host}: {error}\n{host}: Test NCCL failure common.cu:1005 'unhandled system "
+                f"error'\n .. {host} pid {pid}: Test failure common.cu:1003",
+                3,
+            )
+        if rank != 0:
+            return
     ranks = len(hosts) * ngpus
     lo, hi = size(opts.get("b", "32M")), size(opts.get("e", "32M"))
     factor = int(opts.get("f", "2"))

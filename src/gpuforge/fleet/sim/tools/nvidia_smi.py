@@ -8,6 +8,7 @@ Exit codes as documented in nvidia-smi(1): 0 ok, 2 invalid argument, 3 not suppo
 from __future__ import annotations
 
 import os
+import time
 import sys
 
 # Imported by the type checkers only: `typing` alone costs a tool ~11 ms on every call.
@@ -233,7 +234,8 @@ def csv_query(smi: Smi, fields_arg: str, fmt: str) -> None:
 
 
 def apps_query(smi: Smi, fields_arg: str, fmt: str) -> None:
-    """--query-compute-apps=...: no process runs on a simulated GPU, so only the header."""
+    """--query-compute-apps=...: one row per compute process on the selected GPUs (tools/gpu_app.py
+    runs them), or only the header when none runs."""
     units = {"used_gpu_memory": "MiB", "used_memory": "MiB"}
     known = {"timestamp", "gpu_name", "gpu_bus_id", "gpu_serial", "gpu_uuid", "pid"}
     known |= {"process_name", "name"} | set(units)
@@ -243,7 +245,30 @@ def apps_query(smi: Smi, fields_arg: str, fmt: str) -> None:
             simlib.die(f'Field "{name}" is not a valid field to query.\n', 2)
     if "noheader" not in fmt:
         print(", ".join(f"{n} [{units[n]}]" if n in units else n for n in names))
+    gpus = {int(gpu["index"]): gpu for gpu in smi.selected if gpu not in smi.lost}
+    for app in simlib.gpu_apps():
+        gpu = gpus.get(int(app["gpu"]))
+        if gpu is not None:
+            print(", ".join(_app_value(n, app, gpu, "nounits" in fmt) for n in names))
     smi.finish()
+
+
+def _app_value(name: str, app: Json, gpu: Json, nounits: bool) -> str:
+    if name in ("used_gpu_memory", "used_memory"):
+        return str(app["memory_mib"]) + ("" if nounits else " MiB")
+    if name in ("process_name", "name"):
+        return str(app["name"])
+    if name == "pid":
+        return str(app["pid"])
+    if name == "gpu_bus_id":
+        return str(gpu["bus_id"])
+    if name == "gpu_uuid":
+        return str(gpu["uuid"])
+    if name == "gpu_name":
+        return str(gpu["smi_name"])
+    if name == "gpu_serial":
+        return str(gpu.get("serial", "[N/A]"))
+    return time.strftime("%Y/%m/%d %H:%M:%S.000")
 
 
 def settings(smi: Smi) -> None:

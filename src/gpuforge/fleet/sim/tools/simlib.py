@@ -166,3 +166,35 @@ def die(message: str, code: int, stream: Any = None) -> NoReturn:
         out.write(message if message.endswith("\n") else message + "\n")
     out.flush()
     raise SystemExit(code)
+
+
+def gpu_apps_dir() -> str:
+    """Where simulated compute processes register (tools/gpu_app.py), one PID.json each."""
+    return os.path.join(STATE_DIR, "gpu-apps")
+
+
+def gpu_apps() -> list[Json]:
+    """The registered compute processes still alive, with their argv[0] as `name`, by PID."""
+    folder = gpu_apps_dir()
+    try:
+        entries = sorted(os.listdir(folder))
+    except FileNotFoundError:
+        return []
+    apps = []
+    for entry in entries:
+        if not entry.endswith(".json"):
+            continue
+        try:
+            with open(os.path.join(folder, entry), encoding="utf-8") as f:
+                app: Json = json.load(f)
+            with open(f"/proc/{int(app['pid'])}/cmdline", "rb") as f:
+                argv0 = f.read().split(b"\0", 1)[0].decode("utf-8", "replace")
+        except (OSError, ValueError, KeyError):
+            continue
+        apps.append({**app, "name": argv0 or "?"})
+    return sorted(apps, key=lambda app: int(app["pid"]))
+
+
+def gpu_app_util(index: int) -> int:
+    """The utilisation (%) the compute processes on GPU `index` cause: the busiest one's."""
+    return max((int(a["util"]) for a in gpu_apps() if int(a["gpu"]) == index), default=0)

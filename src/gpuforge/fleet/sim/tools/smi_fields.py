@@ -83,8 +83,10 @@ def remap_pending(ctx: Ctx) -> bool:
 
 
 def memory_used(ctx: Ctx) -> int:
-    """MiB in use on an idle GPU: 1 MiB, plus the driver's 13 MiB per MIG GPU instance."""
-    return 1 + 13 * len(ctx["gs"].get("gis", []))
+    """MiB in use: 1 MiB on an idle GPU, the driver's 13 MiB per MIG GPU instance, and what the
+    compute processes on it hold."""
+    held = sum(int(a["memory_mib"]) for a in simlib.gpu_apps() if a["gpu"] == ctx["gpu"]["index"])
+    return 1 + 13 * len(ctx["gs"].get("gis", [])) + held
 
 
 def _on(flag: bool) -> str:
@@ -189,7 +191,7 @@ FIELDS: dict[str, tuple[str, Getter]] = {
     ),
     "compute_mode": ("", lambda c: _plain(c["gs"]["compute_mode"])),
     "compute_cap": ("", lambda c: _plain(c["gpu"]["compute_capability"])),
-    "utilization.gpu": ("%", lambda c: _pct(0)),
+    "utilization.gpu": ("%", lambda c: _pct(simlib.gpu_app_util(int(c["gpu"]["index"])))),
     "utilization.memory": ("%", lambda c: _pct(0)),
     "utilization.encoder": ("%", lambda c: _pct(0)),
     "utilization.decoder": ("%", lambda c: _pct(0)),

@@ -69,6 +69,8 @@ def collectors(
             "compute-apps.csv",
             (("nvidia-smi", "--query-compute-apps=" + ",".join(APPS_FIELDS), "--format=csv"),),
         ),
+        # The user of every process, so the compute processes' owners can be judged too.
+        Collector("ps_owners", "process-owners.txt", (("ps", "-e", "-o", "pid=,user:32="),)),
     ]
     if mig:
         found.append(Collector("mig_lgi", "mig-lgi.txt", (("nvidia-smi", "mig", "-lgi"),)))
