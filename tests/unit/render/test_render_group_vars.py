@@ -101,7 +101,8 @@ def test_local_group_vars_pin_the_locked_stack(
     assert values["gpuforge_gpu_model"] == pinned["gpu"]
     assert values["nvidia_repo_mode"] == "local"
     assert values["nvidia_repo_url"].startswith("file:")
-    assert values["gpuforge_enable_hardening"] is False
+    # The fleet's nodes are hardened too: each is its own network namespace with its firewall.
+    assert values["gpuforge_enable_hardening"] is True
 
 
 def test_local_group_vars_carry_mig_only_on_the_mig_pool(

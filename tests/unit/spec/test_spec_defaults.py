@@ -68,12 +68,15 @@ def test_minimal_spec_fills_every_section(load: Load, minimal: str) -> None:
         "hardening": True,
         "gpu_group": None,
         "gpu_users": [],
+        "gpu_allowed_processes": [],
+        "gpu_allowed_users": [],
         "known_hosts": None,
     }
     assert spec.monitoring.model_dump() == {
         "enabled": True,
         "dcgm_exporter": True,
         "node_exporter": True,
+        "scrape_cidrs": [],
     }
     assert spec.cost.model_dump() == {
         "budget_usd_per_hour": None,

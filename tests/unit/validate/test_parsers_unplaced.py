@@ -116,20 +116,39 @@ def _codes(facts: NodeFacts, **expect: Any) -> dict[str, list[str]]:
     return found
 
 
-def test_processes_on_a_gpu_that_should_be_idle_are_an_error(tmp_path: Path) -> None:
+def _node_with_apps(tmp_path: Path, owners: str = "") -> NodeFacts:
     node = tmp_path / "node-a"
     shutil.copytree(REAL.parent / "nodes" / "h100-healthy", node)
     apps = real(APPS).replace("00000000:83:00.0", "00000000:1B:00.0")
     (node / "compute-apps.csv").write_text(apps, encoding="utf-8")
-    facts = collect_from_dir(node)
+    if owners:
+        (node / "process-owners.txt").write_text(owners, encoding="utf-8")
+    return collect_from_dir(node)
+
+
+def test_unknown_processes_on_a_gpu_are_a_security_error(tmp_path: Path) -> None:
+    facts = _node_with_apps(tmp_path)
 
     found = _codes(facts)
-    allowed = _codes(facts, allowed_processes=("memhog", "gpu_*"))
+    allowed = _codes(facts, gpu_processes=("memhog", "gpu_*"))
 
-    assert len(found["GF-HEALTH-034"]) == 3
-    assert "process ./gpu_burn (pid 10309, 28234 MiB)" in found["GF-HEALTH-034"][2]
-    assert "GF-HEALTH-034" not in allowed
-    assert "GF-HEALTH-034" not in _codes(HEALTHY)
+    assert len(found["GF-SEC-101"]) == 3
+    assert "unknown process ./gpu_burn (pid 10309, 28234 MiB)" in found["GF-SEC-101"][2]
+    assert "GF-HEALTH-034" not in found
+    assert "GF-SEC-101" not in allowed
+    assert "GF-SEC-101" not in _codes(HEALTHY)
+
+
+def test_allowed_users_processes_are_known_but_still_busy_the_gpu(tmp_path: Path) -> None:
+    """A process of an allowed user passes GF-SEC-101; during validation it is GF-HEALTH-034."""
+    facts = _node_with_apps(tmp_path, "  10291 alice\n  10293 alice\n  10309 mallory\n")
+    assert [app.user for app in facts.processes or ()] == ["alice", "alice", "mallory"]
+
+    found = _codes(facts, gpu_users=("alice",))
+    assert len(found["GF-SEC-101"]) == 1
+    assert "user mallory" in found["GF-SEC-101"][0]
+    assert len(found["GF-HEALTH-034"]) == 2
+    assert "GF-HEALTH-034" not in _codes(facts, gpu_users=("alice",), allowed_processes=("memhog",))
 
 
 def test_unplaced_lines_become_a_warning_quoting_them(tmp_path: Path) -> None:

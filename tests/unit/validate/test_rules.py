@@ -40,6 +40,7 @@ def test_codes_are_stable_and_unique() -> None:
     assert sorted(NODE_RULES) == [f"GF-HEALTH-{n:03d}" for n in range(1, 29)] + [
         "GF-HEALTH-033",
         "GF-HEALTH-034",
+        "GF-SEC-101",
     ]
     assert all(rule.title and rule.check.__doc__ for rule in NODE_RULES.values())
 
