@@ -146,6 +146,8 @@ def pool_vars(spec: ClusterSpec, lock: Lock, name: str) -> dict[str, Any]:
         "mig_config": mig_config or {},
         "mps_enabled": settings.mps.enabled,
         "mps_active_thread_percentage": settings.mps.active_thread_percentage,
+        "mps_user": settings.mps.user or "root",
+        "mps_group": settings.mps.group or "root",
         "gpu_validation_mig": mig_config is not None,
         **spot_vars(spec, name),
         **(

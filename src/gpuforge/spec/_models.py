@@ -195,11 +195,31 @@ class MpsConfig(_Section):
 
     enabled: bool = False
     active_thread_percentage: int | None = Field(None, ge=1, le=100)
+    user: str | None = Field(None, description="user the MPS control daemon runs as (default root)")
+    group: str | None = Field(
+        None,
+        description="group that alone may reach the daemon: its pipe and log folders are "
+        "<user>:<group> 0770 (default root)",
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _compact(cls, value: Any) -> Any:
         return {"enabled": value} if isinstance(value, bool) else value
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        if value is not None:
+            _posix_name(value, "user")
+        return value
+
+    @field_validator("group")
+    @classmethod
+    def _group(cls, value: str | None) -> str | None:
+        if value is not None:
+            _posix_name(value, "group")
+        return value
 
 
 class GpuSettings(_Section):

@@ -82,3 +82,31 @@ def public_without_sources(ctx: CheckContext) -> Iterator[Hit]:
                 else ("pools", name, "network", "public_ip"),
                 name,
             )
+
+
+def _gpu_groups(ctx: CheckContext) -> Iterator[tuple[str, str, tuple[str | int, ...]]]:
+    """(what, group, spec location) of every group the GPU sharing settings name."""
+    spec = ctx.doc.spec
+    if spec.gpu.mps.group is not None:
+        yield "gpu.mps.group", spec.gpu.mps.group, ("gpu", "mps", "group")
+    for name, pool in spec.pools.items():
+        mps = pool.gpu.mps if pool.gpu is not None else None
+        if mps is not None and mps.group is not None:
+            where = ("pools", name, "gpu", "mps", "group")
+            yield f"pools.{name}.gpu.mps.group", mps.group, where
+
+
+@rule("GF-SEC-004", "GPU sharing group not in the access section", "error")
+def undeclared_gpu_group(ctx: CheckContext) -> Iterator[Hit]:
+    """Where security declares who may use GPUs (gpu_group), an MPS daemon's group must be that
+    group: any other would let its members past the access control, or not exist on the nodes."""
+    declared = ctx.doc.spec.security.gpu_group
+    if declared is None:
+        return
+    for what, group, where in _gpu_groups(ctx):
+        if group not in (declared, "root"):
+            yield Hit(
+                f"{what} is {group!r}, a group security.gpu_group ({declared!r}) does not declare",
+                f"set {what} to {declared!r}, or change security.gpu_group",
+                where,
+            )
