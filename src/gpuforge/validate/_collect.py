@@ -13,7 +13,12 @@ from gpuforge.validate._layout import COLLECTOR_BY_KEY, COLLECTORS, Collector
 from gpuforge.validate._mig import parse_mig_instances
 from gpuforge.validate._nccl import parse_nccl_tests
 from gpuforge.validate._packages import parse_packages
-from gpuforge.validate._smi_apps import parse_compute_apps, parse_owners, with_owners
+from gpuforge.validate._smi_apps import (
+    busy_outside_jobs,
+    parse_compute_apps,
+    parse_owners,
+    with_owners,
+)
 from gpuforge.validate._smi_csv import gpus_from_csv, parse_query_gpu_csv
 from gpuforge.validate._text import integer
 from gpuforge.validate._topo import parse_topo
@@ -104,5 +109,6 @@ def collect_from_dir(path: Path, host: str | None = None) -> NodeFacts:
         collectors=runs,
         parse_warnings=tuple(warnings),
         processes=with_owners(apps.apps, owners) if apps is not None else None,
+        gpus_busy_outside_jobs=busy_outside_jobs(outputs.get("gpu_watch", "")),
         unplaced=tuple(lost),
     )

@@ -37,7 +37,8 @@ class NodeFacts:
     """One node's facts; a collector that did not run leaves its part empty (or None).
 
     `processes` is None when `--query-compute-apps` was not collected; `unplaced` quotes every
-    collector line no parser could place, as `<file>: line N: '<text>'`.
+    collector line no parser could place, as `<file>: line N: '<text>'`;
+    `gpus_busy_outside_jobs` is the GPU watch's count (None when the watch did not answer).
     """
 
     host: str
@@ -53,6 +54,7 @@ class NodeFacts:
     parse_warnings: tuple[str, ...] = ()
     processes: tuple[GpuApp, ...] | None = None
     unplaced: tuple[str, ...] = ()
+    gpus_busy_outside_jobs: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view of every fact, for `--json` output and debugging."""

@@ -77,6 +77,7 @@ COLLECTORS: tuple[Collector, ...] = (
         "--format=csv",
     ),
     Collector("owners", "process-owners.txt", "ps", "ps -e -o pid=,user:32="),
+    Collector("gpu_watch", "gpu-watch.txt", "curl", "curl -sf http://127.0.0.1:9410/metrics"),
     Collector("mig", "mig-lgi.txt", "nvidia-smi", "nvidia-smi mig -lgi"),
     Collector("dcgm", "dcgmi-diag.txt", "dcgmi", "dcgmi diag -r {dcgm_level}"),
     Collector("ibstat", "ibstat.txt", "ibstat", "ibstat"),

@@ -46,3 +46,17 @@ def unknown_gpu_processes(facts: NodeFacts, expect: NodeExpectation) -> Iterator
             "name to security.gpu_allowed_processes or its user to security.gpu_allowed_users",
             gpus.get(app.gpu_bus or ""),
         )
+
+
+@rule("GF-SEC-102", "no GPU busy outside scheduled jobs")
+def busy_outside_jobs(facts: NodeFacts, expect: NodeExpectation) -> Iterator[Hit]:
+    """The GPU watch saw GPUs busy for its whole window with no allowed process on them: work
+    that no scheduled job accounts for, the signature of a hidden miner."""
+    del expect
+    if facts.gpus_busy_outside_jobs:
+        yield error(
+            f"{facts.gpus_busy_outside_jobs} GPU(s) stayed busy for the GPU watch's whole window "
+            "with no allowed process on them",
+            "find what keeps them busy (nvidia-smi, dcgmi stats) and stop it; a job that belongs "
+            "there runs as a user in security.gpu_allowed_users",
+        )

@@ -84,6 +84,15 @@ def parse_owners(text: str) -> dict[int, str]:
     return owners
 
 
+def busy_outside_jobs(text: str) -> int | None:
+    """The GPU watch's count of GPUs busy outside jobs (`gpuforge_gpu_busy_outside_jobs N`)."""
+    for line in lines_of(text):
+        name, _, count = line.partition(" ")
+        if name == "gpuforge_gpu_busy_outside_jobs":
+            return integer(count.strip())
+    return None
+
+
 def with_owners(apps: tuple[GpuApp, ...], owners: dict[int, str]) -> tuple[GpuApp, ...]:
     """The processes with the user each runs as, where `owners` knows its PID."""
     return tuple(replace(app, user=owners.get(app.pid, app.user)) for app in apps)

@@ -151,6 +151,21 @@ def test_allowed_users_processes_are_known_but_still_busy_the_gpu(tmp_path: Path
     assert "GF-HEALTH-034" not in _codes(facts, gpu_users=("alice",), allowed_processes=("memhog",))
 
 
+def test_gpus_busy_outside_jobs_from_the_gpu_watch_are_a_security_error(tmp_path: Path) -> None:
+    node = tmp_path / "node-a"
+    shutil.copytree(REAL.parent / "nodes" / "h100-healthy", node)
+    watch = (node / "gpu-watch.txt").read_text(encoding="utf-8")
+    busy = watch.replace("gpuforge_gpu_busy_outside_jobs 0", "gpuforge_gpu_busy_outside_jobs 2")
+    (node / "gpu-watch.txt").write_text(busy, encoding="utf-8")
+    facts = collect_from_dir(node)
+
+    assert facts.gpus_busy_outside_jobs == 2
+    [message] = _codes(facts)["GF-SEC-102"]
+    assert message.startswith("2 GPU(s) stayed busy")
+    assert HEALTHY.gpus_busy_outside_jobs == 0
+    assert "GF-SEC-102" not in _codes(HEALTHY)
+
+
 def test_unplaced_lines_become_a_warning_quoting_them(tmp_path: Path) -> None:
     node = tmp_path / "node-a"
     shutil.copytree(REAL.parent / "nodes" / "h100-healthy", node)

@@ -41,6 +41,7 @@ def test_codes_are_stable_and_unique() -> None:
         "GF-HEALTH-033",
         "GF-HEALTH-034",
         "GF-SEC-101",
+        "GF-SEC-102",
     ]
     assert all(rule.title and rule.check.__doc__ for rule in NODE_RULES.values())
 

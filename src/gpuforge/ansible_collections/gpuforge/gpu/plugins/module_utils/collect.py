@@ -71,6 +71,12 @@ def collectors(
         ),
         # The user of every process, so the compute processes' owners can be judged too.
         Collector("ps_owners", "process-owners.txt", (("ps", "-e", "-o", "pid=,user:32="),)),
+        # The monitoring role's GPU watch: GPUs busy for its whole window outside jobs.
+        Collector(
+            "gpu_watch",
+            "gpu-watch.txt",
+            (("curl", "-sf", "--max-time", "10", "http://127.0.0.1:9410/metrics"),),
+        ),
     ]
     if mig:
         found.append(Collector("mig_lgi", "mig-lgi.txt", (("nvidia-smi", "mig", "-lgi"),)))
