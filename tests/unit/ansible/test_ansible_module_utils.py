@@ -225,6 +225,8 @@ def test_collectors_follow_the_options() -> None:
         "smi_query",
         "smi_topo",
         "smi_apps",
+        "ps_owners",
+        "gpu_watch",
         "dcgmi_diag",
         "ibstat",
         "kernel_log",
