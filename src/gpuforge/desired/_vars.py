@@ -142,6 +142,7 @@ def pool_vars(spec: ClusterSpec, lock: Lock, name: str) -> dict[str, Any]:
         "gpuforge_enable_mig": mig_config is not None,
         "gpuforge_enable_mps": settings.mps.enabled,
         "gpuforge_enable_hardening": spec.security.hardening,
+        "hardening_ssh": provider_for(spec.pool_target(pool)).os_sshd,
         "mig_enabled": mig_config is not None,
         "mig_config": mig_config or {},
         "mps_enabled": settings.mps.enabled,

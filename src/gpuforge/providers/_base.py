@@ -139,6 +139,9 @@ class Provider:
     state_backend: ClassVar[str | None] = None
     # Nodes are simulated on this machine (the local fleet): SSH, hardware profiles, keys
     simulated: ClassVar[bool] = False
+    # Nodes' SSH daemon is the OS's ssh.service, which the hardening role configures (the local
+    # fleet runs its own, keys-only sshd outside any service manager)
+    os_sshd: ClassVar[bool] = True
     # The software repository `auto` means: NVIDIA's CUDA repository, or the fleet's own
     local_repository: ClassVar[bool] = False
     # Nodes have their own cgroup file system, where Slurm tracks jobs (the fleet's have none)

@@ -335,6 +335,7 @@ class Local(Provider):
         metadata="aws",
     )
     simulated = True
+    os_sshd = False
     local_repository = True
     cgroups = False
 
