@@ -42,7 +42,7 @@ def test_minimal_spec_fills_every_section(load: Load, minimal: str) -> None:
         "compute_mode": "DEFAULT",
         "clocks": None,
         "mig": None,
-        "mps": {"enabled": False, "active_thread_percentage": None},
+        "mps": {"enabled": False, "active_thread_percentage": None, "user": None, "group": None},
     }
     assert spec.validation.model_dump() == {
         "dcgm_level": 1,
