@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sys
+import time
 
 sys.path[:0] = [
     os.path.join(os.environ.get("GPUFORGE_SIM_ROOT", "/"), "usr/lib/gpuforge-sim"),
@@ -26,11 +27,17 @@ else:
 
 
 def _stop_all() -> None:
+    """SIGTERM every registered process; return once each has left its registration."""
+    folder = simlib.gpu_apps_dir()
     for app in simlib.gpu_apps():
         try:
             os.kill(int(app["pid"]), signal.SIGTERM)
         except (ProcessLookupError, PermissionError):
-            pass
+            continue
+        path = os.path.join(folder, f"{app['pid']}.json")
+        deadline = time.monotonic() + 10
+        while os.path.exists(path) and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 def _leave(path: str) -> None:
