@@ -190,7 +190,8 @@ def over_ssh(machines: Machines, tmp_path_factory: pytest.TempPathFactory) -> Li
         "apiVersion: gpuforge/v1\nkind: Cluster\n"
         f"name: {machines.cluster}\ntarget: onprem\n"
         f"pools:\n  gpu:\n    gpu: H100:8\n    hosts:\n{listed}"
-        # The nodes have no route to Debian's mirrors for the hardening role's packages.
+        # The machines are fleet nodes: their sshd is the fleet's own, not the ssh.service an
+        # onprem target's hardening reloads (the local target's spec leaves SSH to the fleet).
         f"security: {{hardening: false, known_hosts: {machines.known_hosts}}}\n" + SPEC_TAIL,
         encoding="utf-8",
     )
