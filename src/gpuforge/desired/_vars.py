@@ -145,6 +145,7 @@ def pool_vars(spec: ClusterSpec, lock: Lock, name: str) -> dict[str, Any]:
         "hardening_ssh": provider_for(spec.pool_target(pool)).os_sshd,
         "mig_enabled": mig_config is not None,
         "mig_config": mig_config or {},
+        "mig_groups": dict(settings.mig.groups) if settings.mig is not None else {},
         "mps_enabled": settings.mps.enabled,
         "mps_active_thread_percentage": settings.mps.active_thread_percentage,
         "mps_user": settings.mps.user or "root",

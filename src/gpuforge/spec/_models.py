@@ -152,14 +152,26 @@ class MigConfig(_Section):
 
     layout: Identifier | None = None
     devices: dict[Identifier, int] = Field(default_factory=dict)
+    groups: dict[Identifier, str] = Field(
+        default_factory=dict,
+        description="profile -> group: that profile's instances are for the group alone (their "
+        "capability files root:<group> 0440), e.g. {'1g.10gb': inference}",
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _compact(cls, value: Any) -> Any:
         if isinstance(value, str):
             return {"layout": value}
-        if isinstance(value, dict) and not ({"layout", "devices"} & set(value)):
+        if isinstance(value, dict) and not ({"layout", "devices", "groups"} & set(value)):
             return {"devices": value}
+        return value
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, value: dict[str, str]) -> dict[str, str]:
+        for group in value.values():
+            _posix_name(group, "group")
         return value
 
     @model_validator(mode="after")

@@ -4,6 +4,7 @@ nodes and ports, and the MPS daemon runs as the spec's user with its folders for
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from datetime import date
@@ -131,3 +132,59 @@ def test_bad_mps_user_or_group_is_refused(tmp_path: Path, field: str) -> None:
     with pytest.raises(InputError) as caught:
         load_spec(_spec(tmp_path, f"gpu: {{mps: {{enabled: true, {field}: 'a b'}}}}\n"))
     assert f"not a usable {field} name" in str(caught.value.problems[0].message)  # type: ignore[attr-defined]
+
+
+A30_LGI = REPO / "tests/fixtures/validate/real/mig/a30-lgi-3instances-drv535.txt"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving files to a group needs root")
+def test_mig_access_gives_a_profiles_instances_to_its_group(tmp_path: Path) -> None:
+    """On the real A30 listing (GIs 3 and 4 are 1g.6gb, GI 2 is 2g.12gb), only the 1g.6gb
+    instances' capability files (their GI and CI) become root:daemon 0440; a rerun changes none."""
+    caps = tmp_path / "caps"
+    caps.mkdir()
+    for minor in (20, 21, 30, 31, 40):
+        (caps / f"nvidia-cap{minor}").write_text("")
+        (caps / f"nvidia-cap{minor}").chmod(0o444)
+    minors = tmp_path / "mig-minors"
+    minors.write_text(
+        "config 1\nmonitor 2\ngpu0/gi2/access 20\ngpu0/gi2/ci0/access 21\n"
+        "gpu0/gi3/access 30\ngpu0/gi3/ci0/access 31\ngpu0/gi4/access 40\ngpu1/gi3/access 50\n"
+    )
+    variables = {
+        "mig_groups": {"1g.6gb": "daemon"},
+        "mig_caps_minors": str(minors),
+        "mig_caps_dir": str(caps),
+    }
+    script = tmp_path / "access.sh"
+    script.write_text(_render(tmp_path, "mig", "gpuforge-mig-access.sh.j2", variables))
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    (shims / "nvidia-smi").write_text(f"#!/bin/sh\ngrep -v '^#' {A30_LGI}\n")
+    (shims / "nvidia-smi").chmod(0o755)
+    env = dict(os.environ, PATH=f"{shims}:{os.environ['PATH']}")
+
+    first = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True)
+    again = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True)
+
+    assert first.returncode == 0, first.stderr
+    assert sorted(first.stdout.split()[1::2]) == [
+        str(caps / f"nvidia-cap{n}") for n in (30, 31, 40)
+    ]
+    assert again.stdout == ""
+    modes = {p.name: (p.group(), oct(p.stat().st_mode & 0o777)) for p in caps.iterdir()}
+    assert modes["nvidia-cap30"] == modes["nvidia-cap40"] == ("daemon", "0o440")
+    assert modes["nvidia-cap20"] == ("root", "0o444")
+
+
+def test_spec_mig_groups_reach_the_role(tmp_path: Path) -> None:
+    mig = "gpu: {compute_mode: EXCLUSIVE_PROCESS}\n"
+    path = _spec(tmp_path, mig)
+    text = path.read_text(encoding="utf-8").replace(
+        'mig: {"3g.40gb": 2}', 'mig: {devices: {"3g.40gb": 2}, groups: {"3g.40gb": gpu}}'
+    )
+    path.write_text(text, encoding="utf-8")
+    doc = load_spec(path)
+    lock = solve_lock(make_context(doc, AS_OF))
+    assert pool_vars(doc.spec, lock, "a100")["mig_groups"] == {"3g.40gb": "gpu"}
+    assert pool_vars(doc.spec, lock, "h100")["mig_groups"] == {}

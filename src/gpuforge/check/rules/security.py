@@ -89,17 +89,24 @@ def _gpu_groups(ctx: CheckContext) -> Iterator[tuple[str, str, tuple[str | int, 
     spec = ctx.doc.spec
     if spec.gpu.mps.group is not None:
         yield "gpu.mps.group", spec.gpu.mps.group, ("gpu", "mps", "group")
+    for profile, group in (spec.gpu.mig.groups if spec.gpu.mig else {}).items():
+        yield f"gpu.mig.groups.{profile}", group, ("gpu", "mig", "groups", profile)
     for name, pool in spec.pools.items():
-        mps = pool.gpu.mps if pool.gpu is not None else None
-        if mps is not None and mps.group is not None:
-            where = ("pools", name, "gpu", "mps", "group")
-            yield f"pools.{name}.gpu.mps.group", mps.group, where
+        settings = pool.gpu
+        if settings is None:
+            continue
+        if settings.mps is not None and settings.mps.group is not None:
+            where: tuple[str | int, ...] = ("pools", name, "gpu", "mps", "group")
+            yield f"pools.{name}.gpu.mps.group", settings.mps.group, where
+        for profile, group in (settings.mig.groups if settings.mig else {}).items():
+            where = ("pools", name, "gpu", "mig", "groups", profile)
+            yield f"pools.{name}.gpu.mig.groups.{profile}", group, where
 
 
 @rule("GF-SEC-004", "GPU sharing group not in the access section", "error")
 def undeclared_gpu_group(ctx: CheckContext) -> Iterator[Hit]:
-    """Where security declares who may use GPUs (gpu_group), an MPS daemon's group must be that
-    group: any other would let its members past the access control, or not exist on the nodes."""
+    """Where security declares who may use GPUs (gpu_group), a MIG instance's or MPS daemon's
+    group must be that group: any other would get past the access control, or not exist."""
     declared = ctx.doc.spec.security.gpu_group
     if declared is None:
         return
