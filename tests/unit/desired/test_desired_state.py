@@ -149,8 +149,13 @@ def test_kernel_modules(cluster: tuple[ClusterSpec, dict[str, PoolState]]) -> No
 
 def test_hardening_files_and_unit(cluster: tuple[ClusterSpec, dict[str, PoolState]]) -> None:
     """Every file the hardening role writes; the audit rules (the node's device files) and the
-    firewall (the controller's address) are made on the node unless the inputs name them."""
+    firewall (the controller's and the cluster nodes' addresses) are made on the node unless the
+    inputs name them."""
     inputs = dict(cluster[1]["h100"].variables)
+    # The local fleet's sshd is its own: the role leaves SSH alone there (hardening_ssh false).
+    local = {path for path, _, _, _ in role_files("hardening", inputs)}
+    assert "/etc/ssh/sshd_config.d/50-gpuforge.conf" not in local
+    inputs["hardening_ssh"] = True
     files = {path: digest for path, digest, _, _ in role_files("hardening", inputs)}
     assert set(files) == {
         "/etc/ssh/sshd_config.d/50-gpuforge.conf",
@@ -161,7 +166,12 @@ def test_hardening_files_and_unit(cluster: tuple[ClusterSpec, dict[str, PoolStat
     assert files["/etc/ssh/sshd_config.d/50-gpuforge.conf"] is not None
     assert files["/etc/audit/rules.d/50-gpuforge-nvidia.rules"] is None
     assert files["/etc/nftables.conf"] is None
-    inputs.update(hardening_audit_devices=["/dev/nvidia0"], hardening_keep_controller_access=False)
+    inputs.update(
+        hardening_audit_devices=["/dev/nvidia0"],
+        hardening_keep_controller_access=False,
+        hardening_cluster_nodes=["10.0.0.10", "10.0.0.11"],
+        hardening_monitoring_cidrs=["10.0.0.1/32"],
+    )
     assert None not in {digest for _, digest, _, _ in role_files("hardening", inputs)}
     assert role_units("hardening", inputs) == [("nftables.service", False)]
 
