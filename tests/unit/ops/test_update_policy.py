@@ -83,6 +83,8 @@ def test_exporter_settings_are_in_place(folder: Path, base: tuple[SpecDocument, 
     assert _only(changes) == {
         ("package prometheus-node-exporter", "in-place", False),
         ("unit prometheus-node-exporter.service", "in-place", False),
+        # The monitoring role goes, with it the GPU watch.
+        ("unit gpuforge-gpu-watch.service", "in-place", False),
     }
     assert {n.policy for n in changes.nodes().values()} == {"in-place"}
     assert set(changes.nodes()) == set(NODES)
