@@ -52,7 +52,8 @@ def _slurm_cluster_vars(spec: ClusterSpec) -> dict[str, Any]:
     controller and the MUNGE key come with the inventory, as they name hosts and files)."""
     if spec.scheduler.kind != "slurm":
         return {}
-    return {"gpuforge_enable_slurm": True, "slurm_cluster_name": spec.name}
+    # hardening's firewall opens slurmctld's and slurmd's ports between the cluster's nodes.
+    return {"gpuforge_enable_slurm": True, "slurm_cluster_name": spec.name, "hardening_slurm": True}
 
 
 def cluster_vars(spec: ClusterSpec) -> dict[str, Any]:
