@@ -22,9 +22,14 @@ from gpuforge.catalog._models import (
     RegionPrice,
 )
 from gpuforge.catalog._packages import (
+    APT_REPOS,
+    CUDA_KEYRING,
+    DEBIAN_REPOS,
+    UBUNTU_REPOS,
     PackagePin,
     container_toolkit_packages,
     cuda_compat_package,
+    cuda_drivers_package,
     cuda_toolkit_package,
     cudnn_packages,
     dcgm_package,
@@ -42,7 +47,11 @@ from gpuforge.catalog._prices import (
 from gpuforge.catalog._versions import Clause, Requirement, Version, parse_requirement
 
 __all__ = [
+    "APT_REPOS",
     "ATTRIBUTION",
+    "CUDA_KEYRING",
+    "DEBIAN_REPOS",
+    "UBUNTU_REPOS",
     "Catalog",
     "Clause",
     "CudaFamily",
@@ -65,6 +74,7 @@ __all__ = [
     "Version",
     "container_toolkit_packages",
     "cuda_compat_package",
+    "cuda_drivers_package",
     "cuda_toolkit_package",
     "cudnn_packages",
     "dcgm_package",

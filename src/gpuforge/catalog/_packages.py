@@ -20,15 +20,43 @@ class PackagePin:
         return f"{self.name}={self.version}"
 
 
-def driver_packages(branch: str, version: str, open_modules: bool) -> list[PackagePin]:
-    """The driver metapackage (open or proprietary kernel modules) and nvidia-smi's package."""
-    flavour = "-open" if open_modules else ""
-    deb = f"{version}-0ubuntu1"
-    return [
-        PackagePin(f"nvidia-driver-{branch}-server{flavour}", deb),
-        PackagePin(f"nvidia-utils-{branch}-server", deb),
-        PackagePin(f"nvidia-kernel-common-{branch}-server", deb),
-    ]
+# NVIDIA's CUDA repositories for the Debian family, by directory under
+# developer.download.nvidia.com/compute/cuda/repos/<dir>/x86_64/ (docs/PACKAGES.md has the sources).
+# The Ubuntu ones carry NVIDIA's rebuild of Canonical's driver packaging: names with the branch,
+# versions `<driver>-0ubuntu1`. The Debian one carries Debian-style packaging: names without the
+# branch, versions `<driver>-1`. RPM repositories (rhel8, rhel9, amzn2023) are not built here.
+UBUNTU_REPOS = ("ubuntu2204", "ubuntu2404")
+DEBIAN_REPOS = ("debian12",)
+APT_REPOS = UBUNTU_REPOS + DEBIAN_REPOS
+# The package that installs the repository's signing key and its APT source (all architectures).
+CUDA_KEYRING = PackagePin("cuda-keyring", "1.1-1")
+
+
+def driver_packages(repo: str, branch: str, version: str, open_modules: bool) -> list[PackagePin]:
+    """The driver as NVIDIA's CUDA repository `repo` (ubuntu2204, debian12, ...) names it: the
+    metapackage of one kernel-module flavour, nvidia-smi's and the persistence daemon's packages."""
+    if repo in DEBIAN_REPOS:
+        deb = f"{version}-1"
+        module = "nvidia-kernel-open-dkms" if open_modules else "nvidia-kernel-dkms"
+        names = ["nvidia-driver", module, "nvidia-smi", "nvidia-persistenced"]
+        return [PackagePin(name, deb) for name in names]
+    if repo in UBUNTU_REPOS:
+        deb = f"{version}-0ubuntu1"
+        flavour = "-open" if open_modules else ""
+        names = [
+            f"nvidia-driver-{branch}{flavour}",
+            f"nvidia-utils-{branch}",
+            f"nvidia-compute-utils-{branch}",
+            f"nvidia-kernel-common-{branch}",
+        ]
+        return [PackagePin(name, deb) for name in names]
+    # RPM repositories: the branch metapackage only (UNVERIFIED; no role installs from them).
+    return [PackagePin(f"cuda-drivers-{branch}", f"{version}-1")]
+
+
+def cuda_drivers_package(branch: str, version: str) -> PackagePin:
+    """`cuda-drivers-<branch>`, the branch metapackage every CUDA repository carries."""
+    return PackagePin(f"cuda-drivers-{branch}", f"{version}-1")
 
 
 def fabricmanager_package(branch: str, version: str) -> PackagePin:

@@ -278,9 +278,11 @@ class LockConflicts(Exception):
         self.conflicts = conflicts
 
 
-def pool_packages(stack: ResolvedStack, fabricmanager: bool) -> list[PackagePin]:
-    """Every pinned APT package of a resolved stack (docs/PACKAGES.md)."""
-    packages = driver_packages(stack.driver_branch, stack.driver, stack.driver_modules == "open")
+def pool_packages(stack: ResolvedStack, fabricmanager: bool, repo: str) -> list[PackagePin]:
+    """Every pinned APT package of a resolved stack, named as NVIDIA's CUDA repository `repo`
+    (the pool OS's: ubuntu2204, debian12, ...) names them (docs/PACKAGES.md)."""
+    open_modules = stack.driver_modules == "open"
+    packages = driver_packages(repo, stack.driver_branch, stack.driver, open_modules)
     if fabricmanager:
         packages.append(fabricmanager_package(stack.driver_branch, stack.driver))
     packages.append(cuda_toolkit_package(stack.cuda))
@@ -318,7 +320,9 @@ def solve_lock(ctx: CheckContext) -> Lock:
             gpus_per_node=facts.gpus_per_node,
             stack=result.stack,
             fabricmanager=switched,
-            packages=pool_packages(result.stack, switched),
+            packages=pool_packages(
+                result.stack, switched, ctx.catalog.os_releases[result.stack.os].cuda_repo
+            ),
         )
     if conflicts:
         raise LockConflicts(conflicts)

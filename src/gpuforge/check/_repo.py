@@ -25,7 +25,8 @@ from gpuforge.catalog import PackagePin, Version
 from gpuforge.errors import InputError
 from gpuforge.spec import SpecDocument
 
-_DRIVER = re.compile(r"^nvidia-driver-(\d+)-server(?:-open)?$")
+# The branch metapackage every CUDA repository carries, whatever its driver packaging.
+_DRIVER = re.compile(r"^cuda-drivers-(\d+)$")
 _TOOLKIT = re.compile(r"^cuda-toolkit-(\d+)-(\d+)$")
 _CUDNN = re.compile(r"^libcudnn9-cuda-(\d+)$")
 _NCCL_BUILD = re.compile(r"\+cuda(\d+\.\d+)$")
@@ -74,7 +75,7 @@ class RepoIndex:
         return sorted(found.values())
 
     def driver_versions(self) -> list[Version]:
-        """Driver versions of every branch's metapackage, oldest first."""
+        """Driver versions of every branch's metapackage (`cuda-drivers-<branch>`), oldest first."""
         return self._upstreams(_DRIVER)
 
     def cuda_versions(self) -> list[Version]:

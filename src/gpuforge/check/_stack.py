@@ -437,7 +437,7 @@ class StackSolver:
                 if isinstance(modules, Conflict):
                     last_conflict = modules
                     continue
-                if not self._offers_driver(driver, modules):
+                if not self._offers_driver(software, driver, modules):
                     last_conflict = self._missing("driver", req["driver"])
                     continue
                 for cuda in cudas_newest:
@@ -534,10 +534,11 @@ class StackSolver:
         dcgm = max(dcgms or catalog.dcgm)
         return nccl, build, cudnn, ctk, dcgm
 
-    def _offers_driver(self, driver: DriverRelease, modules: str) -> bool:
+    def _offers_driver(self, software: SoftwareSpec, driver: DriverRelease, modules: str) -> bool:
         if self.repo is None:
             return True
-        pins = driver_packages(driver.branch, str(driver.version), modules == "open")
+        repo = self.catalog.os_releases[software.os].cuda_repo
+        pins = driver_packages(repo, driver.branch, str(driver.version), modules == "open")
         return all(self.repo.offers(pin) for pin in pins)
 
     def _stack(

@@ -36,6 +36,12 @@ _STATE_DIR = typer.Option(
     help="Fleet state folder (default /var/lib/gpuforge/fleet).",
 )
 _JSON = typer.Option(False, "--json", help="Print JSON instead of a table.")
+_OS = typer.Option(
+    "debian-12",
+    "--os",
+    help="Distribution the nodes present (debian-12, ubuntu-22.04, ubuntu-24.04): its os-release "
+    "over the host's Debian userland.",
+)
 _CLUSTER_FILTER = typer.Option(None, "--cluster", help="Only this cluster.")
 _CLUSTER_ID = typer.Option(
     None,
@@ -128,6 +134,7 @@ def up(
     pool: str = typer.Option("gpu", "--pool", help="Pool name (nodes are <cluster>-<pool>-<i>)."),
     cluster: str = typer.Option("local", "--cluster", help="Cluster name."),
     subnet: str | None = typer.Option(None, "--subnet", help="Cluster /24 (default: derived)."),
+    os_name: str = _OS,
     state_dir: Path | None = _STATE_DIR,
     as_json: bool = _JSON,
 ) -> None:
@@ -136,7 +143,7 @@ def up(
     def action() -> int:
         net = parse_subnet(subnet) if subnet else None
         fleet = Fleet(state_dir)
-        nodes = fleet.up(cluster, pool, profile, count, net)
+        nodes = fleet.up(cluster, pool, profile, count, net, os_name)
         _show(nodes, as_json, **_ssh_files(fleet, cluster))
         return Exit.OK
 
@@ -286,6 +293,7 @@ def node_up(
     subnet: str = typer.Option(..., "--subnet", help="The cluster's /24."),
     profile: str = typer.Option(..., "--profile", help="Hardware profile."),
     pool: str = typer.Option("gpu", "--pool", help="Pool the node belongs to."),
+    os_name: str = _OS,
     cluster_id: str | None = _CLUSTER_ID,
     deployment: str | None = _DEPLOYMENT,
     state_dir: Path | None = _STATE_DIR,
@@ -296,7 +304,8 @@ def node_up(
     def action() -> int:
         net = parse_subnet(subnet)
         owner = _owner(cluster_id, deployment)
-        spec = NodeSpec(cluster, name, parse_address(address, net), net, profile, pool, owner)
+        at = parse_address(address, net)
+        spec = NodeSpec(cluster, name, at, net, profile, pool, owner, os_name)
         fleet = Fleet(state_dir)
         node = fleet.node_up(spec)
         _show([node], as_json, **_ssh_files(fleet, cluster))

@@ -122,6 +122,7 @@ def pool_vars(spec: ClusterSpec, lock: Lock, name: str) -> dict[str, Any]:
         "gpuforge_gpus_per_node": entry.gpus_per_node,
         "nvidia_repo_mode": mode,
         "nvidia_repo_url": url,
+        "nvidia_repo_distro": load_catalog().os_releases[stack.os].cuda_repo,
         "nvidia_driver_branch": stack.driver_branch,
         "nvidia_driver_version": stack.driver,
         "nvidia_driver_open_modules": stack.driver_modules == "open",

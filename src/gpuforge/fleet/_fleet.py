@@ -29,6 +29,7 @@ from gpuforge.fleet._naming import (
     pool_node_name,
     veth_names,
 )
+from gpuforge.fleet._osrelease import check_os, present_os
 from gpuforge.fleet._preflight import check_host
 from gpuforge.fleet._proc import alive, start_time
 from gpuforge.fleet._rootfs import host_public_key, prepare_upper
@@ -96,6 +97,7 @@ class Fleet:
         check_name("cluster", spec.cluster)
         check_name("node", spec.name)
         check_name("pool", spec.pool)
+        check_os(spec.os)
         if self.seed_hardware:
             _simlink.check_profile(spec.profile)
         self._apt_repo()
@@ -113,11 +115,14 @@ class Fleet:
         profile: str,
         count: int,
         subnet: IPv4Network | None = None,
+        os_name: str = "debian-12",
     ) -> list[Node]:
-        """Make sure nodes <cluster>-<pool>-0..count-1 run; start the missing ones in parallel."""
+        """Make sure nodes <cluster>-<pool>-0..count-1 run, presenting `os_name`; start the missing
+        ones in parallel."""
         check_host()
         check_name("cluster", cluster)
         check_name("pool", pool)
+        check_os(os_name)
         if count < 1:
             raise InputError(f"--count must be at least 1, not {count}", fix="pass --count 1")
         if self.seed_hardware:
@@ -127,7 +132,7 @@ class Fleet:
             self._reap_locked()
             net = self._cluster_subnet(cluster, subnet)
             records = [
-                self._begin(self._pool_spec(cluster, pool, profile, index, net))
+                self._begin(self._pool_spec(cluster, pool, profile, index, net, os_name))
                 for index in range(count)
             ]
         starting = [r for r in records if r.state != _RUNNING]
@@ -409,16 +414,23 @@ class Fleet:
             self.store.put_cluster(_owned(record, owner))
 
     def _pool_spec(
-        self, cluster: str, pool: str, profile: str, index: int, subnet: IPv4Network
+        self,
+        cluster: str,
+        pool: str,
+        profile: str,
+        index: int,
+        subnet: IPv4Network,
+        os_name: str,
     ) -> NodeSpec:
         name = pool_node_name(cluster, pool, index)
         existing = self.store.get_node(cluster, name)
         if existing is not None:
-            return NodeSpec(cluster, name, IPv4Address(existing.address), subnet, profile, pool)
+            address = IPv4Address(existing.address)
+            return NodeSpec(cluster, name, address, subnet, profile, pool, os=os_name)
         used = {IPv4Address(n.address) for n in self.store.nodes(cluster)}
         for host in range(FIRST_NODE_HOST, 255):
             if subnet[host] not in used:
-                return NodeSpec(cluster, name, subnet[host], subnet, profile, pool)
+                return NodeSpec(cluster, name, subnet[host], subnet, profile, pool, os=os_name)
         raise InputError(f"cluster {cluster} has no free address", fix="use fewer nodes")
 
     def _begin(self, spec: NodeSpec) -> NodeRecord:
@@ -426,11 +438,11 @@ class Fleet:
         self._cluster_subnet(spec.cluster, spec.subnet, spec.owner)
         existing = self.store.get_node(spec.cluster, spec.name)
         if existing is not None:
-            wanted = (str(spec.address), spec.profile, spec.pool)
-            if (existing.address, existing.profile, existing.pool) != wanted:
+            wanted = (str(spec.address), spec.profile, spec.pool, spec.os)
+            if (existing.address, existing.profile, existing.pool, existing.os) != wanted:
                 raise InputError(
                     f"node {spec.name} already exists as {existing.address} "
-                    f"({existing.profile}, pool {existing.pool})",
+                    f"({existing.profile}, pool {existing.pool}, {existing.os})",
                     fix=f"run `gpuforge fleet node-down --cluster {spec.cluster} "
                     f"--name {spec.name}` first, or keep its settings",
                 )
@@ -451,6 +463,7 @@ class Fleet:
             profile=spec.profile,
             address=str(spec.address),
             subnet=str(spec.subnet),
+            os=spec.os,
         )
         self.store.put_node(record)
         try:
@@ -473,6 +486,7 @@ class Fleet:
             upper.mkdir(parents=True, exist_ok=True)
             client_pub = key.with_suffix(".pub").read_text()
             prepare_upper(upper, record.name, record.address, client_pub)
+            present_os(upper, record.os)
             if self.seed_hardware:
                 index = host_number(IPv4Address(record.address), subnet)
                 library_cache = self.store.tool_library_dir()

@@ -44,6 +44,7 @@ class NodeSpec:
     profile: str
     pool: str = "default"
     owner: ClusterOwner | None = None
+    os: str = "debian-12"
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ class NodeRecord:
     owner_pid: int = 0
     owner_start: int = 0
     faults: list[str] = field(default_factory=list)
+    os: str = "debian-12"
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

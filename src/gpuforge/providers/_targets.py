@@ -366,5 +366,6 @@ class Local(Provider):
         )
 
     def pool_inputs(self, ctx: PoolRender) -> dict[str, Any]:
-        """The simulated hardware profile and the first host address."""
-        return {"profile": ctx.hardware_profile(), "first_host": ctx.first_host}
+        """The simulated hardware profile, the distribution the nodes present, the first host."""
+        os_name = ctx.spec.pool_software(ctx.pool).os
+        return {"profile": ctx.hardware_profile(), "os": os_name, "first_host": ctx.first_host}

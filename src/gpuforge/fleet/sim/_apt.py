@@ -1,9 +1,13 @@
-"""Build the local stand-in APT repository (flat layout) that fleet nodes install from.
+"""Build the local stand-in APT repository that fleet nodes install from.
 
-Used inside nodes as `deb [trusted=yes] file:/srv/gpuforge-apt ./`. Built once per input set:
-`.stamp` holds a hash of the package list and the tool scripts; a matching stamp skips the build.
-Its `distro/` folder is a second flat repository, the node's distribution sources
-(`file:/srv/gpuforge-apt/distro ./`): stand-ins of the Debian packages automation asks for.
+Its layout is that of NVIDIA's CUDA repositories: one flat repository per distribution under
+`<distro>/x86_64/` (ubuntu2204, ubuntu2404, debian12), used inside nodes as
+`deb [trusted=yes] file:/srv/gpuforge-apt/debian12/x86_64/ /`, each with its own driver packaging,
+its `cuda-keyring` and the packages all of them share. Each .deb is built once into `.pool/` and
+linked into every repository that carries it. Built once per input set: `.stamp` holds a hash of
+the package lists and the tool scripts; a matching stamp skips the build. Its `distro/` folder is
+one more flat repository, the node's distribution sources (`file:/srv/gpuforge-apt/distro ./`):
+stand-ins of the Debian packages automation asks for.
 """
 
 from __future__ import annotations
@@ -21,11 +25,18 @@ from pathlib import Path
 
 from gpuforge.catalog import load_catalog
 from gpuforge.errors import FleetError, ToolMissingError
-from gpuforge.fleet.sim._packages import Package, all_packages, distribution_packages
+from gpuforge.fleet.sim._packages import (
+    Package,
+    distribution_packages,
+    repository_packages,
+    shared_packages,
+)
 from gpuforge.fleet.sim._seed import hash_tools, tool_launcher
 
-_FORMAT = "5"
-DISTRO = "distro"  # bump when the repository layout or package build changes
+_FORMAT = "6"  # bump when the repository layout or package build changes
+DISTRO = "distro"
+POOL = ".pool"
+ARCH_DIR = "x86_64"
 # dpkg-deb processes at once while building the repository (the first node-up waits for it).
 _BUILDERS = max(2, os.cpu_count() or 1)
 
@@ -40,7 +51,7 @@ def _inputs_hash(packages: list[Package]) -> str:
 
 def deb_filename(pkg: Package) -> str:
     """The pool file name of a package (epoch dropped, as Debian archives do)."""
-    return f"{pkg.name}_{pkg.version.split(':', 1)[-1]}_amd64.deb"
+    return f"{pkg.name}_{pkg.version.split(':', 1)[-1]}_{pkg.arch}.deb"
 
 
 def _stage(pkg: Package, into: Path) -> None:
@@ -108,16 +119,33 @@ def _release(dest: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _build_flat(dest: Path, packages: list[Package]) -> None:
-    """Build the .debs, Packages, Packages.gz and Release of one flat repository in `dest`."""
-    dest.mkdir(parents=True, exist_ok=True)
-    debs = [dest / deb_filename(pkg) for pkg in packages]
+def _build_debs(pool_dir: Path, packages: list[Package]) -> None:
+    """Build every package's .deb into `pool_dir`, side by side."""
+    pool_dir.mkdir(parents=True, exist_ok=True)
+    unique = list({deb_filename(pkg): pkg for pkg in packages}.values())
+    debs = [pool_dir / deb_filename(pkg) for pkg in unique]
     with (
         tempfile.TemporaryDirectory(prefix="gpuforge-apt-") as tmp,
         ThreadPoolExecutor(max_workers=_BUILDERS) as pool,
     ):
         # dpkg-deb runs as a child process, so threads build packages side by side.
-        list(pool.map(lambda pkg, deb: _build_deb(pkg, deb, Path(tmp)), packages, debs))
+        list(pool.map(lambda pkg, deb: _build_deb(pkg, deb, Path(tmp)), unique, debs))
+
+
+def _link(source: Path, target: Path) -> None:
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _index_flat(dest: Path, packages: list[Package], pool_dir: Path) -> None:
+    """Link the packages' .debs from `pool_dir` into `dest`; write Packages(.gz) and Release."""
+    dest.mkdir(parents=True, exist_ok=True)
+    debs = [dest / deb_filename(pkg) for pkg in packages]
+    for deb in debs:
+        _link(pool_dir / deb.name, deb)
     stanzas = [_stanza(pkg, deb) for pkg, deb in zip(packages, debs, strict=True)]
     wanted = {deb.name for deb in debs}
     for old in dest.glob("*.deb"):
@@ -132,6 +160,17 @@ def _build_flat(dest: Path, packages: list[Package]) -> None:
     (dest / "Release").write_text(_release(dest))
 
 
+def _drop_flat_root(dest: Path) -> None:
+    """Remove what an older build left at the top (one flat repository for all distributions)."""
+    for old in [*dest.glob("*.deb"), *(dest / n for n in ("Packages", "Packages.gz", "Release"))]:
+        old.unlink(missing_ok=True)
+
+
+def repository_dir(root: Path, repo: str) -> Path:
+    """The flat repository of one distribution (`debian12`) inside the stand-in at `root`."""
+    return root / repo / ARCH_DIR
+
+
 def ensure_apt_repo(dest: Path) -> Path:
     """Build the stand-in repository into `dest` unless it is already current; return `dest`."""
     if shutil.which("dpkg-deb") is None:
@@ -139,9 +178,12 @@ def ensure_apt_repo(dest: Path) -> Path:
             "dpkg-deb is needed to build the simulated APT repository",
             fix="install it: apt-get install dpkg-dev",
         )
-    packages = all_packages(load_catalog())
+    catalog = load_catalog()
+    shared = shared_packages(catalog)
+    per_repo = repository_packages(catalog)
     distro = distribution_packages(os.uname().release)
-    stamp = _inputs_hash(packages + distro)
+    everything = [pkg for own in per_repo.values() for pkg in own] + shared + distro
+    stamp = _inputs_hash(everything)
     dest.mkdir(parents=True, exist_ok=True)
     with (dest / ".lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -149,7 +191,12 @@ def ensure_apt_repo(dest: Path) -> Path:
         if stamp_file.is_file() and stamp_file.read_text().strip() == stamp:
             return dest
         stamp_file.unlink(missing_ok=True)
-        _build_flat(dest, packages)
-        _build_flat(dest / DISTRO, distro)
+        _drop_flat_root(dest)
+        pool_dir = dest / POOL
+        shutil.rmtree(pool_dir, ignore_errors=True)
+        _build_debs(pool_dir, everything)
+        for repo, own in per_repo.items():
+            _index_flat(repository_dir(dest, repo), own + shared, pool_dir)
+        _index_flat(dest / DISTRO, distro, pool_dir)
         stamp_file.write_text(stamp + "\n")
     return dest

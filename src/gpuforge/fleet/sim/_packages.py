@@ -1,4 +1,6 @@
-"""The stand-in packages: names and versions per docs/PACKAGES.md for every catalog release.
+"""The stand-in packages: names and versions per docs/PACKAGES.md for every catalog release,
+per NVIDIA CUDA repository (ubuntu2204, ubuntu2404, debian12): the driver packaging differs by
+repository, the CUDA, library and tool packages are the same in all.
 
 Each package installs the simulated tools that come with the real one and, in its maintainer
 scripts, records what it installed in the node's state (tools/simpkg.py), so install, upgrade,
@@ -9,7 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gpuforge.catalog import Catalog, Version
+from gpuforge.catalog import (
+    APT_REPOS,
+    CUDA_KEYRING,
+    DEBIAN_REPOS,
+    Catalog,
+    DriverRelease,
+    Version,
+    cuda_drivers_package,
+)
 
 # Versions the catalog does not carry (source: the projects' release pages, 2026-11):
 # dcgm-exporter tags pair a DCGM version with the exporter's own; Debian 12's rdma-core is 44.0-2.
@@ -36,6 +46,7 @@ class Package:
     component: str = ""
     extra: tuple[str, ...] = ()
     setup: str = ""
+    arch: str = "amd64"
 
     @property
     def upstream(self) -> str:
@@ -48,7 +59,7 @@ class Package:
         lines = [
             f"Package: {self.name}",
             f"Version: {self.version}",
-            "Architecture: amd64",
+            f"Architecture: {self.arch}",
             "Maintainer: gpuforge simulator <gpuforge@localhost>",
             "Section: misc",
             "Priority: optional",
@@ -101,70 +112,174 @@ def _driver_cuda(cat: Catalog, driver: Version) -> str:
     return best
 
 
-def _driver_packages(cat: Catalog) -> list[Package]:
-    out = []
-    for release in cat.drivers:
-        ver, branch = str(release.version), release.branch
-        deb = f"{ver}-0ubuntu1"
-        cuda = _driver_cuda(cat, release.version)
-        utils = f"nvidia-utils-{branch}-server"
-        common = f"nvidia-kernel-common-{branch}-server"
-        out.append(
-            Package(
-                utils,
-                deb,
-                f"NVIDIA driver support binaries ({branch})",
-                provides=("nvidia-utils",),
-                tools={
-                    "usr/bin/nvidia-smi": "nvidia_smi.py",
-                    "usr/bin/nvidia-persistenced": "daemon.py",
-                },
-                texts={
-                    "lib/systemd/system/nvidia-persistenced.service": _unit(
-                        "NVIDIA Persistence Daemon", "/usr/bin/nvidia-persistenced --verbose"
-                    )
-                },
+def _fabricmanager(branch: str, version: str) -> Package:
+    return Package(
+        f"nvidia-fabricmanager-{branch}",
+        f"{version}-1",
+        f"Fabric Manager for NVSwitch based systems ({branch})",
+        provides=("nvidia-fabricmanager",),
+        tools={"usr/bin/nv-fabricmanager": "daemon.py"},
+        texts={
+            "lib/systemd/system/nvidia-fabricmanager.service": _unit(
+                "NVIDIA fabric manager service", "/usr/bin/nv-fabricmanager"
             )
-        )
-        out.append(
-            Package(
-                common,
-                deb,
-                f"Shared files used by the NVIDIA driver ({branch})",
-                provides=("nvidia-kernel-common",),
+        },
+        component="fabricmanager",
+    )
+
+
+def _smi(name: str, deb: str, description: str, provides: str) -> Package:
+    return Package(
+        name, deb, description, provides=(provides,), tools={"usr/bin/nvidia-smi": "nvidia_smi.py"}
+    )
+
+
+def _persistenced(name: str, deb: str, description: str, provides: str) -> Package:
+    return Package(
+        name,
+        deb,
+        description,
+        provides=(provides,),
+        tools={"usr/bin/nvidia-persistenced": "daemon.py"},
+        texts={
+            "lib/systemd/system/nvidia-persistenced.service": _unit(
+                "NVIDIA Persistence Daemon", "/usr/bin/nvidia-persistenced --verbose"
             )
-        )
-        flavors = [("", "proprietary")]
-        if int(branch) >= cat.open_modules_first_branch:
-            flavors.append(("-open", "open"))
-        for suffix, flavor in flavors:
-            out.append(
-                Package(
-                    f"nvidia-driver-{branch}-server{suffix}",
-                    deb,
-                    f"NVIDIA driver metapackage, {flavor} kernel modules ({branch})",
-                    depends=(f"{utils} (= {deb})", f"{common} (= {deb})"),
-                    provides=("nvidia-driver-binary",),
-                    component="driver",
-                    extra=(f"flavor={flavor}", f"branch={branch}", f"cuda={cuda}"),
-                )
-            )
-        out.append(
-            Package(
-                f"nvidia-fabricmanager-{branch}",
-                f"{ver}-1",
-                f"Fabric Manager for NVSwitch based systems ({branch})",
-                provides=("nvidia-fabricmanager",),
-                tools={"usr/bin/nv-fabricmanager": "daemon.py"},
-                texts={
-                    "lib/systemd/system/nvidia-fabricmanager.service": _unit(
-                        "NVIDIA fabric manager service", "/usr/bin/nv-fabricmanager"
-                    )
-                },
-                component="fabricmanager",
-            )
-        )
+        },
+    )
+
+
+def _flavours(cat: Catalog, branch: str) -> list[tuple[bool, str]]:
+    """(open modules?, flavour name) of the kernel modules a branch ships."""
+    out = [(False, "proprietary")]
+    if int(branch) >= cat.open_modules_first_branch:
+        out.append((True, "open"))
     return out
+
+
+def _ubuntu_driver(cat: Catalog, release: DriverRelease) -> list[Package]:
+    """One release as NVIDIA's ubuntu2204/ubuntu2404 repositories package it (branch in names)."""
+    ver, branch = str(release.version), release.branch
+    deb = f"{ver}-0ubuntu1"
+    extra = (f"branch={branch}", f"cuda={_driver_cuda(cat, release.version)}")
+    utils, compute = f"nvidia-utils-{branch}", f"nvidia-compute-utils-{branch}"
+    common = f"nvidia-kernel-common-{branch}"
+    out = [
+        _smi(utils, deb, f"NVIDIA driver support binaries ({branch})", "nvidia-utils"),
+        _persistenced(compute, deb, f"NVIDIA compute utilities ({branch})", "nvidia-compute-utils"),
+        Package(
+            common,
+            deb,
+            f"Shared files used with the kernel module ({branch})",
+            provides=("nvidia-kernel-common",),
+        ),
+    ]
+    metas = []
+    for open_modules, flavour in _flavours(cat, branch):
+        name = f"nvidia-driver-{branch}{'-open' if open_modules else ''}"
+        metas.append(f"{name} (= {deb})")
+        out.append(
+            Package(
+                name,
+                deb,
+                f"NVIDIA driver metapackage, {flavour} kernel modules ({branch})",
+                depends=(f"{utils} (= {deb})", f"{compute} (= {deb})", f"{common} (= {deb})"),
+                provides=("nvidia-driver-binary",),
+                component="driver",
+                extra=(f"flavor={flavour}", *extra),
+            )
+        )
+    meta = cuda_drivers_package(branch, ver)
+    # cuda-drivers-<branch> takes the proprietary modules unless the open ones are already chosen.
+    out.append(
+        Package(
+            meta.name,
+            meta.version,
+            f"CUDA driver metapackage ({branch})",
+            depends=(" | ".join(metas),),
+        )
+    )
+    return out
+
+
+def _debian_driver(cat: Catalog, release: DriverRelease) -> list[Package]:
+    """One release as NVIDIA's debian12 repository packages it (no branch in names)."""
+    ver, branch = str(release.version), release.branch
+    deb = f"{ver}-1"
+    extra = (f"branch={branch}", f"cuda={_driver_cuda(cat, release.version)}")
+    out = [
+        _smi("nvidia-smi", deb, "NVIDIA System Management Interface", "nvidia-smi-any"),
+        _persistenced(
+            "nvidia-persistenced", deb, "NVIDIA Persistence Daemon", "nvidia-persistenced-any"
+        ),
+    ]
+    modules = []
+    for open_modules, flavour in _flavours(cat, branch):
+        name = "nvidia-kernel-open-dkms" if open_modules else "nvidia-kernel-dkms"
+        modules.append(f"{name} (= {deb})")
+        out.append(
+            Package(
+                name,
+                deb,
+                f"NVIDIA binary kernel module DKMS source, {flavour} flavour",
+                provides=("nvidia-kernel-dkms-any",),
+                component="driver",
+                extra=(f"flavor={flavour}", *extra),
+            )
+        )
+    either = " | ".join(modules)
+    out.append(
+        Package(
+            "nvidia-driver",
+            deb,
+            "NVIDIA metapackage",
+            depends=(f"nvidia-smi (= {deb})", f"nvidia-persistenced (= {deb})", either),
+        )
+    )
+    if len(modules) > 1:
+        out.append(
+            Package(
+                "nvidia-open",
+                deb,
+                "NVIDIA driver metapackage, open GPU kernel modules",
+                depends=(f"nvidia-driver (= {deb})", modules[1]),
+            )
+        )
+    meta = cuda_drivers_package(branch, ver)
+    out.append(
+        Package(
+            meta.name,
+            meta.version,
+            f"CUDA driver metapackage ({branch})",
+            depends=(f"nvidia-driver (= {deb})", either),
+        )
+    )
+    return out
+
+
+def _driver_packages(cat: Catalog, repo: str) -> list[Package]:
+    out = []
+    packaging = _debian_driver if repo in DEBIAN_REPOS else _ubuntu_driver
+    for release in cat.drivers:
+        out += packaging(cat, release)
+        out.append(_fabricmanager(release.branch, str(release.version)))
+    return out
+
+
+def keyring_package(repo: str) -> Package:
+    """`cuda-keyring` of one repository: its key file and its APT source. The stand-in's source
+    names the stand-in and is trusted, as the stand-in repository is not signed."""
+    source = f"deb [trusted=yes] file:/srv/gpuforge-apt/{repo}/x86_64/ /\n"
+    return Package(
+        CUDA_KEYRING.name,
+        CUDA_KEYRING.version,
+        "GPG keyring and APT source for the CUDA repository",
+        texts={
+            "usr/share/keyrings/cuda-archive-keyring.gpg": "gpuforge stand-in: no key\n",
+            f"etc/apt/sources.list.d/cuda-{repo}-x86_64.list": source,
+        },
+        arch="all",
+    )
 
 
 def _nvcc(cuda: str, full: str) -> str:
@@ -402,6 +517,17 @@ def distribution_packages(kernel: str) -> list[Package]:
     ]
 
 
-def all_packages(cat: Catalog) -> list[Package]:
-    """Every stand-in package for the releases the catalog knows."""
-    return _driver_packages(cat) + _cuda_packages(cat) + _library_packages(cat) + _ops_packages(cat)
+def shared_packages(cat: Catalog) -> list[Package]:
+    """The stand-in packages every repository carries alike: CUDA, libraries, tools."""
+    return _cuda_packages(cat) + _library_packages(cat) + _ops_packages(cat)
+
+
+def repository_packages(cat: Catalog) -> dict[str, list[Package]]:
+    """Repository directory (ubuntu2204, debian12, ...) -> its own packages: the driver as that
+    repository packages it and its keyring (shared_packages() come on top)."""
+    return {repo: [keyring_package(repo), *_driver_packages(cat, repo)] for repo in APT_REPOS}
+
+
+def packages_of(cat: Catalog, repo: str) -> list[Package]:
+    """Everything the stand-in repository of `repo` (debian12, ubuntu2204, ...) carries."""
+    return repository_packages(cat)[repo] + shared_packages(cat)

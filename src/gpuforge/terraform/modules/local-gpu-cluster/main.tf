@@ -30,13 +30,14 @@ resource "null_resource" "node" {
     address         = each.value.address
     subnet          = var.subnet
     profile         = var.profile
+    os              = var.os
     pool            = var.pool_name
     gpuforge_bin    = var.gpuforge_bin
     fleet_state_dir = var.fleet_state_dir
   }
 
   provisioner "local-exec" {
-    command = "${self.triggers.gpuforge_bin} fleet node-up --cluster ${self.triggers.cluster} --name ${self.triggers.name} --address ${self.triggers.address} --subnet ${self.triggers.subnet} --profile ${self.triggers.profile} --pool ${self.triggers.pool} --state-dir '${self.triggers.fleet_state_dir}'"
+    command = "${self.triggers.gpuforge_bin} fleet node-up --cluster ${self.triggers.cluster} --name ${self.triggers.name} --address ${self.triggers.address} --subnet ${self.triggers.subnet} --profile ${self.triggers.profile} --pool ${self.triggers.pool} --os ${self.triggers.os} --state-dir '${self.triggers.fleet_state_dir}'"
   }
 
   provisioner "local-exec" {

@@ -57,6 +57,17 @@ variable "profile" {
   }
 }
 
+variable "os" {
+  description = "Distribution the nodes present (`debian-12`, `ubuntu-22.04`, `ubuntu-24.04`): its os-release over the host's Debian userland."
+  type        = string
+  default     = "debian-12"
+
+  validation {
+    condition     = contains(["debian-12", "ubuntu-22.04", "ubuntu-24.04"], var.os)
+    error_message = "The local fleet presents debian-12, ubuntu-22.04 or ubuntu-24.04."
+  }
+}
+
 variable "gpu_model" {
   description = "GPU model the profile simulates (for example `H100`); reported in the nodes output."
   type        = string
