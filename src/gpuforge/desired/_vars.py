@@ -113,6 +113,7 @@ def pool_vars(spec: ClusterSpec, lock: Lock, name: str) -> dict[str, Any]:
     settings = spec.pool_gpu_settings(pool)
     provider = provider_for(spec.pool_target(pool))
     mode, url = _repo_mode(spec, spec.pool_target(pool))
+    catalog = load_catalog()
     nccl_version, nccl_cuda = split_nccl(stack.nccl)
     mig_config = pool_mig(spec, lock, name)
     clocks = settings.clocks
@@ -122,7 +123,8 @@ def pool_vars(spec: ClusterSpec, lock: Lock, name: str) -> dict[str, Any]:
         "gpuforge_gpus_per_node": entry.gpus_per_node,
         "nvidia_repo_mode": mode,
         "nvidia_repo_url": url,
-        "nvidia_repo_distro": load_catalog().os_releases[stack.os].cuda_repo,
+        "nvidia_repo_distro": catalog.os_releases[stack.os].cuda_repo,
+        "nvidia_repo_arch": "sbsa" if catalog.gpus[entry.gpu].cpu_arch == "aarch64" else "x86_64",
         "nvidia_driver_branch": stack.driver_branch,
         "nvidia_driver_version": stack.driver,
         "nvidia_driver_open_modules": stack.driver_modules == "open",

@@ -10,7 +10,9 @@ from gpuforge.validate._facts import NodeFacts
 from gpuforge.validate._findings import Hit, error, rule
 from gpuforge.validate._layout import COLLECTOR_BY_KEY
 
-_DRIVER_PACKAGE = re.compile(r"^nvidia-driver-\d+(-server)?(-open)?$")
+# The driver metapackage: `nvidia-driver-580[-open]` (NVIDIA's Ubuntu repositories),
+# `nvidia-driver-580-server[-open]` (Canonical's archive), `nvidia-driver` (NVIDIA's Debian one).
+_DRIVER_PACKAGE = re.compile(r"^nvidia-driver(-\d+(-server)?(-open)?)?$")
 _NCCL_CUDA = re.compile(r"\+cuda(?P<cuda>\d+\.\d+)")
 # Collectors whose non-zero exit still carries a result the other rules judge in detail.
 _RESULT_ON_FAILURE = {"dcgm", "nccl", "mig"}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from gpuforge.catalog import (
+    CUDA_KEYRING,
     PackagePin,
     container_toolkit_packages,
     cuda_compat_package,
+    cuda_drivers_package,
     cuda_toolkit_package,
     cudnn_packages,
     dcgm_package,
@@ -19,15 +21,33 @@ def _pins(pins: list[PackagePin]) -> list[str]:
     return [str(p) for p in pins]
 
 
-def test_driver_packages_proprietary_and_open() -> None:
-    assert _pins(driver_packages("535", "535.183.01", open_modules=False)) == [
-        "nvidia-driver-535-server=535.183.01-0ubuntu1",
-        "nvidia-utils-535-server=535.183.01-0ubuntu1",
-        "nvidia-kernel-common-535-server=535.183.01-0ubuntu1",
+def test_ubuntu_repositories_name_the_branch_at_0ubuntu1() -> None:
+    for repo in ("ubuntu2204", "ubuntu2404"):
+        assert _pins(driver_packages(repo, "535", "535.183.01", open_modules=False)) == [
+            "nvidia-driver-535=535.183.01-0ubuntu1",
+            "nvidia-utils-535=535.183.01-0ubuntu1",
+            "nvidia-compute-utils-535=535.183.01-0ubuntu1",
+            "nvidia-kernel-common-535=535.183.01-0ubuntu1",
+        ]
+        open_pins = _pins(driver_packages(repo, "580", "580.95.05", open_modules=True))
+        assert open_pins[0] == "nvidia-driver-580-open=580.95.05-0ubuntu1"
+        assert not any("-server" in pin for pin in open_pins)  # Canonical's archive only
+
+
+def test_debian_repository_names_no_branch_at_1() -> None:
+    assert _pins(driver_packages("debian12", "580", "580.95.05", open_modules=True)) == [
+        "nvidia-driver=580.95.05-1",
+        "nvidia-kernel-open-dkms=580.95.05-1",
+        "nvidia-smi=580.95.05-1",
+        "nvidia-persistenced=580.95.05-1",
     ]
-    assert _pins(driver_packages("580", "580.95.05", open_modules=True))[0] == (
-        "nvidia-driver-580-server-open=580.95.05-0ubuntu1"
-    )
+    proprietary = _pins(driver_packages("debian12", "535", "535.183.01", open_modules=False))
+    assert proprietary[1] == "nvidia-kernel-dkms=535.183.01-1"
+
+
+def test_branch_metapackage_and_keyring() -> None:
+    assert str(cuda_drivers_package("580", "580.95.05")) == "cuda-drivers-580=580.95.05-1"
+    assert str(CUDA_KEYRING) == "cuda-keyring=1.1-1"
 
 
 def test_cuda_packages() -> None:

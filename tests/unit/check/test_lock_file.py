@@ -52,10 +52,12 @@ def test_lock_content_and_packages() -> None:
     )
     # an HGX board with NVSwitch (8 x H100) needs fabric manager at the driver's exact version
     assert (h100["fabricmanager"], t4["fabricmanager"]) == (True, False)
+    # the spec's default OS, Ubuntu 22.04: NVIDIA's ubuntu2204 repository names the branch
     assert h100["packages"] == [
-        "nvidia-driver-535-server=535.183.01-0ubuntu1",
-        "nvidia-utils-535-server=535.183.01-0ubuntu1",
-        "nvidia-kernel-common-535-server=535.183.01-0ubuntu1",
+        "nvidia-driver-535=535.183.01-0ubuntu1",
+        "nvidia-utils-535=535.183.01-0ubuntu1",
+        "nvidia-compute-utils-535=535.183.01-0ubuntu1",
+        "nvidia-kernel-common-535=535.183.01-0ubuntu1",
         "nvidia-fabricmanager-535=535.183.01-1",
         "cuda-toolkit-12-2=12.2.2-1",
         "libnccl2=2.26.2-1+cuda12.2",
@@ -138,3 +140,35 @@ def test_pool_with_unknown_instance_type_cannot_be_locked() -> None:
         solve_lock(make_context(doc, AS_OF))
 
     assert [c.code for c in caught.value.conflicts["x"]] == ["GF-CLOUD-001"]
+
+
+def _driver_pins(os_name: str) -> list[str]:
+    software = f'software: {{os: {os_name}, driver: "580", driver_modules: open}}\n'
+    lock = solve_lock(make_context(_doc("  h:\n    gpu: H100:8\n", software), AS_OF))
+    return [p for p in lock.to_data()["pools"]["h"]["packages"] if "nvidia" in p]
+
+
+def test_a_debian_12_pool_pins_the_names_of_nvidias_debian12_repository() -> None:
+    """Debian-style names without the branch, Debian revision -1 (no Ubuntu archive names)."""
+    assert _driver_pins("debian-12") == [
+        "nvidia-driver=580.95.05-1",
+        "nvidia-kernel-open-dkms=580.95.05-1",
+        "nvidia-smi=580.95.05-1",
+        "nvidia-persistenced=580.95.05-1",
+        "nvidia-fabricmanager-580=580.95.05-1",
+        "nvidia-container-toolkit=1.17.8-1",
+        "nvidia-container-toolkit-base=1.17.8-1",
+        "libnvidia-container-tools=1.17.8-1",
+        "libnvidia-container1=1.17.8-1",
+    ]
+
+
+def test_an_ubuntu_22_04_pool_pins_the_names_of_nvidias_ubuntu2204_repository() -> None:
+    """The branch in every name, NVIDIA's -0ubuntu1 revision, not Canonical's -server packages."""
+    assert _driver_pins("ubuntu-22.04")[:5] == [
+        "nvidia-driver-580-open=580.95.05-0ubuntu1",
+        "nvidia-utils-580=580.95.05-0ubuntu1",
+        "nvidia-compute-utils-580=580.95.05-0ubuntu1",
+        "nvidia-kernel-common-580=580.95.05-0ubuntu1",
+        "nvidia-fabricmanager-580=580.95.05-1",
+    ]

@@ -24,12 +24,16 @@ Package: datacenter-gpu-manager
 Version: 1:3.3.10
 Architecture: amd64
 
-Package: nvidia-driver-580-server-open
-Version: 580.95.05-0ubuntu1
+Package: cuda-drivers-580
+Version: 580.95.05-1
 Architecture: amd64
 
-Package: nvidia-driver-580-server-open
-Version: 580.105.08-0ubuntu1
+Package: cuda-drivers-580
+Version: 580.105.08-1
+Architecture: amd64
+
+Package: nvidia-driver-580-open
+Version: 580.95.05-0ubuntu1
 Architecture: amd64
 
 Package: libnccl2

@@ -17,7 +17,7 @@ from gpuforge.catalog import PackagePin, load_catalog
 from gpuforge.check import RepoIndex
 from gpuforge.cli import spec_cmds
 from gpuforge.fleet.sim._apt import ensure_apt_repo
-from gpuforge.fleet.sim._packages import Package, all_packages
+from gpuforge.fleet.sim._packages import Package, packages_of
 
 AS_OF = ["--as-of", "2026-11-28"]
 SPEC = """apiVersion: gpuforge/v1
@@ -49,7 +49,7 @@ def _write_index(folder: Path, packages: list[Package]) -> Path:
 
 @pytest.fixture
 def stand_in() -> list[Package]:
-    return all_packages(load_catalog())
+    return packages_of(load_catalog(), "ubuntu2204")  # the spec's default OS, Ubuntu 22.04
 
 
 def _pins(data: dict[str, Any]) -> list[PackagePin]:
@@ -149,10 +149,11 @@ def test_lock_against_the_built_stand_in_repository_by_file_url(tmp_path: Path) 
     spec = tmp_path / "cluster.yaml"
     spec.write_text(SPEC, encoding="utf-8")
 
-    code, data = _run("lock", str(spec), "--repo", f"file://{repo}", *AS_OF)
+    ubuntu2204 = repo / "ubuntu2204" / "x86_64"
+    code, data = _run("lock", str(spec), "--repo", f"file://{ubuntu2204}", *AS_OF)
 
     assert code == 0, data
-    with gzip.open(repo / "Packages.gz", "rt", encoding="utf-8") as handle:
+    with gzip.open(ubuntu2204 / "Packages.gz", "rt", encoding="utf-8") as handle:
         index = RepoIndex.parse(handle.read(), "built")
     pins = _pins(data)
     assert pins and all(index.offers(pin) for pin in pins)

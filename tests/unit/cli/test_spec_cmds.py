@@ -213,7 +213,7 @@ def test_lock_writes_a_deterministic_lock_next_to_the_spec(tmp_path: Path) -> No
     assert (tmp_path / "demo.lock").read_text(encoding="utf-8") == text
     assert "h100" in first.stdout and "580.95.05" in first.stdout
     assert "reasons:" in text and "driver: newest release of R580" in text
-    assert "- nvidia-driver-580-server-open=580.95.05-0ubuntu1" in text
+    assert "- nvidia-kernel-open-dkms=580.95.05-1" in text  # the spec's Debian 12 names
     assert "- nvidia-fabricmanager-580=580.95.05-1" in text
     assert "- cuda-toolkit-12-9=12.9.1-1" in text
     assert "- libnccl2=2.30.3-1+cuda12.9" in text

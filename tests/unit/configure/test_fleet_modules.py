@@ -30,7 +30,7 @@ SOURCE = """\
   tasks:
     - name: Write the source
       ansible.builtin.copy:
-        content: "deb [trusted=yes] file:/srv/gpuforge-apt ./\\n"
+        content: "deb [trusted=yes] file:/srv/gpuforge-apt/debian12/x86_64/ /\\n"
         dest: /etc/apt/sources.list.d/gpuforge-test.list
         mode: "0644"
 """

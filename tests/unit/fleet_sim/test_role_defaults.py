@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from gpuforge.catalog import load_catalog
-from gpuforge.fleet.sim._packages import all_packages
+from gpuforge.fleet.sim._packages import packages_of
 
 ROLES = Path(__file__).resolve().parents[3] / "src/gpuforge/ansible_collections/gpuforge/gpu/roles"
 
@@ -19,8 +19,8 @@ def _defaults(role: str) -> dict[str, object]:
 
 
 def test_role_default_versions_are_in_the_stand_in_repository() -> None:
-    packages = {(p.name, p.version) for p in all_packages(load_catalog())}
-    names = {name for name, _ in packages}
+    packages = {(p.name, p.version) for p in packages_of(load_catalog(), "debian12")}
+    ubuntu = {p.name for p in packages_of(load_catalog(), "ubuntu2204")}
     cudnn = _defaults("cudnn")
     major, version = cudnn["cudnn_cuda_major"], cudnn["cudnn_version"]
     nccl = _defaults("nccl")
@@ -33,4 +33,6 @@ def test_role_default_versions_are_in_the_stand_in_repository() -> None:
         (f"cuda-toolkit-{dashed}", f"{cuda}-1"),
     }
     assert wanted - packages == set()
-    assert f"nvidia-driver-{_defaults('nvidia_driver')['nvidia_driver_branch']}-server" in names
+    branch = _defaults("nvidia_driver")["nvidia_driver_branch"]
+    assert f"nvidia-driver-{branch}" in ubuntu and f"cuda-drivers-{branch}" in ubuntu
+    assert any(name == f"cuda-drivers-{branch}" for name, _ in packages)

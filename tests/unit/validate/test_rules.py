@@ -104,6 +104,15 @@ def test_004_driver() -> None:
     assert "no NVIDIA driver package" in found(bare, "GF-HEALTH-004")[0].message
 
 
+def test_004_driver_package_of_nvidias_debian12_repository() -> None:
+    """NVIDIA's Debian 12 repository names the metapackage without the branch."""
+    debian = replace(HEALTHY, gpus=(), packages={"nvidia-driver": "580.82.07-1"})
+    hits = found(debian, "GF-HEALTH-004", replace(EXPECT, driver_version="580.95.05"))
+    assert [h.message for h in hits] == [
+        "package nvidia-driver is 580.82.07-1, the lock pins driver 580.95.05"
+    ]
+
+
 def test_005_006_cuda_and_nccl() -> None:
     assert found(HEALTHY, "GF-HEALTH-005", replace(EXPECT, cuda_version="12.2"))[0].message == (
         "cuda-toolkit-12-2 is not installed (found cuda-toolkit-12-4), the lock pins CUDA 12.2"

@@ -29,6 +29,9 @@ RDMA_VERSION = "44.0-2"
 # (cudnn_version 9.1.0.70 for CUDA 12; NVIDIA's repositories carry libcudnn9-cuda-12=9.1.0.70-1),
 # so that site.yml runs with its defaults on a fresh node.
 ROLE_DEFAULT_CUDNN = (("9.1.0.70", 12),)
+# NVIDIA's repositories carry a branch pinning package from R580 on (driver installation guide,
+# "Version locking"); its Debian revision here is UNVERIFIED (one observation: 610-2ubuntu1).
+PINNING_FIRST_BRANCH = 580
 SIMPKG = '"${GPUFORGE_SIM_ROOT:-}/usr/lib/gpuforge-sim/simpkg.py"'
 
 
@@ -257,13 +260,31 @@ def _debian_driver(cat: Catalog, release: DriverRelease) -> list[Package]:
     return out
 
 
+def _pinning(branch: str, debian: bool) -> Package:
+    """`nvidia-driver-pinning-<branch>`: APT preferences that keep the driver's packages on one
+    branch, so that `cuda-drivers-<branch>` resolves where the names carry no branch."""
+    preferences = (
+        "Package: nvidia-* libnvidia-* cuda-drivers* libcuda1 firmware-nvidia-gsp\n"
+        f"Pin: version {branch}.*\nPin-Priority: 1000\n"
+    )
+    return Package(
+        f"nvidia-driver-pinning-{branch}",
+        f"{branch}-1" if debian else f"{branch}-1ubuntu1",
+        f"APT preferences that pin the NVIDIA driver to branch {branch}",
+        texts={f"etc/apt/preferences.d/nvidia-driver-pinning-{branch}": preferences},
+        arch="all",
+    )
+
+
 def _driver_packages(cat: Catalog, repo: str) -> list[Package]:
     out = []
-    packaging = _debian_driver if repo in DEBIAN_REPOS else _ubuntu_driver
+    debian = repo in DEBIAN_REPOS
+    packaging = _debian_driver if debian else _ubuntu_driver
     for release in cat.drivers:
         out += packaging(cat, release)
         out.append(_fabricmanager(release.branch, str(release.version)))
-    return out
+    branches = sorted({r.branch for r in cat.drivers if int(r.branch) >= PINNING_FIRST_BRANCH})
+    return out + [_pinning(branch, debian) for branch in branches]
 
 
 def keyring_package(repo: str) -> Package:
