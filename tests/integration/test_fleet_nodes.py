@@ -188,7 +188,7 @@ def test_nodes_carry_their_simulated_hardware(fleet: Fleet, nodes: list[Node]) -
     SIM is None, reason="gpuforge.fleet.sim (stand-in APT repository) not importable yet"
 )
 def test_apt_install_in_a_node_leaves_the_host_alone(fleet: Fleet, nodes: list[Node]) -> None:
-    sources = "deb [trusted=yes] file:/srv/gpuforge-apt ./"
+    sources = "deb [trusted=yes] file:/srv/gpuforge-apt/debian12/x86_64/ /"
     script = (
         f"echo '{sources}' > /etc/apt/sources.list.d/gpuforge.list && "
         "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libnccl2 "

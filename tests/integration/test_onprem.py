@@ -58,7 +58,7 @@ pytestmark = [
 RUN_TIMEOUT_S = 480
 PROFILE = "hgx-h100-8"
 # A package the lock pins for the driver role: on a node after `up`, never on this host.
-DRIVER_PACKAGE = "nvidia-utils-580-server"
+DRIVER_PACKAGE = "nvidia-smi"  # NVIDIA's debian12 name (the spec is Debian 12)
 # Where the node that runs gpuforge keeps its interpreter and the spec (its own /tmp).
 NODE_VENV = "/tmp/gpuforge-controller"
 NODE_FOLDER = "/tmp/onprem-local"

@@ -8,14 +8,17 @@ the `nvidia-persistenced` unit and enable it, reboot with `ansible.builtin.reboo
 driver's /proc file, its module and its device nodes, and a re-run to change nothing. This play
 is our own, written from that reading; it runs twice with real ansible-playbook over real SSH.
 The tools and headers they ask the distribution for (`pciutils`, `kmod`, `dkms`, kernel headers,
-`firmware-misc-nonfree`) come from the node's distribution sources. Not yet covered: NVIDIA's
-repository layout and keyring (`cuda-keyring`, `cuda-drivers-<branch>`; the stand-in repository
-still uses Ubuntu archive names), so the play installs the stand-in's driver package by its
-current name.
+`firmware-misc-nonfree`) come from the node's distribution sources. The driver comes the way
+NVIDIA's role takes it from the CUDA repository: `cuda-keyring_1.1-1_all.deb` from the
+repository directory of the node's distribution (`<root>/<distro>/x86_64/`, the directory named
+from the node's facts: debian12, ubuntu2204), then `cuda-drivers-<branch>`; on Debian, whose
+names carry no branch, after the branch's `nvidia-driver-pinning-<branch>` as NVIDIA's install
+guide says. It runs on a Debian 12 node and on a node presenting Ubuntu 22.04.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -52,14 +55,26 @@ PLAY = """
       ansible.builtin.apt:
         name: [pciutils, kmod, dkms, "linux-headers-{{ ansible_kernel }}", firmware-misc-nonfree]
         update_cache: true
-    - name: The package source
-      ansible.builtin.copy:
-        dest: /etc/apt/sources.list.d/stand-in.list
-        content: "deb [trusted=yes] file:/srv/gpuforge-apt ./\\n"
-        mode: "0644"
-    - name: The driver package
+    - name: The distribution the facts report is the one the node presents
+      ansible.builtin.assert:
+        that:
+          - ansible_distribution == expected.distribution
+          - ansible_distribution_version == expected.version
+          - ansible_distribution_release == expected.release
+    - name: The CUDA repository's keyring package, from the distribution's repository directory
       ansible.builtin.apt:
-        name: nvidia-driver-535-server
+        deb: "/srv/gpuforge-apt/{{ cuda_repo }}/x86_64/cuda-keyring_1.1-1_all.deb"
+      vars:
+        cuda_repo: >-
+          {{ (ansible_distribution ~ ansible_distribution_version) | lower | replace('.', '') }}
+    - name: The branch pinning package, where the names carry no branch
+      ansible.builtin.apt:
+        name: nvidia-driver-pinning-580
+        update_cache: true
+      when: ansible_distribution == 'Debian'
+    - name: The driver branch metapackage
+      ansible.builtin.apt:
+        name: cuda-drivers-580
         update_cache: true
       register: install_driver
     - name: An override directory for the persistence daemon
@@ -97,43 +112,90 @@ PLAY = """
     - name: Driver, module and devices agree
       ansible.builtin.assert:
         that:
-          - "'535.183.01' in (version_file.content | b64decode)"
-          - modinfo.stdout == '535.183.01'
+          - "'580.95.05' in (version_file.content | b64decode)"
+          - modinfo.stdout == '580.95.05'
           - dev.stat.exists and dev.stat.ischr
+    - name: The names of the node's own CUDA repository are installed
+      ansible.builtin.command: dpkg-query -W -f '${Package}=${Version} ' {{ expected.driver }}
+      register: installed
+      changed_when: false
+    - name: Each at the repository's version string
+      ansible.builtin.assert:
+        that: installed.stdout.split() | sort == expected.pins | sort
 """
+DISTROS = {
+    "debian-12": {
+        "distribution": "Debian",
+        "version": "12",
+        "release": "bookworm",
+        "driver": "nvidia-driver nvidia-kernel-dkms",
+        "pins": ["nvidia-driver=580.95.05-1", "nvidia-kernel-dkms=580.95.05-1"],
+    },
+    "ubuntu-22.04": {
+        "distribution": "Ubuntu",
+        "version": "22.04",
+        "release": "jammy",
+        "driver": "nvidia-driver-580 nvidia-compute-utils-580",
+        "pins": [
+            "nvidia-driver-580=580.95.05-0ubuntu1",
+            "nvidia-compute-utils-580=580.95.05-0ubuntu1",
+        ],
+    },
+}
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Fleet, Node]]:
+def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Fleet, dict[str, Node]]]:
+    """One fresh node per distribution the fleet presents, in one cluster."""
     fleet = Fleet(tmp_path_factory.mktemp("fleet-contract"), seed_hardware=True)
     try:
-        yield fleet, fleet.up(CLUSTER, "gpu", "hgx-h100-8", 1)[0]
+        up = {name: fleet.up(CLUSTER, name[:6], "hgx-h100-8", 1, os_name=name) for name in DISTROS}
+        yield fleet, {name: started[0] for name, started in up.items()}
     finally:
         fleet.down()
 
 
-def _play(fleet: Fleet, node: Node, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _inventory(nodes: dict[str, Node], tmp_path: Path) -> Path:
+    """Both nodes, each with what its distribution should show (as host variables)."""
+    hosts = {node.address: {"expected": DISTROS[os_name]} for os_name, node in nodes.items()}
+    path = tmp_path / "inventory.json"
+    path.write_text(json.dumps({"all": {"hosts": hosts}}))
+    return path
+
+
+def _play(fleet: Fleet, inventory: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     playbook = tmp_path / "contract.yml"
     playbook.write_text(PLAY)
     env = {**os.environ, "ANSIBLE_HOME": str(tmp_path), "ANSIBLE_LOCAL_TEMP": str(tmp_path)}
     env |= {"ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3", "ANSIBLE_HOST_KEY_CHECKING": "0"}
     return subprocess.run(
-        [str(Path(sys.executable).with_name("ansible-playbook")), "-i", f"{node.address},",
+        [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(inventory),
          "-u", "root", "--private-key", str(fleet.client_key_path(CLUSTER)),
          "--ssh-common-args", f"-F {fleet.ssh_config_path(CLUSTER)}", str(playbook)],
         capture_output=True, text=True, check=False, timeout=600, env=env,
     )  # fmt: skip
 
 
+def _boot_ids(fleet: Fleet, nodes: dict[str, Node]) -> dict[str, str]:
+    return {
+        name: fleet.run(node, ["cat", "/proc/sys/kernel/random/boot_id"]).stdout
+        for name, node in nodes.items()
+    }
+
+
 def test_driver_automation_installs_reboots_and_reruns_with_no_change(
-    node: tuple[Fleet, Node], tmp_path: Path
+    nodes: tuple[Fleet, dict[str, Node]], tmp_path: Path
 ) -> None:
-    fleet, target = node
-    boot_id = fleet.run(target, ["cat", "/proc/sys/kernel/random/boot_id"]).stdout
-    first = _play(fleet, target, tmp_path)
+    """On Debian 12 and on Ubuntu 22.04 alike, from each one's own repository layout and names."""
+    fleet, targets = nodes
+    inventory = _inventory(targets, tmp_path)
+    booted = _boot_ids(fleet, targets)
+    first = _play(fleet, inventory, tmp_path)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
-    after = fleet.run(target, ["cat", "/proc/sys/kernel/random/boot_id"]).stdout
-    assert after != boot_id
-    second = _play(fleet, target, tmp_path)
+    rebooted = _boot_ids(fleet, targets)
+    assert all(rebooted[name] != booted[name] for name in targets)
+    second = _play(fleet, inventory, tmp_path)
     assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-2000:]
-    assert f"{target.address} " in second.stdout and "changed=0" in second.stdout
+    for node in targets.values():
+        assert f"{node.address} " in second.stdout
+    assert second.stdout.count("changed=0") == len(targets), second.stdout[-3000:]

@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from gpuforge.check import read_lock
 from gpuforge.errors import ToolMissingError
 from gpuforge.fleet._proc import alive
 from gpuforge.provision import find_binary
@@ -63,7 +64,7 @@ FIXTURES = REPO / "tests" / "fixtures" / "up"
 UP_TIMEOUT_S = 480
 # `up` is killed once this package (the driver role's, pinned by the lock) is on a node: Ansible
 # is then in the middle of site.yml, with roles done and roles to go.
-KILL_AFTER_PACKAGE = "nvidia-utils-580-server"
+KILL_AFTER_PACKAGE = "nvidia-smi"  # NVIDIA's debian12 name (the specs are Debian 12)
 STEPS_BEFORE_CONFIGURE = ["check", "lock", "render", "provision", "inventory"]
 
 
@@ -234,6 +235,23 @@ def test_second_up_changes_nothing(two_pool: FirstUp) -> None:
     assert all(node["ready"] for node in nodes.values())
     assert payload["plans"]["local"]["totals"]["create"] == 0
     assert payload["plans"]["local"]["totals"]["no-op"] == 4
+
+
+def test_each_pool_installs_the_names_of_its_distributions_repository(two_pool: FirstUp) -> None:
+    """The Debian 12 pool holds the lock's debian12 names, the Ubuntu 22.04 pool (as the fleet
+    presents it) the lock's ubuntu2204 names, each at the version the lock pins."""
+    cluster = two_pool.cluster
+    lock = read_lock(cluster.spec.with_suffix(".lock"))
+    presented = {"h100": ("debian", "12", "nvidia-driver"), "a100": ("ubuntu", "22.04", None)}
+    for pool, (os_id, version, debian_name) in presented.items():
+        os_release = cluster.ssh(f"{pool}-0", ". /etc/os-release; echo $ID $VERSION_ID")
+        assert os_release.split() == [os_id, version], pool
+        pins = lock.pools[pool].packages
+        names = " ".join(pin.name for pin in pins)
+        shown = cluster.ssh(f"{pool}-0", f"dpkg-query -W -f='${{Package}}=${{Version}}\\n' {names}")
+        assert sorted(shown.split()) == sorted(str(pin) for pin in pins), pool
+        driver = {pin.name for pin in pins if pin.name.startswith("nvidia-driver")}
+        assert driver == ({debian_name} if debian_name else {"nvidia-driver-580-open"}), pool
 
 
 def test_the_readme_s_standalone_command_runs_site_on_the_cluster(
