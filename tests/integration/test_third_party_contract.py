@@ -59,14 +59,15 @@ PLAY = """
       ansible.builtin.assert:
         that:
           - ansible_distribution == expected.distribution
-          - ansible_distribution_version == expected.version
+          - ansible_distribution_major_version == expected.major
           - ansible_distribution_release == expected.release
     - name: The CUDA repository's keyring package, from the distribution's repository directory
       ansible.builtin.apt:
         deb: "/srv/gpuforge-apt/{{ cuda_repo }}/x86_64/cuda-keyring_1.1-1_all.deb"
       vars:
         cuda_repo: >-
-          {{ (ansible_distribution ~ ansible_distribution_version) | lower | replace('.', '') }}
+          {{ ('debian' ~ ansible_distribution_major_version) if ansible_distribution == 'Debian'
+             else ('ubuntu' ~ ansible_distribution_version | replace('.', '')) }}
     - name: The branch pinning package, where the names carry no branch
       ansible.builtin.apt:
         name: nvidia-driver-pinning-580
@@ -126,14 +127,14 @@ PLAY = """
 DISTROS = {
     "debian-12": {
         "distribution": "Debian",
-        "version": "12",
+        "major": "12",
         "release": "bookworm",
         "driver": "nvidia-driver nvidia-kernel-dkms",
         "pins": ["nvidia-driver=580.95.05-1", "nvidia-kernel-dkms=580.95.05-1"],
     },
     "ubuntu-22.04": {
         "distribution": "Ubuntu",
-        "version": "22.04",
+        "major": "22",
         "release": "jammy",
         "driver": "nvidia-driver-580 nvidia-compute-utils-580",
         "pins": [

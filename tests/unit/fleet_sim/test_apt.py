@@ -203,7 +203,7 @@ def test_package_ships_the_tool(repo: Path, tmp_path: Path, run: Run) -> None:
         text=True,
         check=True,
     ).stdout
-    assert "./usr/bin/nvidia-smi" in listing and "nvidia-persistenced.service" in listing
+    assert "./usr/bin/nvidia-persistenced" in listing and "nvidia-persistenced.service" in listing
 
 
 def test_every_maintainer_script_is_valid_shell(tmp_path: Path) -> None:
@@ -240,3 +240,13 @@ def test_the_distribution_repository_serves_what_automation_asks_for(
     assert "Package: pciutils\nVersion: 1:3.9.0-4" in shown.stdout
     assert f"Package: {headers}\n" in shown.stdout
     assert "Package: nvidia-driver" not in (repo / "distro/Packages").read_text()
+
+
+def test_each_repositorys_keyring_names_that_repository(repo: Path, tmp_path: Path) -> None:
+    """The keyrings share a file name across repositories, not their APT source."""
+    for distro in ("debian12", "ubuntu2204", "ubuntu2404"):
+        out = tmp_path / distro
+        deb = repository_dir(repo, distro) / "cuda-keyring_1.1-1_all.deb"
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(out)], check=True)
+        source = (out / f"etc/apt/sources.list.d/cuda-{distro}-x86_64.list").read_text()
+        assert source == f"deb [trusted=yes] file:/srv/gpuforge-apt/{distro}/x86_64/ /\n"

@@ -144,6 +144,7 @@ def test_provisioners_read_only_their_triggers(workdir: Workdir) -> None:
         "subnet",
         "profile",
         "pool",
+        "os",
         "fleet_state_dir",
     }
     assert fields(destroy) == {"gpuforge_bin", "cluster", "name", "fleet_state_dir"}

@@ -3,8 +3,9 @@
 Its layout is that of NVIDIA's CUDA repositories: one flat repository per distribution under
 `<distro>/x86_64/` (ubuntu2204, ubuntu2404, debian12), used inside nodes as
 `deb [trusted=yes] file:/srv/gpuforge-apt/debian12/x86_64/ /`, each with its own driver packaging,
-its `cuda-keyring` and the packages all of them share. Each .deb is built once into `.pool/` and
-linked into every repository that carries it. Built once per input set: `.stamp` holds a hash of
+its `cuda-keyring` and the packages all of them share. Each .deb is built once under `.pool/`
+(shared ones in `.pool/shared/`, a repository's own in `.pool/<distro>/`) and linked into every
+repository that carries it. Built once per input set: `.stamp` holds a hash of
 the package lists and the tool scripts; a matching stamp skips the build. Its `distro/` folder is
 one more flat repository, the node's distribution sources (`file:/srv/gpuforge-apt/distro ./`):
 stand-ins of the Debian packages automation asks for.
@@ -33,7 +34,7 @@ from gpuforge.fleet.sim._packages import (
 )
 from gpuforge.fleet.sim._seed import hash_tools, tool_launcher
 
-_FORMAT = "6"  # bump when the repository layout or package build changes
+_FORMAT = "7"  # bump when the repository layout or package build changes
 DISTRO = "distro"
 POOL = ".pool"
 ARCH_DIR = "x86_64"
@@ -140,13 +141,14 @@ def _link(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def _index_flat(dest: Path, packages: list[Package], pool_dir: Path) -> None:
-    """Link the packages' .debs from `pool_dir` into `dest`; write Packages(.gz) and Release."""
+def _index_flat(dest: Path, packages: list[tuple[Package, Path]]) -> None:
+    """Link each package's built .deb (from its pool folder) into `dest`; write Packages(.gz)
+    and Release."""
     dest.mkdir(parents=True, exist_ok=True)
-    debs = [dest / deb_filename(pkg) for pkg in packages]
-    for deb in debs:
-        _link(pool_dir / deb.name, deb)
-    stanzas = [_stanza(pkg, deb) for pkg, deb in zip(packages, debs, strict=True)]
+    debs = [dest / deb_filename(pkg) for pkg, _ in packages]
+    for (pkg, built), deb in zip(packages, debs, strict=True):
+        _link(built / deb_filename(pkg), deb)
+    stanzas = [_stanza(pkg, deb) for (pkg, _), deb in zip(packages, debs, strict=True)]
     wanted = {deb.name for deb in debs}
     for old in dest.glob("*.deb"):
         if old.name not in wanted:
@@ -194,9 +196,14 @@ def ensure_apt_repo(dest: Path) -> Path:
         _drop_flat_root(dest)
         pool_dir = dest / POOL
         shutil.rmtree(pool_dir, ignore_errors=True)
-        _build_debs(pool_dir, everything)
+        # A repository's own packages (its keyring among them) share file names with the other
+        # repositories' but not content: each repository's are built in a folder of their own.
+        _build_debs(pool_dir / "shared", shared + distro)
         for repo, own in per_repo.items():
-            _index_flat(repository_dir(dest, repo), own + shared, pool_dir)
-        _index_flat(dest / DISTRO, distro, pool_dir)
+            _build_debs(pool_dir / repo, own)
+            pairs = [(pkg, pool_dir / repo) for pkg in own]
+            pairs += [(pkg, pool_dir / "shared") for pkg in shared]
+            _index_flat(repository_dir(dest, repo), pairs)
+        _index_flat(dest / DISTRO, [(pkg, pool_dir / "shared") for pkg in distro])
         stamp_file.write_text(stamp + "\n")
     return dest
