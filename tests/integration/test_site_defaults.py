@@ -50,3 +50,7 @@ def test_site_yml_runs_with_its_defaults(node: tuple[Fleet, Node], tmp_path: Pat
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     installed = fleet.run(target, ["dpkg-query", "-W", "libcudnn9-cuda-12"]).stdout
     assert "9.1.0.70-1" in installed
+    # The driver by the names of NVIDIA's debian12 repository, read from the node's facts,
+    # on the role's default branch (R535): Debian's names carry no branch, the version does.
+    driver = fleet.run(target, ["dpkg-query", "-W", "-f=${Version}", "nvidia-driver"]).stdout
+    assert driver.startswith("535.") and driver.endswith("-1"), driver
