@@ -3,9 +3,9 @@
 Its layout is that of NVIDIA's CUDA repositories: one flat repository per distribution under
 `<distro>/x86_64/` (ubuntu2204, ubuntu2404, debian12), used inside nodes as
 `deb [trusted=yes] file:/srv/gpuforge-apt/debian12/x86_64/ /`, each with its own driver packaging,
-its `cuda-keyring` and the packages all of them share. Each .deb is built once under `.pool/`
-(shared ones in `.pool/shared/`, a repository's own in `.pool/<distro>/`) and linked into every
-repository that carries it. Built once per input set: `.stamp` holds a hash of
+its `cuda-keyring` and the packages all of them share. Each distinct package is built once under
+`.pool/` and linked into every repository that carries it (ubuntu2204 and ubuntu2404 differ only
+in their keyring). Built once per input set: `.stamp` holds a hash of
 the package lists and the tool scripts; a matching stamp skips the build. Its `distro/` folder is
 one more flat repository, the node's distribution sources (`file:/srv/gpuforge-apt/distro ./`):
 stand-ins of the Debian packages automation asks for.
@@ -120,17 +120,26 @@ def _release(dest: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _pooled(pool_dir: Path, pkg: Package) -> Path:
+    """Where a package's .deb is built: one folder per distinct package (name, version, files),
+    so packages that are the same in several repositories are built once, and packages that
+    only share a file name (each repository's cuda-keyring) are not mixed up."""
+    key = hashlib.sha256(repr(pkg).encode()).hexdigest()[:16]
+    return pool_dir / key / deb_filename(pkg)
+
+
 def _build_debs(pool_dir: Path, packages: list[Package]) -> None:
-    """Build every package's .deb into `pool_dir`, side by side."""
-    pool_dir.mkdir(parents=True, exist_ok=True)
-    unique = list({deb_filename(pkg): pkg for pkg in packages}.values())
-    debs = [pool_dir / deb_filename(pkg) for pkg in unique]
+    """Build every distinct package's .deb under `pool_dir`, side by side."""
+    unique = {_pooled(pool_dir, pkg): pkg for pkg in packages}
+    for deb in unique:
+        deb.parent.mkdir(parents=True, exist_ok=True)
     with (
         tempfile.TemporaryDirectory(prefix="gpuforge-apt-") as tmp,
         ThreadPoolExecutor(max_workers=_BUILDERS) as pool,
     ):
         # dpkg-deb runs as a child process, so threads build packages side by side.
-        list(pool.map(lambda pkg, deb: _build_deb(pkg, deb, Path(tmp)), unique, debs))
+        work = [(pkg, deb, Path(tmp) / deb.parent.name) for deb, pkg in unique.items()]
+        list(pool.map(lambda job: _build_deb(*job), work))
 
 
 def _link(source: Path, target: Path) -> None:
@@ -141,14 +150,14 @@ def _link(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def _index_flat(dest: Path, packages: list[tuple[Package, Path]]) -> None:
-    """Link each package's built .deb (from its pool folder) into `dest`; write Packages(.gz)
-    and Release."""
+def _index_flat(dest: Path, packages: list[Package], pool_dir: Path) -> None:
+    """Link each package's built .deb from `pool_dir` into `dest`; write Packages(.gz) and
+    Release."""
     dest.mkdir(parents=True, exist_ok=True)
-    debs = [dest / deb_filename(pkg) for pkg, _ in packages]
-    for (pkg, built), deb in zip(packages, debs, strict=True):
-        _link(built / deb_filename(pkg), deb)
-    stanzas = [_stanza(pkg, deb) for (pkg, _), deb in zip(packages, debs, strict=True)]
+    debs = [dest / deb_filename(pkg) for pkg in packages]
+    for pkg, deb in zip(packages, debs, strict=True):
+        _link(_pooled(pool_dir, pkg), deb)
+    stanzas = [_stanza(pkg, deb) for pkg, deb in zip(packages, debs, strict=True)]
     wanted = {deb.name for deb in debs}
     for old in dest.glob("*.deb"):
         if old.name not in wanted:
@@ -196,14 +205,9 @@ def ensure_apt_repo(dest: Path) -> Path:
         _drop_flat_root(dest)
         pool_dir = dest / POOL
         shutil.rmtree(pool_dir, ignore_errors=True)
-        # A repository's own packages (its keyring among them) share file names with the other
-        # repositories' but not content: each repository's are built in a folder of their own.
-        _build_debs(pool_dir / "shared", shared + distro)
+        _build_debs(pool_dir, everything)
         for repo, own in per_repo.items():
-            _build_debs(pool_dir / repo, own)
-            pairs = [(pkg, pool_dir / repo) for pkg in own]
-            pairs += [(pkg, pool_dir / "shared") for pkg in shared]
-            _index_flat(repository_dir(dest, repo), pairs)
-        _index_flat(dest / DISTRO, [(pkg, pool_dir / "shared") for pkg in distro])
+            _index_flat(repository_dir(dest, repo), own + shared, pool_dir)
+        _index_flat(dest / DISTRO, distro, pool_dir)
         stamp_file.write_text(stamp + "\n")
     return dest
