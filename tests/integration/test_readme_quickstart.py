@@ -4,14 +4,17 @@
 PATH a fresh root login has, no virtualenv active and a fresh HOME: `gpuforge` must come from
 set-up's launcher, not from this interpreter. Set-up points /usr/local/bin/gpuforge at the
 checkout that runs it, so the test runs only where that is the point: in CI (`CI=true`), on its
-fresh clone. The fleet state and deployment folders are the test's own, so a `demo` cluster of
-the user's is never touched; the cluster is destroyed at the end.
+fresh clone. The fleet state folder is the test's own; the deployment folder is the one the
+README's command makes, examples/.deploy/demo, refused if it exists already and removed, with
+the cluster, at the end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,6 +26,7 @@ from test_up import pytestmark as fleet_marks
 
 LOGIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SETUP_TIMEOUT_S = 900
+DEPLOYMENT = REPO / "examples" / ".deploy" / "demo"
 
 pytestmark = [
     *fleet_marks,
@@ -49,9 +53,9 @@ def login_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         "HOME": str(tmp_path / "home"),
         "LANG": "C.UTF-8",
         "GPUFORGE_FLEET_DIR": str(tmp_path / "fleet"),
-        "GPUFORGE_DEPLOY_DIR": str(tmp_path / "deploy"),
     }
     Path(env["HOME"]).mkdir()
+    assert not DEPLOYMENT.exists(), f"{DEPLOYMENT} exists: the test would take it over"
     try:
         yield env
     finally:
@@ -69,6 +73,9 @@ def login_env(tmp_path: Path) -> Iterator[dict[str, str]]:
                 timeout=UP_TIMEOUT_S,
                 check=False,
             )
+        shutil.rmtree(DEPLOYMENT, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            DEPLOYMENT.parent.rmdir()
 
 
 def test_the_readme_s_first_command_brings_up_the_example_from_a_login_shell(

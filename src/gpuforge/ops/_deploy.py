@@ -14,8 +14,6 @@ from gpuforge.render import (
     write_inside,
 )
 
-DEPLOY_ENV = "GPUFORGE_DEPLOY_DIR"
-
 
 @dataclass(frozen=True)
 class Deployment:

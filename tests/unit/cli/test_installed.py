@@ -122,7 +122,7 @@ def _real_calls(tmp: Path) -> dict[tuple[str, ...], tuple[list[str], int]]:
         ("cost", "optimize"): (["cost", "optimize", missing], 2),
         ("cost", "rightsize"): (["cost", "rightsize", spec, "--metrics", missing], 2),
         ("drift",): (["drift", missing], 2),
-        ("backup",): (["backup", spec, "-o", str(tmp / "none.tar.gz")], 2),
+        ("backup",): (["backup", str(tmp / "copy.yaml"), "-o", str(tmp / "none.tar.gz")], 2),
         ("restore",): (["restore", missing, str(tmp / "none.tar.gz")], 2),
     }
 
