@@ -28,6 +28,7 @@ _COMMAND_MODULES: dict[str, frozenset[str]] = {
     "gpuforge.cli.cost_cmds": frozenset({"cost", "catalog"}),
     "gpuforge.cli.drift_cmds": frozenset({"drift"}),
     "gpuforge.cli.backup_cmds": frozenset({"backup", "restore"}),
+    "gpuforge.cli.upgrade_cmds": frozenset({"upgrade", "rollback"}),
 }
 
 

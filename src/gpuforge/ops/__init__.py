@@ -1,5 +1,5 @@
-"""Operating a cluster: the `up` pipeline (with journal and resume), teardown, backup, restore,
-and the history of the locks that reached it."""
+"""Operating a cluster: the `up` pipeline (with journal and resume), rolling upgrade and
+rollback, teardown, backup, restore, and the history of the locks that reached it."""
 
 from gpuforge.ops._backup import (
     BackupResult,
@@ -23,6 +23,7 @@ from gpuforge.ops._history import (
     record_lock,
     recorded_lock,
 )
+from gpuforge.ops._interrupt import DeferredInterrupt
 from gpuforge.ops._owner import CLUSTER_ID_FILE, deployment_owner
 from gpuforge.ops._policy import (
     POLICIES,
@@ -34,6 +35,7 @@ from gpuforge.ops._policy import (
     strongest,
 )
 from gpuforge.ops._reporter import Reporter, SilentReporter
+from gpuforge.ops._rollout import PHASES, Rollout, RolloutResult, Target, WaveResult
 from gpuforge.ops._runlock import RUN_LOCK_FILE, DeploymentBusyError, LockHolder, run_lock
 from gpuforge.ops._up import (
     STEPS,
@@ -46,16 +48,19 @@ from gpuforge.ops._up import (
     trusted_host_keys,
     up_exit_code,
 )
+from gpuforge.ops._waves import Wave, count_of, most_unavailable, plan_waves, unavailable_limit
 
 __all__ = [
     "CLUSTER_ID_FILE",
     "LOCKS_DIR",
+    "PHASES",
     "POLICIES",
     "RUN_LOCK_FILE",
     "STEPS",
     "BackupResult",
     "Change",
     "ChangeSet",
+    "DeferredInterrupt",
     "Deployment",
     "DeploymentBusyError",
     "Drift",
@@ -69,10 +74,16 @@ __all__ = [
     "Policy",
     "Reporter",
     "RestoreResult",
+    "Rollout",
+    "RolloutResult",
     "SilentReporter",
     "StoppedAtPlan",
+    "Target",
     "UpResult",
+    "Wave",
+    "WaveResult",
     "classify_changes",
+    "count_of",
     "create_backup",
     "default_archive",
     "deployment_owner",
@@ -83,7 +94,9 @@ __all__ = [
     "inventory_pools",
     "lock_digest",
     "lock_history",
+    "most_unavailable",
     "node_locks",
+    "plan_waves",
     "policy_of_role",
     "pool_expectation",
     "previous_lock",
@@ -95,5 +108,6 @@ __all__ = [
     "run_roles",
     "strongest",
     "trusted_host_keys",
+    "unavailable_limit",
     "up_exit_code",
 ]

@@ -39,6 +39,16 @@ options:
     description: Hold the packages of O(name) (C(apt-mark hold)); false leaves their selection.
     type: bool
     default: false
+  replaces:
+    description:
+      - Patterns (C(dpkg-query)'s shell globs) of installed packages that the packages of
+        O(name) take the place of, such as another driver branch's. When anything is to be
+        installed, every installed package matching them and not in O(name) is removed in the
+        same C(apt-get) transaction, held or not, so a branch change never stops at APT's
+        C(held packages) refusal and the node is never left without one of them.
+    type: list
+    elements: str
+    default: []
   install_recommends:
     description: Install recommended packages too.
     type: bool
@@ -75,6 +85,11 @@ installed:
   type: dict
 planned:
   description: The C(NAME=VERSION) or C(NAME) arguments for apt-get (in check mode, not run).
+  returned: always
+  type: list
+  elements: str
+removed:
+  description: Packages of O(replaces) that were (or would be) removed by this run.
   returned: always
   type: list
   elements: str
@@ -177,6 +192,13 @@ def _plan(
     return plan + [name for name in maybe if name in offered]
 
 
+def _replaced(module: Any, names: list[str]) -> list[str]:
+    """Installed packages matching O(replaces) that are not among `names`."""
+    patterns = [p for p in module.params["replaces"] if p]
+    found = apt_state.installed(module, patterns)
+    return sorted(name for name in found if name not in names)
+
+
 def _apt_install(module: Any, plan: list[str]) -> None:
     apt_get = module.get_bin_path("apt-get", required=True)
     argv = [
@@ -226,6 +248,7 @@ def main() -> None:
         argument_spec=dict(
             name=dict(type="list", elements="str", default=[]),
             optional=dict(type="list", elements="str", default=[]),
+            replaces=dict(type="list", elements="str", default=[]),
             hold=dict(type="bool", default=False),
             install_recommends=dict(type="bool", default=False),
             missing_only=dict(type="bool", default=False),
@@ -245,8 +268,10 @@ def main() -> None:
     names = [name for name, _pattern in specs]
     installed = before = apt_state.installed(module, names + optional)
     plan = _plan(module, specs, optional, installed)
+    removed = _replaced(module, names) if plan else []
     if plan and not module.check_mode:
-        _apt_install(module, plan)
+        # `NAME-` removes NAME in the same transaction; --allow-change-held-packages lets it go.
+        _apt_install(module, plan + [f"{name}-" for name in removed])
         installed = apt_state.installed(module, names + optional)
     to_hold = []
     if module.params["hold"]:
@@ -264,6 +289,7 @@ def main() -> None:
         changed=changed,
         installed={name: version for name, (version, _want) in installed.items()},
         planned=plan,
+        removed=removed,
         held=to_hold,
         cache_updated=cache_updated,
         diff=diff if plan or to_hold else {},
