@@ -60,8 +60,9 @@ class Target:
     lock_text: str
     override: bool
 
+    @functools.cached_property
     def states(self) -> dict[str, PoolState]:
-        """Pool -> its desired state under this lock."""
+        """Pool -> its desired state under this lock (worked out once)."""
         return desired_state(self.spec, self.lock)
 
     def extra_vars(self, pool: str) -> dict[str, Any]:
@@ -292,7 +293,7 @@ class Rollout(Pipeline):
                 outcome.status, outcome.error = "failed", error.message
         if outcome.status == "failed":
             drainer.undrain(nodes)
-            self.journal.record(step, "failed", **outcome.to_dict())
+            self.journal.record(step, "failed", wave=outcome.to_dict())
             return
         self.journal.record(f"{command}:drained", "done", wave=wave.index, nodes=nodes)
         with self._phase(outcome, "apply", label):
@@ -304,7 +305,7 @@ class Rollout(Pipeline):
             history.record(target.spec_text, target.lock_text, nodes)
             self._undrain(command, drainer, outcome, nodes)
             outcome.status = "done"
-            self.journal.record(step, "done", **outcome.to_dict())
+            self.journal.record(step, "done", wave=outcome.to_dict())
             return
         outcome.status = "failed"
         ready: list[str] = []
@@ -313,7 +314,7 @@ class Rollout(Pipeline):
                 ready = self._undo(outcome, before, pools, history)
             outcome.status = "rolled back"
         self._undrain(command, drainer, outcome, ready)
-        self.journal.record(step, "failed", **outcome.to_dict())
+        self.journal.record(step, "failed", wave=outcome.to_dict())
 
     def _undrain(self, command: str, drainer: Any, outcome: WaveResult, nodes: list[str]) -> None:
         if not nodes:
@@ -339,7 +340,7 @@ class Rollout(Pipeline):
     def _probe(
         self, target: Target, nodes: Sequence[str], pools: Mapping[str, str], every_node: bool
     ) -> DriftReport:
-        states = target.states()
+        states = target.states
         return probe_drift(
             self.deployment.root,
             self.deployment.inventory,
@@ -410,7 +411,7 @@ class Rollout(Pipeline):
             journal=self.journal,
         )
         expectations = {
-            n: pool_expectation(target.spec, target.lock, pools[n], target.states()[pools[n]])
+            n: pool_expectation(target.spec, target.lock, pools[n], target.states[pools[n]])
             for n in nodes
         }
         return validate_collected(

@@ -43,9 +43,10 @@ options:
     description:
       - Patterns (C(dpkg-query)'s shell globs) of installed packages that the packages of
         O(name) take the place of, such as another driver branch's. When anything is to be
-        installed, every installed package matching them and not in O(name) is removed in the
-        same C(apt-get) transaction, held or not, so a branch change never stops at APT's
-        C(held packages) refusal and the node is never left without one of them.
+        installed, every package matching them and not in O(name) that dpkg knows (installed,
+        left half-configured by a failed install, or removed with its configuration kept) is
+        purged in the same C(apt-get) transaction, held or not: a branch change never stops at
+        APT's C(held packages) refusal, and no trace of the old branch is left listed.
     type: list
     elements: str
     default: []
@@ -193,13 +194,12 @@ def _plan(
 
 
 def _replaced(module: Any, names: list[str]) -> list[str]:
-    """Installed packages matching O(replaces) that are not among `names`."""
+    """Packages dpkg knows that match O(replaces) and are not among `names`."""
     patterns = [p for p in module.params["replaces"] if p]
-    found = apt_state.installed(module, patterns)
-    return sorted(name for name in found if name not in names)
+    return [name for name in apt_state.known(module, patterns) if name not in names]
 
 
-def _apt_install(module: Any, plan: list[str]) -> None:
+def _apt_install(module: Any, plan: list[str], purge: list[str]) -> None:
     apt_get = module.get_bin_path("apt-get", required=True)
     argv = [
         apt_get,
@@ -212,7 +212,12 @@ def _apt_install(module: Any, plan: list[str]) -> None:
     argv += ["-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
     if not module.params["install_recommends"]:
         argv.append("--no-install-recommends")
-    rc, out, err = module.run_command([*argv, *plan], environ_update=_APT_ENV)
+    if purge:
+        # `NAME-` removes NAME in the same transaction; --purge drops its configuration too.
+        argv.append("--purge")
+    rc, out, err = module.run_command(
+        [*argv, *plan, *(f"{name}-" for name in purge)], environ_update=_APT_ENV
+    )
     if rc != 0:
         module.fail_json(
             msg=f"apt-get install {' '.join(plan)} failed (rc {rc:d}): {_apt_errors(out, err)}",
@@ -270,8 +275,7 @@ def main() -> None:
     plan = _plan(module, specs, optional, installed)
     removed = _replaced(module, names) if plan else []
     if plan and not module.check_mode:
-        # `NAME-` removes NAME in the same transaction; --allow-change-held-packages lets it go.
-        _apt_install(module, plan + [f"{name}-" for name in removed])
+        _apt_install(module, plan, removed)
         installed = apt_state.installed(module, names + optional)
     to_hold = []
     if module.params["hold"]:
