@@ -48,8 +48,13 @@ def _approve(spec: ClusterSpec, command: str, yes: bool, quiet: bool) -> None:
         raise typer.Exit(0)
 
 
+def _short(digest: str) -> str:
+    """A lock digest as people read it: its first 12 hex digits."""
+    return digest.removeprefix("sha256:")[:12]
+
+
 def _table(result: RolloutResult) -> Table:
-    table = Table(title=f"{result.command} to lock {result.target}", title_justify="left")
+    table = Table(title=f"{result.command} to lock {_short(result.target)}", title_justify="left")
     for column in ("wave", "nodes", "status", *PHASES, "why"):
         table.add_column(column)
     for wave in result.waves:
@@ -79,7 +84,7 @@ def _show(result: RolloutResult) -> None:
         locks.setdefault(ident, []).append(node)
     for ident, nodes in sorted(locks.items()):
         mark = " (target)" if ident == result.target else ""
-        console.print(f"lock {ident}{mark}: {', '.join(nodes)}", highlight=False)
+        console.print(f"lock {_short(ident)}{mark}: {', '.join(nodes)}", highlight=False)
     if result.interrupted:
         console.print("[yellow]interrupted between waves[/]: `--resume` continues")
     verdict = {0: "[bold green]done[/]", 1: "[bold red]stopped[/]", 3: "[bold yellow]partial[/]"}

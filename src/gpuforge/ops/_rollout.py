@@ -31,11 +31,18 @@ from gpuforge.check import Lock, lock_path, read_lock_text
 from gpuforge.configure import PlaybookResult, run_playbook
 from gpuforge.desired import PoolState, cluster_vars, desired_state, pool_vars
 from gpuforge.errors import InputError
-from gpuforge.files import MIB, read_text
 from gpuforge.ops._converge import DriftReport, inventory_pools, probe_drift, run_roles
+from gpuforge.ops._deploy import Deployment
 from gpuforge.ops._drain import DrainError, drainer_for
 from gpuforge.ops._expect import pool_expectation
-from gpuforge.ops._history import LockHistory, lock_id
+from gpuforge.ops._history import (
+    lock_digest,
+    lock_history,
+    node_locks,
+    previous_lock,
+    record_lock,
+    recorded_lock,
+)
 from gpuforge.ops._interrupt import DeferredInterrupt
 from gpuforge.ops._up import Pipeline, UpResult
 from gpuforge.ops._waves import Wave, plan_waves
@@ -56,7 +63,6 @@ class Target:
     ident: str
     spec: ClusterSpec
     lock: Lock
-    spec_text: str
     lock_text: str
     override: bool
 
@@ -148,14 +154,7 @@ class Rollout(Pipeline):
             for name, step in steps.items():
                 self._run_step(name, functools.partial(step, result), set(), result)
             text = read_lock_text(self.spec_path) or ""
-            target = Target(
-                lock_id(text),
-                self.spec,
-                self._ensure_lock(),
-                _spec_text(self.spec_path),
-                text,
-                override=False,
-            )
+            target = Target(lock_digest(text), self.spec, self._ensure_lock(), text, False)
             outcome = self._roll("upgrade", target, resume=resume, force=force, undo=True)
         outcome.notices = self.notices
         return outcome
@@ -164,9 +163,8 @@ class Rollout(Pipeline):
         """Bring the nodes back to the lock the cluster ran before the spec's, in gated waves."""
         self._read_inputs()
         with self._exclusive("rollback"):
-            history = LockHistory(self.deployment)
             text = read_lock_text(self.spec_path) or ""
-            previous = history.previous(lock_id(text))
+            previous = previous_lock(self.deployment, lock_digest(text))
             if previous is None:
                 raise InputError(
                     f"no lock before {lock_path(self.spec_path).name} is recorded for "
@@ -174,17 +172,9 @@ class Rollout(Pipeline):
                     "a rollback needs a lock that reached the cluster earlier (`up` or "
                     "`upgrade` record them in the deployment's locks/ folder)",
                 )
-            known = history.load(previous)
+            target = _recorded(self.deployment, self.spec, previous.digest)
             if not resume:
                 self.journal.start_run(command="rollback")
-            target = Target(
-                known.id,
-                known.doc.spec,
-                known.lock,
-                _history_text(history, f"{known.id}.spec.yaml"),
-                _history_text(history, f"{known.id}.lock"),
-                override=True,
-            )
             outcome = self._roll("rollback", target, resume=resume, force=force, undo=False)
         outcome.notices = self.notices
         return outcome
@@ -195,24 +185,25 @@ class Rollout(Pipeline):
         self, command: str, target: Target, *, resume: bool, force: bool, undo: bool
     ) -> RolloutResult:
         result = RolloutResult(command, self.spec.name, self.deployment.root, target.ident)
-        history = LockHistory(self.deployment)
         pools = inventory_pools(self.deployment.inventory)
         nodes = sorted(n for n, p in pools.items() if p in target.lock.pools)
-        self.reporter.step_started("probe", f"{len(nodes)} node(s) against lock {target.ident}")
+        self.reporter.step_started(
+            "probe", f"{len(nodes)} node(s) against lock {target.ident[7:19]}"
+        )
         report = self._probe(target, nodes, pools, every_node=len(nodes) == len(pools))
         self.journal.record(f"{command}:probe", "done", target=target.ident, **report.to_dict())
         self.reporter.step_finished("probe", "done", f"{len(report.drifted)} node(s) to change")
         result.unreachable = dict(report.unreachable)
         if report.unreachable:
             result.exit_code = 3
-            result.node_locks = history.node_locks()
+            result.node_locks = _node_digests(self.deployment)
             return result
         roles = report.roles()
         result.unchanged = [n for n in nodes if n not in roles]
-        on_target = history.node_locks()
+        on_target = _node_digests(self.deployment)
         settled = [n for n in result.unchanged if on_target.get(n) != target.ident]
         if settled:
-            history.record(target.spec_text, target.lock_text, settled)
+            record_lock(self.deployment, target.lock_text, settled)
         waves = self._waves(command, target, [n for n in nodes if n in roles], len(pools), resume)
         drainer = drainer_for(self.spec, self.deployment)
         with DeferredInterrupt(self._interrupt_notice) as interrupt:
@@ -229,7 +220,7 @@ class Rollout(Pipeline):
                 self._wave(command, target, outcome, pools, drainer, force, undo)
                 if outcome.status != "done":
                     break
-        result.node_locks = history.node_locks()
+        result.node_locks = _node_digests(self.deployment)
         failed = any(w.status != "done" for w in result.waves)
         result.exit_code = 1 if failed else 3 if result.interrupted else 0
         return result
@@ -277,15 +268,14 @@ class Rollout(Pipeline):
         """Drain, apply, gate, then undrain or roll back one wave; `outcome` says how it went."""
         wave, nodes = outcome.wave, outcome.nodes
         step = f"{command}:wave"
-        history = LockHistory(self.deployment)
-        before = history.node_locks()
+        before = _node_digests(self.deployment)
         self.journal.record(step, "started", wave=wave.to_dict(), nodes=nodes)
         label = f"{wave.name}: {', '.join(nodes)}"
         with self._phase(outcome, "drain", label):
             try:
                 drainer.drain(
                     nodes,
-                    reason=f"gpuforge {command} to lock {target.ident}",
+                    reason=f"gpuforge {command} to lock {target.ident[7:19]}",
                     timeout_s=self.spec.rollout.drain_timeout_s,
                     force=force,
                 )
@@ -302,7 +292,7 @@ class Rollout(Pipeline):
             report = self._gate(target, [n for n in nodes if n not in outcome.failed], pools)
             outcome.failed.update(_not_ready(report))
         if not outcome.failed:
-            history.record(target.spec_text, target.lock_text, nodes)
+            record_lock(self.deployment, target.lock_text, nodes)
             self._undrain(command, drainer, outcome, nodes)
             outcome.status = "done"
             self.journal.record(step, "done", wave=outcome.to_dict())
@@ -311,7 +301,7 @@ class Rollout(Pipeline):
         ready: list[str] = []
         if undo and self.spec.rollout.auto_rollback:
             with self._phase(outcome, "rollback", label):
-                ready = self._undo(outcome, before, pools, history)
+                ready = self._undo(outcome, before, pools)
             outcome.status = "rolled back"
         self._undrain(command, drainer, outcome, ready)
         self.journal.record(step, "failed", wave=outcome.to_dict())
@@ -427,7 +417,6 @@ class Rollout(Pipeline):
         outcome: WaveResult,
         before: Mapping[str, str],
         pools: Mapping[str, str],
-        history: LockHistory,
     ) -> list[str]:
         """Take the wave's nodes back to the lock each ran before; the ones proven ready again."""
         groups: dict[str, list[str]] = {}
@@ -439,15 +428,7 @@ class Rollout(Pipeline):
             groups.setdefault(previous, []).append(node)
         ready: list[str] = []
         for ident, nodes in sorted(groups.items()):
-            known = history.load(ident)
-            target = Target(
-                ident,
-                known.doc.spec,
-                known.lock,
-                _history_text(history, f"{ident}.spec.yaml"),
-                _history_text(history, f"{ident}.lock"),
-                override=True,
-            )
+            target = _recorded(self.deployment, self.spec, ident)
             report = self._probe(target, nodes, pools, every_node=False)
             failed = dict(report.unreachable)
             failed.update(self._apply(target, report.roles(), pools))
@@ -455,7 +436,7 @@ class Rollout(Pipeline):
             failed.update(_not_ready(gate))
             good = [n for n in nodes if n not in failed]
             if good:
-                history.record(target.spec_text, target.lock_text, good)
+                record_lock(self.deployment, target.lock_text, good)
             outcome.rolled_back_to.update(dict.fromkeys(nodes, ident))
             outcome.rollback_failed.update(failed)
             ready += good
@@ -474,9 +455,14 @@ def _not_ready(report: ReadinessReport | None) -> dict[str, str]:
     return failed
 
 
-def _spec_text(path: Path) -> str:
-    return read_text(path, max_bytes=4 * MIB, fix="check that the spec file is readable")
+def _node_digests(deployment: Deployment) -> dict[str, str]:
+    """Node -> the digest of the lock the history says it runs."""
+    return {node: record.digest for node, record in node_locks(deployment).items()}
 
 
-def _history_text(history: LockHistory, name: str) -> str:
-    return read_text(history.folder / name, max_bytes=4 * MIB, fix="run `gpuforge up` again")
+def _recorded(deployment: Deployment, spec: ClusterSpec, digest: str) -> Target:
+    """The lock of the history with this digest, as a target whose variables go on the
+    command line (the rendered group_vars are the spec's lock's)."""
+    record = next(r for r in reversed(lock_history(deployment)) if r.digest == digest)
+    text, lock = recorded_lock(deployment, record)
+    return Target(digest, spec, lock, text, override=True)
