@@ -2,8 +2,8 @@
 
 One five-node H100 cluster (canary 1, batch 25%, max_unavailable 2: waves of 1, 2 and 2 nodes)
 is brought up on driver R570 once for the module. Each test first puts the cluster in the state
-it starts from (`_on_570`: `up` with the R570 spec, which changes only what differs), so the
-tests may run in any order:
+it starts from (`up` with the R570 spec, or `upgrade` to R580: both change only what differs),
+so the tests may run in any order:
 - a package that fails to install on the second wave's nodes: that wave is rolled back to R570
   and validated, the last wave is never touched, exit 1; healed, `upgrade --resume` brings every
   node to R580, validated, and the journal never shows more than 2 nodes drained at once;
@@ -136,10 +136,13 @@ def test_failed_wave_rolls_back_and_resume_finishes(cluster: Cluster) -> None:
 
 def test_rollback_returns_the_whole_cluster(cluster: Cluster) -> None:
     """From R580 (upgraded from R570), `rollback` brings every node back to R570, validated."""
-    _on_570(cluster)
+    for node in NODES:
+        cluster.fleet("heal", node)
     _set_driver(cluster, "580")
+    # Upgrades the nodes still on R570 (none when the other test ran first).
     rc, payload = cluster.json("upgrade", str(cluster.spec))
     assert rc == 0, payload
+    assert set(_branches(cluster).values()) == {"580"}
     upgraded = payload["target_lock"]
     rc, payload = cluster.json("rollback", str(cluster.spec))
     assert rc == 0, payload
