@@ -45,7 +45,7 @@ options:
         O(name) take the place of, such as another driver branch's. When anything is to be
         installed, every package matching them and not in O(name) that dpkg knows (installed,
         left half-configured by a failed install, or removed with its configuration kept) is
-        purged in the same C(apt-get) transaction, held or not: a branch change never stops at
+        purged in the same C(apt-get) transaction, held or not. So a branch change never stops at
         APT's C(held packages) refusal, and no trace of the old branch is left listed.
     type: list
     elements: str
