@@ -33,7 +33,7 @@ from gpuforge.desired import PoolState, cluster_vars, desired_state, pool_vars
 from gpuforge.errors import InputError
 from gpuforge.ops._converge import DriftReport, inventory_pools, probe_drift, run_roles
 from gpuforge.ops._deploy import Deployment
-from gpuforge.ops._drain import DrainError, drainer_for
+from gpuforge.ops._drain import Drainer, DrainError, drainer_for
 from gpuforge.ops._expect import pool_expectation
 from gpuforge.ops._history import (
     lock_digest,
@@ -261,7 +261,7 @@ class Rollout(Pipeline):
         target: Target,
         outcome: WaveResult,
         pools: Mapping[str, str],
-        drainer: Any,
+        drainer: Drainer,
         force: bool,
         undo: bool,
     ) -> None:
@@ -306,7 +306,9 @@ class Rollout(Pipeline):
         self._undrain(command, drainer, outcome, ready)
         self.journal.record(step, "failed", wave=outcome.to_dict())
 
-    def _undrain(self, command: str, drainer: Any, outcome: WaveResult, nodes: list[str]) -> None:
+    def _undrain(
+        self, command: str, drainer: Drainer, outcome: WaveResult, nodes: list[str]
+    ) -> None:
         if not nodes:
             return
         with self._phase(outcome, "undrain", ", ".join(nodes)):
