@@ -432,8 +432,13 @@ class Rollout(Pipeline):
         for ident, nodes in sorted(groups.items()):
             target = _recorded(self.deployment, self.spec, ident)
             report = self._probe(target, nodes, pools, every_node=False)
-            failed = dict(report.unreachable)
-            failed.update(self._apply(target, report.roles(), pools))
+            plan = report.roles()
+            # A node the probe could not read (a failed driver install leaves nvidia-smi
+            # without a driver) gets every role of its pool, as `up` does.
+            for node in report.unreachable:
+                roles = target.states[pools[node]].roles
+                plan[node] = [r for r in roles if r not in ("stack_packages", "gpu_validation")]
+            failed = self._apply(target, plan, pools)
             gate = self._gate(target, [n for n in nodes if n not in failed], pools)
             failed.update(_not_ready(gate))
             good = [n for n in nodes if n not in failed]
