@@ -7,19 +7,23 @@ so the tests may run in any order:
 - a package that fails to install on the second wave's nodes: that wave is rolled back to R570
   and validated, the last wave is never touched, exit 1; healed, `upgrade --resume` brings every
   node to R580, validated, and the journal never shows more than 2 nodes drained at once;
-- `rollback` takes the whole cluster from R580 back to R570, in the same waves.
+- `rollback` takes the whole cluster from R580 back to R570, in the same waves; Ctrl-C in its
+  first wave stops it after that wave (exit 3) and `rollback --resume` finishes.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
-from test_up import Cluster, _make_cluster, pytestmark  # noqa: F401
+from test_up import UP_TIMEOUT_S, Cluster, _make_cluster, _payload, pytestmark  # noqa: F401
 
 NODES = [f"h100-{i}" for i in range(5)]
 WAVES = [["h100-0"], ["h100-1", "h100-2"], ["h100-3", "h100-4"]]
@@ -134,8 +138,19 @@ def test_failed_wave_rolls_back_and_resume_finishes(cluster: Cluster) -> None:
     assert rc == 0, str(payload)[-2000:]
 
 
-def test_rollback_returns_the_whole_cluster(cluster: Cluster) -> None:
-    """From R580 (upgraded from R570), `rollback` brings every node back to R570, validated."""
+def _journal_has(cluster: Cluster, step: str, timeout_s: float) -> None:
+    """Wait until the journal's current run holds a record of `step`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if any(r["step"] == step for r in _current_run(cluster)):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no {step} record in the journal after {timeout_s} s")
+
+
+def test_rollback_interrupted_then_resumed_returns_the_whole_cluster(cluster: Cluster) -> None:
+    """From R580 (upgraded from R570), `rollback` brings the nodes back to R570 in the same waves;
+    Ctrl-C during the first wave stops it once that wave is done (exit 3), `--resume` finishes."""
     for node in NODES:
         cluster.fleet("heal", node)
     _set_driver(cluster, "580")
@@ -144,10 +159,31 @@ def test_rollback_returns_the_whole_cluster(cluster: Cluster) -> None:
     assert rc == 0, payload
     assert set(_branches(cluster).values()) == {"580"}
     upgraded = payload["target_lock"]
-    rc, payload = cluster.json("rollback", str(cluster.spec))
+    running = subprocess.Popen(
+        cluster.argv("rollback", str(cluster.spec), "--json"),
+        env=cluster.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _journal_has(cluster, "rollback:drained", timeout_s=120)
+        running.send_signal(signal.SIGINT)
+        stdout, stderr = running.communicate(timeout=UP_TIMEOUT_S)
+    finally:
+        if running.poll() is None:
+            running.kill()
+    assert running.returncode == 3, stdout[-2000:] + stderr[-2000:]
+    payload = _payload(stdout)
+    done = [w["nodes"] for w in payload["waves"]]
+    assert payload["interrupted"] and 1 <= len(done) < len(WAVES), payload
+    assert done == WAVES[: len(done)] and all(w["status"] == "done" for w in payload["waves"])
+    # The wave under way finished its package changes: its nodes are whole on R570.
+    branches = _branches(cluster)
+    assert {branches[n] for wave in done for n in wave} == {"570"}
+    rc, payload = cluster.json("rollback", str(cluster.spec), "--resume")
     assert rc == 0, payload
-    assert [w["nodes"] for w in payload["waves"]] == WAVES, payload["waves"]
-    assert all(w["status"] == "done" for w in payload["waves"])
+    assert [w["nodes"] for w in payload["waves"]] == WAVES[len(done) :], payload["waves"]
     back = payload["target_lock"]
     assert back != upgraded and set(payload["node_locks"].values()) == {back}
     assert set(_branches(cluster).values()) == {"570"}
