@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 
 from gpuforge.ops import DeferredInterrupt
@@ -11,8 +10,8 @@ from gpuforge.ops import DeferredInterrupt
 def test_ctrl_c_is_noted_not_raised_while_deferred() -> None:
     noted: list[bool] = []
     with DeferredInterrupt(lambda: noted.append(True)) as interrupt:
-        os.kill(os.getpid(), signal.SIGINT)
-        os.kill(os.getpid(), signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)
         assert interrupt.requested
     assert noted == [True]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
