@@ -29,6 +29,7 @@ _COMMAND_MODULES: dict[str, frozenset[str]] = {
     "gpuforge.cli.drift_cmds": frozenset({"drift"}),
     "gpuforge.cli.backup_cmds": frozenset({"backup", "restore"}),
     "gpuforge.cli.scale_cmds": frozenset({"scale"}),
+    "gpuforge.cli.upgrade_cmds": frozenset({"upgrade", "rollback"}),
 }
 
 

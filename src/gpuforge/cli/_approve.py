@@ -39,7 +39,7 @@ def plan_table(plans: dict[str, PlanSummary]) -> Table:
     return table
 
 
-def _spends(target: str) -> bool:
+def spends(target: str) -> bool:
     """Whether a target creates billed machines (a cloud), not the local fleet or own hosts."""
     provider = provider_for(target.split("/", 1)[0])
     return not provider.simulated and not provider.needs_hosts
@@ -53,7 +53,7 @@ def reasons_to_ask(plans: dict[str, PlanSummary]) -> list[str]:
         totals = plan.totals
         if totals.replace or totals.delete:
             reasons.append(f"{target}: {totals.replace} replaced, {totals.delete} destroyed")
-        elif plan.has_changes and _spends(target):
+        elif plan.has_changes and spends(target):
             reasons.append(f"{target}: {totals.create} created, {totals.update} updated on a cloud")
     return reasons
 

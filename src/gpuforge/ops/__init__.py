@@ -1,5 +1,5 @@
-"""Operating a cluster: the `up` pipeline (with journal and resume), teardown, backup, restore,
-and the history of the locks that reached it."""
+"""Operating a cluster: the `up` pipeline (with journal and resume), rolling upgrade and
+rollback, teardown, backup, restore, and the history of the locks that reached it."""
 
 from gpuforge.ops._backup import (
     BackupResult,
@@ -23,6 +23,7 @@ from gpuforge.ops._history import (
     record_lock,
     recorded_lock,
 )
+from gpuforge.ops._interrupt import DeferredInterrupt
 from gpuforge.ops._owner import CLUSTER_ID_FILE, deployment_owner
 from gpuforge.ops._plan import PlanResult
 from gpuforge.ops._policy import (
@@ -35,6 +36,7 @@ from gpuforge.ops._policy import (
     strongest,
 )
 from gpuforge.ops._reporter import Reporter, SilentReporter
+from gpuforge.ops._rollout import PHASES, Rollout, RolloutResult, Target, WaveResult
 from gpuforge.ops._runlock import RUN_LOCK_FILE, DeploymentBusyError, LockHolder, run_lock
 from gpuforge.ops._scale import (
     ScaleRefused,
@@ -56,17 +58,20 @@ from gpuforge.ops._up import (
     trusted_host_keys,
     up_exit_code,
 )
+from gpuforge.ops._waves import Wave, count_of, most_unavailable, plan_waves, unavailable_limit
 
 __all__ = [
     "CLUSTER_ID_FILE",
     "LOCKS_DIR",
     "MUNGE_KEY_FILE",
+    "PHASES",
     "POLICIES",
     "RUN_LOCK_FILE",
     "STEPS",
     "BackupResult",
     "Change",
     "ChangeSet",
+    "DeferredInterrupt",
     "Deployment",
     "DeploymentBusyError",
     "Drift",
@@ -81,15 +86,21 @@ __all__ = [
     "Policy",
     "Reporter",
     "RestoreResult",
+    "Rollout",
+    "RolloutResult",
     "ScaleRefused",
     "ScaleResult",
     "SchedulerJoin",
     "SilentReporter",
     "SlurmDrainer",
     "StoppedAtPlan",
+    "Target",
     "UpResult",
+    "Wave",
+    "WaveResult",
     "classify_changes",
     "controller_host",
+    "count_of",
     "create_backup",
     "default_archive",
     "deployment_owner",
@@ -101,8 +112,10 @@ __all__ = [
     "inventory_pools",
     "lock_digest",
     "lock_history",
+    "most_unavailable",
     "node_actions",
     "node_locks",
+    "plan_waves",
     "policy_of_role",
     "pool_expectation",
     "previous_lock",
@@ -116,5 +129,6 @@ __all__ = [
     "slurm_drainer",
     "strongest",
     "trusted_host_keys",
+    "unavailable_limit",
     "up_exit_code",
 ]

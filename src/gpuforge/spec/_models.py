@@ -442,6 +442,11 @@ class Rollout(_Section):
     )
     auto_rollback: bool = True
     max_failures: int = Field(0, ge=0)
+    reboot: bool = Field(
+        True,
+        description="let a rollout reboot a node whose change needs it (a driver not yet "
+        "loaded); false leaves the reboot to the site and fails the node's gate until then",
+    )
     drain_command: list[Text] = Field(
         default_factory=list,
         description="program and arguments run on the controller to drain one node, no shell; "

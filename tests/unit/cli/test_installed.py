@@ -124,6 +124,8 @@ def _real_calls(tmp: Path) -> dict[tuple[str, ...], tuple[list[str], int]]:
         ("drift",): (["drift", missing], 2),
         ("backup",): (["backup", str(tmp / "copy.yaml"), "-o", str(tmp / "none.tar.gz")], 2),
         ("restore",): (["restore", missing, str(tmp / "none.tar.gz")], 2),
+        ("upgrade",): (["upgrade", missing], 2),
+        ("rollback",): (["rollback", missing], 2),
     }
 
 

@@ -57,6 +57,7 @@ def test_minimal_spec_fills_every_section(load: Load, minimal: str) -> None:
         "max_unavailable": 1,
         "auto_rollback": True,
         "max_failures": 0,
+        "reboot": True,
         "drain_command": [],
         "undrain_command": [],
         "drain_timeout_s": 3600,

@@ -44,6 +44,21 @@ def installed(module: Any, names: list[str]) -> dict[str, tuple[str, str]]:
     return found
 
 
+def known(module: Any, patterns: list[str]) -> list[str]:
+    """Packages matching `patterns` that dpkg knows in any state but not-installed: installed,
+    half-configured or unpacked (a failed install), or config-files (removed, not purged)."""
+    if not patterns:
+        return []
+    dpkg_query = module.get_bin_path("dpkg-query", required=True)
+    _rc, out, _err = module.run_command([dpkg_query, "-W", "-f", _QUERY_FORMAT, "--", *patterns])
+    names = []
+    for line in out.splitlines():
+        fields = line.split("\t")
+        if len(fields) == 4 and fields[3] not in ("", "not-installed"):
+            names.append(fields[0])
+    return sorted(set(names))
+
+
 def satisfied(present: dict[str, tuple[str, str]], name: str, pattern: str) -> bool:
     """Whether `name` is installed (per `present`) at a version that `pattern` takes."""
     return name in present and matches(present[name][0], pattern)

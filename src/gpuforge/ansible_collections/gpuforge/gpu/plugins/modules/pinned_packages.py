@@ -45,6 +45,17 @@ options:
     description: Hold the packages of O(name) (C(apt-mark hold)); false leaves their selection.
     type: bool
     default: false
+  replaces:
+    description:
+      - Patterns (C(dpkg-query)'s shell globs) of installed packages that the packages of
+        O(name) take the place of, such as another driver branch's. When anything is to be
+        installed, every package matching them and not in O(name) that dpkg knows (installed,
+        left half-configured by a failed install, or removed with its configuration kept) is
+        purged in the same C(apt-get) transaction, held or not. So a branch change never stops at
+        APT's C(held packages) refusal, and no trace of the old branch is left listed.
+    type: list
+    elements: str
+    default: []
   install_recommends:
     description: Install recommended packages too.
     type: bool
@@ -81,6 +92,11 @@ installed:
   type: dict
 planned:
   description: The C(NAME=VERSION) or C(NAME) arguments for apt-get (in check mode, not run).
+  returned: always
+  type: list
+  elements: str
+removed:
+  description: Packages of O(replaces) that were (or would be) removed by this run.
   returned: always
   type: list
   elements: str
@@ -188,6 +204,12 @@ def _plan(
     return plan + [name for name in maybe if name in offered]
 
 
+def _replaced(module: Any, names: list[str]) -> list[str]:
+    """Packages dpkg knows that match O(replaces) and are not among `names`."""
+    patterns = [p for p in module.params["replaces"] if p]
+    return [name for name in apt_state.known(module, patterns) if name not in names]
+
+
 def _install_argv(module: Any) -> list[str]:
     apt_get = module.get_bin_path("apt-get", required=True)
     argv = [
@@ -226,12 +248,14 @@ def _held_in_the_way(module: Any, plan: list[str], ours: list[str]) -> list[str]
     return [touched[name] for name in names if apt_state.held(present, name)]
 
 
-def _apt_install(module: Any, plan: list[str]) -> None:
+def _apt_install(module: Any, plan: list[str], purge: list[str]) -> None:
+    """One apt-get transaction: install `plan`, and remove (purged) each package of `purge`."""
     argv = _install_argv(module)
-    if any(entry.endswith("-") for entry in plan):
+    removals = [f"{name}-" for name in purge if f"{name}-" not in plan]
+    if removals or any(entry.endswith("-") for entry in plan):
         # What the transaction removes leaves no `config-files` entry naming the old version.
         argv.append("--purge")
-    rc, out, err = module.run_command([*argv, *plan], environ_update=_APT_ENV)
+    rc, out, err = module.run_command([*argv, *plan, *removals], environ_update=_APT_ENV)
     if rc != 0:
         module.fail_json(
             msg=f"apt-get install {' '.join(plan)} failed (rc {rc:d}): {_apt_errors(out, err)}",
@@ -267,6 +291,7 @@ def main() -> None:
         argument_spec=dict(
             name=dict(type="list", elements="str", default=[]),
             optional=dict(type="list", elements="str", default=[]),
+            replaces=dict(type="list", elements="str", default=[]),
             hold=dict(type="bool", default=False),
             install_recommends=dict(type="bool", default=False),
             missing_only=dict(type="bool", default=False),
@@ -287,9 +312,10 @@ def main() -> None:
     installed = before = apt_state.installed(module, names + optional)
     plan = _plan(module, specs, optional, installed)
     released: list[str] = []
+    removed = _replaced(module, names) if plan else []
     if plan and not module.check_mode:
         released = _held_in_the_way(module, plan, names)
-        _apt_install(module, plan + released)
+        _apt_install(module, plan + released, removed)
         installed = apt_state.installed(module, names + optional)
     # A released package the install moved rather than removed is held again.
     moved = [entry.partition("=")[0] for entry in released if not entry.endswith("-")]
@@ -310,6 +336,7 @@ def main() -> None:
         changed=changed,
         installed={name: version for name, (version, _want) in installed.items()},
         planned=plan,
+        removed=removed,
         held=to_hold,
         released=sorted(entry.rstrip("-").partition("=")[0] for entry in released),
         cache_updated=cache_updated,
