@@ -28,7 +28,7 @@ from test_up import UP_TIMEOUT_S, Cluster, _make_cluster, _payload, pytestmark  
 NODES = [f"h100-{i}" for i in range(5)]
 WAVES = [["h100-0"], ["h100-1", "h100-2"], ["h100-3", "h100-4"]]
 MAX_UNAVAILABLE = 2
-FAILING_PACKAGE = "nvidia-driver-580-server-open"
+FAILING_PACKAGE = "nvidia-driver-580-open"  # NVIDIA's ubuntu2204 name (see the fixture)
 
 
 def _set_driver(cluster: Cluster, branch: str) -> None:
@@ -37,7 +37,7 @@ def _set_driver(cluster: Cluster, branch: str) -> None:
 
 
 def _branches(cluster: Cluster) -> dict[str, str]:
-    """Node -> the driver branch dpkg has installed (from the nvidia-utils-NNN-server package)."""
+    """Node -> the driver branch dpkg has installed (from the nvidia-utils-NNN package)."""
     found = {}
     for node in NODES:
         out = cluster.ssh(node, "dpkg-query -W -f '${Package} ${Status}\\n' 'nvidia-utils-*'")

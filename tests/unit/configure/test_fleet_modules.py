@@ -90,11 +90,8 @@ PACKAGES = """\
 
 
 def _driver(branch: str, version: str) -> str:
-    names = (
-        "nvidia-driver-{}-server-open",
-        "nvidia-utils-{}-server",
-        "nvidia-kernel-common-{}-server",
-    )
+    """NVIDIA's ubuntu2204 names, which carry the branch (debian12's do not)."""
+    names = ("nvidia-driver-{}-open", "nvidia-utils-{}", "nvidia-kernel-common-{}")
     return "[" + ", ".join(f"{name.format(branch)}={version}-*" for name in names) + "]"
 
 
@@ -103,6 +100,11 @@ BRANCHES = f"""\
   hosts: nodes
   gather_facts: false
   tasks:
+    - name: Add the ubuntu2204 repository, whose driver packages are named per branch
+      ansible.builtin.copy:
+        content: "deb [trusted=yes] file:/srv/gpuforge-apt/ubuntu2204/x86_64/ /\\n"
+        dest: /etc/apt/sources.list.d/gpuforge-test-ubuntu.list
+        mode: "0644"
     - name: R570, held
       gpuforge.gpu.pinned_packages:
         name: {_driver("570", "570.172.08")}
@@ -124,11 +126,15 @@ BRANCHES = f"""\
         that:
           - r570 is changed
           - r580 is changed
-          - r580.installed['nvidia-utils-580-server'] == '580.95.05-0ubuntu1'
-          - r580.released | sort == ['nvidia-driver-570-server-open',
-            'nvidia-kernel-common-570-server', 'nvidia-utils-570-server']
-          - back.installed['nvidia-utils-570-server'] == '570.172.08-0ubuntu1'
+          - r580.installed['nvidia-utils-580'] == '580.95.05-0ubuntu1'
+          - r580.released | sort == ['nvidia-driver-570-open',
+            'nvidia-kernel-common-570', 'nvidia-utils-570']
+          - back.installed['nvidia-utils-570'] == '570.172.08-0ubuntu1'
           - back.held | length == 3
+    - name: Remove the ubuntu2204 repository again
+      ansible.builtin.file:
+        path: /etc/apt/sources.list.d/gpuforge-test-ubuntu.list
+        state: absent
 """
 
 
@@ -399,9 +405,10 @@ def test_pinned_packages_moves_a_held_driver_to_another_branch_and_back(
     )
     driver = sorted(line for line in query.stdout.splitlines() if line.startswith("nvidia-"))
     assert [line.split()[:3] for line in driver if line.endswith(" installed")] == [
-        ["nvidia-driver-570-server-open", "570.172.08-0ubuntu1", "hold"],
-        ["nvidia-kernel-common-570-server", "570.172.08-0ubuntu1", "hold"],
-        ["nvidia-utils-570-server", "570.172.08-0ubuntu1", "hold"],
+        ["nvidia-compute-utils-570", "570.172.08-0ubuntu1", "install"],
+        ["nvidia-driver-570-open", "570.172.08-0ubuntu1", "hold"],
+        ["nvidia-kernel-common-570", "570.172.08-0ubuntu1", "hold"],
+        ["nvidia-utils-570", "570.172.08-0ubuntu1", "hold"],
     ]
     assert not [line for line in driver if "-580" in line.split()[0]], "R580 was purged"
     smi = handle.run(target, ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"])
