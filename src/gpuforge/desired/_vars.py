@@ -85,23 +85,35 @@ def cluster_vars(spec: ClusterSpec) -> dict[str, Any]:
     }
 
 
+# How a spot node of a Slurm cluster takes itself out of service when its notice arrives.
+SLURM_SPOT_DRAIN = (
+    "scontrol",
+    "update",
+    "nodename={hostname}",
+    "state=drain",
+    "reason=spot-interruption",
+)
+
+
 def spot_vars(spec: ClusterSpec, name: str) -> dict[str, Any]:
     """The spot watcher's inputs for a pool on a spot market of a target with spot semantics;
     none for other pools (the role stays off).
 
-    The drain command stays the role's default (record only) until the workload manager's
-    drain (Slurm's `scontrol`) is rendered here.
+    On a Slurm cluster the watcher drains its node through `scontrol` (Slurm's node names are
+    the nodes' names); elsewhere the drain command stays the role's default (record only).
     """
     pool = spec.pools[name]
     spot = provider_for(spec.pool_target(pool)).spot
     if pool.market == "on-demand" or spot is None:
         return {}
     handling = spec.cost.spot
+    drain = {"spot_watcher_drain_command": list(SLURM_SPOT_DRAIN)}
     return {
         "gpuforge_enable_spot_watcher": True,
         "spot_watcher_cloud": spot.metadata,
         "spot_watcher_checkpoint_command": list(handling.checkpoint_command),
         "spot_watcher_checkpoint_timeout_s": handling.checkpoint_timeout_s,
+        **(drain if spec.scheduler.kind == "slurm" else {}),
     }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from gpuforge.check import read_lock
 from gpuforge.desired import ROLES, desired_state
+from gpuforge.desired._vars import SLURM_SPOT_DRAIN
 from gpuforge.render import render_group_vars
 from gpuforge.spec import load_spec_text
 
@@ -51,3 +52,26 @@ def test_without_a_scheduler_nothing_of_slurm() -> None:
     for state in states.values():
         assert "slurm" not in state.roles  # type: ignore[attr-defined]
     assert not any("slurm" in text for text in group_vars.values())
+
+
+def test_a_spot_node_of_a_slurm_cluster_drains_itself_through_scontrol() -> None:
+    """Only where Slurm runs: the spot watcher's drain command is Slurm's, else none."""
+    spot = "    market: spot\n    count: 2\n"
+
+    def drain_settings(extra: str) -> str:
+        """The spot watcher's drain command as group_vars render it (empty when not set)."""
+        text = (EXAMPLES / "local.yaml").read_text(encoding="utf-8")
+        text = text.replace("    count: 2\n", spot, 1) + extra
+        spec = load_spec_text(text, "local.yaml").spec
+        rendered = render_group_vars(spec, read_lock(EXAMPLES / "local.lock"))
+        bodies = [body for body in rendered.values() if "spot_watcher_drain_command" in body]
+        if not bodies:
+            return ""
+        [body] = bodies
+        after = body[body.index("spot_watcher_drain_command:") :].splitlines()[1:]
+        return "\n".join(after[: len(SLURM_SPOT_DRAIN)])
+
+    assert drain_settings("") == ""
+    with_slurm = drain_settings("scheduler: {kind: slurm}\n")
+    for argument in SLURM_SPOT_DRAIN:
+        assert argument in with_slurm
