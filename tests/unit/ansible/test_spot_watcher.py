@@ -189,7 +189,7 @@ def test_azure_notice_is_approved_once_handled(service: tuple[Path, str], tmp_pa
     inject_fault(root, "spot-interruption", notice_s=30)
     metadata = W.Metadata("azure", url)
     W.watch_once(metadata, _config(tmp_path, "azure", url), str(tmp_path / "state.json"))
-    status, body = metadata._call(
+    status, body = metadata.request(
         "/metadata/scheduledevents?api-version=2020-07-01", headers={"Metadata": "true"}
     )
     [event] = json.loads(body)["Events"]
@@ -202,10 +202,10 @@ def test_metadata_service_refuses_requests_without_the_clouds_headers(
     """As the real services: AWS needs a session token, Azure Metadata: true, GCP its flavor."""
     _, url = service
     plain = W.Metadata("aws", url)
-    assert plain._call("/latest/meta-data/spot/instance-action")[0] == 401
-    assert plain._call("/latest/api/token", "PUT")[0] == 400
-    assert plain._call("/metadata/scheduledevents?api-version=2020-07-01")[0] == 400
-    assert plain._call("/computeMetadata/v1/instance/preempted")[0] == 403
+    assert plain.request("/latest/meta-data/spot/instance-action")[0] == 401
+    assert plain.request("/latest/api/token", "PUT")[0] == 400
+    assert plain.request("/metadata/scheduledevents?api-version=2020-07-01")[0] == 400
+    assert plain.request("/computeMetadata/v1/instance/preempted")[0] == 403
 
 
 def test_a_failed_hook_is_recorded_and_not_retried(
