@@ -223,6 +223,9 @@ def test_ansible_reaches_nodes_with_the_cluster_key(
     ansible = Path(sys.executable).with_name("ansible")
     env = {**os.environ, "ANSIBLE_HOME": str(tmp_path), "ANSIBLE_LOCAL_TEMP": str(tmp_path)}
     env["ANSIBLE_PYTHON_INTERPRETER"] = "/usr/bin/python3"
+    # The module's remote files go to /tmp, so the nodes' home folders stay stock for the
+    # dotfiles test, whichever order the two run in.
+    env["ANSIBLE_REMOTE_TMP"] = "/tmp/.ansible-remote"
     done = subprocess.run(
         [str(ansible), "all", "-i", ",".join(n.address for n in nodes) + ",", "-u", "root",
          "--private-key", str(fleet.client_key_path("fnodes")),

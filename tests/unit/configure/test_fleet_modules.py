@@ -392,6 +392,24 @@ def test_pinned_packages_moves_a_held_driver_to_another_branch_and_back(
     those holds within its one apt-get transaction and holds the new packages."""
     handle, target = node
     assert _play(tmp_path, node, SOURCE).status == "ok"
+    try:
+        _branch_change(tmp_path, node)
+    finally:
+        # The other tests of this module expect a node without a driver (no nvidia-smi).
+        handle.run(target, ["apt-get", "purge", "-y", "-q", "--allow-change-held-packages",
+                            *DRIVER_570])  # fmt: skip
+
+
+DRIVER_570 = (
+    "nvidia-driver-570-open",
+    "nvidia-utils-570",
+    "nvidia-kernel-common-570",
+    "nvidia-compute-utils-570",
+)
+
+
+def _branch_change(tmp_path: Path, node: tuple[Fleet, Node]) -> None:
+    handle, target = node
     result = _play(tmp_path, node, BRANCHES)
     assert result.status == "ok", result.failures
     query = handle.run(
