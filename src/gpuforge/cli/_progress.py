@@ -3,8 +3,8 @@ Ansible runs, and the Terraform resource being created."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from rich.console import Console
 from rich.progress import (
@@ -105,3 +105,8 @@ def showing(reporter: object) -> Iterator[None]:
             yield
     else:
         yield
+
+
+def pausing(reporter: object) -> Callable[[], AbstractContextManager[None]]:
+    """What stops a RichReporter's redrawing while the user answers a question; a no-op else."""
+    return reporter.paused if isinstance(reporter, RichReporter) else nullcontext

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import Annotated
 
 import typer
@@ -10,7 +9,7 @@ import typer
 from gpuforge.cli._approve import plan_gate, plan_table
 from gpuforge.cli._command import Command
 from gpuforge.cli._output import Exit, console, emit_result, handled
-from gpuforge.cli._progress import RichReporter, showing
+from gpuforge.cli._progress import RichReporter, pausing, showing
 from gpuforge.cli.spec_cmds import AsOfOpt, JsonOpt, SpecArg, parse_as_of
 from gpuforge.cli.up_cmds import DeployOpt, EngineOpt, engine_settings
 from gpuforge.ops import Pipeline, ScaleResult, SilentReporter
@@ -68,7 +67,7 @@ def scale_cmd(
             dry_run=dry_run,
             quiet=as_json,
             cost=lambda: None,
-            paused=reporter.paused if isinstance(reporter, RichReporter) else nullcontext,
+            paused=pausing(reporter),
         )
         pipeline = Pipeline(
             doc,

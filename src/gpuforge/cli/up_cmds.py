@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +15,7 @@ from gpuforge.cli._approve import plan_gate, plan_table, reasons_to_ask
 from gpuforge.cli._changes import show_changes
 from gpuforge.cli._command import Command
 from gpuforge.cli._output import Exit, console, emit_result, err_console, handled
-from gpuforge.cli._progress import RichReporter, showing
+from gpuforge.cli._progress import RichReporter, pausing, showing
 from gpuforge.cli.cost_cmds import spec_context, spec_lock
 from gpuforge.cli.spec_cmds import AsOfOpt, JsonOpt, SkipOpt, SpecArg, parse_as_of
 from gpuforge.configure import EngineSettings, ansible_cfg
@@ -147,7 +146,7 @@ def up_cmd(
             dry_run=dry_run,
             quiet=as_json,
             cost=lambda: _cost_line(spec),
-            paused=reporter.paused if isinstance(reporter, RichReporter) else nullcontext,
+            paused=pausing(reporter),
         )
         pipeline = Pipeline(
             doc,
@@ -237,7 +236,7 @@ def destroy_cmd(
         reporter = SilentReporter() if as_json else RichReporter(console)
         pipeline = Pipeline(doc, spec, reporter, deploy_dir=deploy_dir)
 
-        paused = reporter.paused if isinstance(reporter, RichReporter) else nullcontext
+        paused = pausing(reporter)
 
         def approve(nodes: list[NodeRecord]) -> bool:
             with paused():
