@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh --test
 # Lint and types print one line each (their output in .logs/test.log); pytest prints its own
-# short summary.
+# short summary and the 30 slowest tests (where CI's time goes).
 export GPUFORGE_LOG=.logs/test.log
 # shellcheck source=scripts/quiet.sh
 . scripts/quiet.sh
@@ -22,4 +22,4 @@ quiet "sanity (2.18)" bash scripts/sanity.sh .venv
 quiet "sanity (2.19)" bash scripts/sanity.sh .venv-ansible219
 .venv-ansible219/bin/pytest -q -p no:cacheprovider tests/unit/ansible \
     tests/unit/configure/test_engine.py tests/unit/configure/test_ssh.py
-exec .venv/bin/pytest -q -p no:cacheprovider "$@"
+exec .venv/bin/pytest -q -p no:cacheprovider --durations=30 "$@"

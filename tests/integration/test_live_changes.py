@@ -92,7 +92,11 @@ def _why(payload: dict[str, Any]) -> str:
     """What made `up` fail: configure failures and the readiness findings (not the whole JSON)."""
     report = payload.get("report") or {}
     failures = {n["name"]: n.get("failure") for n in payload.get("nodes", []) if n.get("failure")}
-    return json.dumps({"failures": failures, "findings": report.get("findings")})[-6000:]
+    unready = [n for n in report.get("nodes", []) if n.get("verdict") != "ready"]
+    rest = {k: v for k, v in payload.items() if k not in {"nodes", "report", "plans"}}
+    why = {"failures": failures, "findings": report.get("findings"), "unready": unready}
+    why["rest"] = rest
+    return json.dumps(why)[-6000:]
 
 
 def _plan(cluster: Cluster, *argv: str) -> dict[str, Any]:
