@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_up import UP_TIMEOUT_S, Cluster, _journal_has, _make_cluster, pytestmark
+from test_up import UP_TIMEOUT_S, Cluster, _journal_has, _journal_lines, _make_cluster, pytestmark
 
 from gpuforge.configure import Journal
 from gpuforge.ops import STEPS
@@ -45,6 +45,8 @@ def test_a_second_up_while_the_first_runs_is_refused(first: Cluster) -> None:
     """The first `up` is held still once it provisions; a second `up` then exits 2 at once,
     naming the first, and the first finishes with every step run exactly once."""
     started = time.monotonic()
+    # Only this run's records count: the other test may have run `up` on the cluster first.
+    since = len(_journal_lines(first.journal))
     with subprocess.Popen(
         first.argv("up", str(first.spec), "--json"),
         env=first.env(),
@@ -54,7 +56,7 @@ def test_a_second_up_while_the_first_runs_is_refused(first: Cluster) -> None:
         start_new_session=True,
     ) as proc:
         try:
-            while not _journal_has(first.journal, "up:provision", "started"):
+            while not _journal_has(first.journal, "up:provision", "started", since):
                 assert proc.poll() is None, f"up ended (rc {proc.returncode}) before provision"
                 assert time.monotonic() - started < UP_TIMEOUT_S, "provision never started"
                 time.sleep(0.2)

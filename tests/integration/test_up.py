@@ -388,10 +388,13 @@ def one_pool(tmp_path: Path) -> Iterator[Cluster]:
         cluster.teardown()
 
 
-def _journal_has(journal: Path, step: str, status: str) -> bool:
-    if not journal.exists():
-        return False
-    for line in journal.read_text(encoding="utf-8").splitlines():
+def _journal_lines(journal: Path) -> list[str]:
+    return journal.read_text(encoding="utf-8").splitlines() if journal.exists() else []
+
+
+def _journal_has(journal: Path, step: str, status: str, since: int = 0) -> bool:
+    """Whether the journal holds `step` with `status` after its first `since` lines."""
+    for line in _journal_lines(journal)[since:]:
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:
