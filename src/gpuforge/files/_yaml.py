@@ -8,6 +8,7 @@ tag other than the core schema's (`!!python/...`, local `!tags`): only then is i
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -30,6 +31,11 @@ _ALLOWED_TAGS = frozenset(
     _CORE + name for name in ("str", "int", "float", "bool", "null", "map", "seq", "merge")
 ) | {_CORE + "timestamp"}
 _SYNTAX_FIX = "fix the YAML syntax at this position"
+# Flow collections ([...], {...}) nested deeper than this are refused before the parser sees them:
+# a spec needs a handful of levels, and the parser takes seconds over thousands.
+MAX_FLOW_DEPTH = 64
+_FLOW_OPEN = frozenset("[{")
+_FLOW_SIGNIFICANT = re.compile(r"[\[\]{}'\"#\n]")
 
 
 def _located(file: str, mark: Any, message: str, fix: str, field: str = "") -> FileError:
@@ -142,9 +148,44 @@ def _yaml_error(error: BaseException, text: str, file: str) -> FileError:
     return FileError([Problem(Location(file), f"invalid YAML: {error}", "fix the YAML syntax")])
 
 
+def _deepest_flow_line(text: str) -> int:
+    """1-based line where flow brackets first nest deeper than MAX_FLOW_DEPTH, 0 when never.
+
+    Quoted strings and comments are skipped; a stray bracket inside a plain scalar only counts
+    towards the limit, which no real spec comes near."""
+    if sum(text.count(c) for c in _FLOW_OPEN) <= MAX_FLOW_DEPTH:
+        return 0
+    depth, line, quote, comment = 0, 1, "", False
+    for found in _FLOW_SIGNIFICANT.finditer(text):
+        char, index = found.group(), found.start()
+        if char == "\n":
+            line, comment = line + 1, False
+        elif comment:
+            continue
+        elif quote:
+            if char == quote and not (quote == '"' and text[index - 1] == "\\"):
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#":
+            comment = index == 0 or text[index - 1] in " \t\n"
+        elif char in _FLOW_OPEN:
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                return line
+        else:
+            depth = max(0, depth - 1)
+    return 0
+
+
 def check_yaml(text: str, file: str) -> None:
     """Compose YAML `text` without constructing anything and refuse what must never be loaded:
-    syntax errors, alias bombs, recursive aliases, non-core tags, absurdly long numbers."""
+    syntax errors, deep nesting, alias bombs, recursive aliases, non-core tags, absurdly long
+    numbers."""
+    deep = _deepest_flow_line(text)
+    if deep:
+        message = f"document nests too deeply (over {MAX_FLOW_DEPTH} levels of [ ] or {{ }})"
+        raise FileError([Problem(Location(file, deep), message, "flatten it")])
     yaml = YAML(typ="safe", pure=True)
     try:
         root = yaml.compose(text)

@@ -82,8 +82,29 @@ def test_syntax_problems_are_located(text: str, where: tuple[int, int], message:
     assert problem.message.startswith(message)
 
 
-def test_deep_nesting_is_refused() -> None:
-    assert _problem("a: " + "[" * 5000 + "]" * 5000).message == "document nests too deeply"
+def test_deep_flow_nesting_is_refused_at_its_line_before_parsing() -> None:
+    problem = _problem("a: 1\nb: " + "[" * 5000 + "]" * 5000)
+    assert problem.message.startswith("document nests too deeply (over 64 levels")
+    assert problem.location.line == 2
+
+
+def test_deep_block_nesting_is_refused() -> None:
+    text = "".join(f"{' ' * depth}k:\n" for depth in range(2000)) + " " * 2000 + "k: 1\n"
+    assert _problem(text).message == "document nests too deeply"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1  # " + "[" * 100 + "\n",
+        "a: '" + "{" * 100 + "'\n",
+        'a: "\\"' + "[" * 100 + '"\n',
+        "a: " + "[1, " * 64 + "]" * 64 + "\n",
+    ],
+    ids=["comment", "single-quoted", "double-quoted", "64-levels"],
+)
+def test_brackets_in_comments_and_strings_and_64_levels_still_load(text: str) -> None:
+    assert isinstance(load_yaml(text, "f.yaml"), dict)
 
 
 def test_a_fix_can_replace_every_hint() -> None:
