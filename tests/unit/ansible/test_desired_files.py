@@ -44,12 +44,17 @@ PLAY = """
         tasks_from: preflight
         public: true
       loop: "{{ roles_to_read }}"
-    - name: Write what each role declares
-      ansible.builtin.copy:
-        dest: "{{ out_dir }}/{{ inventory_hostname }}-{{ item }}.json"
-        mode: "0644"
-        content: "{{ lookup('ansible.builtin.vars', '_' ~ item ~ '_files', default=[]) | to_json }}"
+    - name: Gather what each role declares, on the controller (no module run per role)
+      ansible.builtin.set_fact:
+        declared: >-
+          {{ declared | default({}) | combine({item: lookup('ansible.builtin.vars',
+          '_' ~ item ~ '_files', default=[])}) }}
       loop: "{{ roles_to_read }}"
+    - name: Write it, one file per host
+      ansible.builtin.copy:
+        dest: "{{ out_dir }}/{{ inventory_hostname }}.json"
+        mode: "0644"
+        content: "{{ declared | to_json }}"
 """
 
 
@@ -93,11 +98,11 @@ def test_file_digests_match_ansible(tmp_path: Path) -> None:
     )
     for host, state in states.items():
         ansible: dict[str, str | None] = {}
+        declared = json.loads((tmp_path / f"{host}.json").read_text(encoding="utf-8"))
         for role in state.roles:
             if role not in ROLES_WITH_DECLARATIONS:
                 continue
-            path = tmp_path / f"{host}-{role}.json"
-            for entry in json.loads(path.read_text(encoding="utf-8")):
+            for entry in declared[role]:
                 content = entry.get("content")
                 ansible[entry["dest"]] = content and hashlib.sha256(content.encode()).hexdigest()
         # A file made on the node (no digest in gpuforge) is compared by its path alone; the
