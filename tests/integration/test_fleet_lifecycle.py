@@ -161,6 +161,30 @@ def test_sshd_killed_and_powered_off_faults_and_heal(fleet: Fleet) -> None:
     assert fleet.run(on, ["cat", "/root/disk"]).stdout == "kept\n"
 
 
+_CONNECT = "import socket, sys; socket.create_connection((sys.argv[1], 22), timeout=3).close()"
+
+
+def test_a_node_started_again_at_its_address_is_reached_at_once(fleet: Fleet) -> None:
+    """Powered off and on, a node comes back with a new MAC at its old address: the host and a
+    peer that had just talked to it reach it at once, not after their neighbour entries age out
+    (the bridge keeps its MAC, so nothing flushes them: the host-side veth is not its lowest)."""
+    nodes = fleet.up("arp", "gpu", PROFILE, 3)
+    bridge = Path(f"/sys/class/net/{bridge_name('arp')}/address").read_text()
+    node = next(
+        n
+        for n in nodes
+        if Path(f"/sys/class/net/{veth_names('arp', n.name)[0]}/address").read_text() != bridge
+    )
+    peer = next(n for n in nodes if n.name != node.name)
+    assert fleet.run(peer, ["/usr/bin/python3", "-c", _CONNECT, node.address]).returncode == 0
+    assert fleet.run(node, ["true"]).returncode == 0
+    fleet.inject(node, "powered-off")
+    on = fleet.heal(fleet.find(node.name))
+    assert on.state is NodeState.RUNNING
+    assert fleet.run(on, ["true"]).returncode == 0
+    assert fleet.run(peer, ["/usr/bin/python3", "-c", _CONNECT, node.address]).returncode == 0
+
+
 @pytest.mark.skipif(SIM is None, reason="gpuforge.fleet.sim (hardware faults) not importable yet")
 def test_hardware_faults_are_delegated_to_the_simulator(fleet: Fleet) -> None:
     node = fleet.up("hw", "gpu", PROFILE, 1)[0]

@@ -26,6 +26,7 @@ from gpuforge.fleet._naming import (
     check_name,
     default_subnet,
     host_number,
+    node_mac,
     pool_node_name,
     veth_names,
 )
@@ -499,7 +500,8 @@ class Fleet:
         self.store.put_node(record)
         _net.ensure_bridge(cluster.bridge, subnet)
         host_side, node_side = veth_names(record.cluster, record.name)
-        _net.create_veth(host_side, node_side, cluster.bridge)
+        mac = node_mac(record.cluster, record.name)
+        _net.create_veth(host_side, node_side, cluster.bridge, mac)
         record.launcher_pid, record.launcher_start = _launch.spawn(script, node_dir / "console.log")
         self.store.put_node(record)
         return record

@@ -42,12 +42,14 @@ def delete_link(name: str) -> None:
             raise
 
 
-def create_veth(host_side: str, node_side: str, bridge: str) -> None:
-    """Create a node's veth pair and plug the host side into the cluster bridge."""
+def create_veth(host_side: str, node_side: str, bridge: str, node_mac: str) -> None:
+    """Create a node's veth pair (the node end with its own fixed MAC) and plug the host side
+    into the cluster bridge."""
     delete_link(host_side)
     delete_link(node_side)
+    pair = ["type", "veth", "peer", "name", node_side, "address", node_mac]
     run_host(
-        ["ip", "link", "add", host_side, "type", "veth", "peer", "name", node_side],
+        ["ip", "link", "add", host_side, *pair],
         what=f"creating veth {host_side}",
         fix="the kernel needs veth support (CONFIG_VETH): `modprobe veth`",
     )
