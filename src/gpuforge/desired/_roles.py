@@ -104,6 +104,10 @@ def _environment(text_output: bool) -> ImmutableSandboxedEnvironment:
             "regex_findall": lambda value, pattern: re.findall(pattern, str(value)),
             "quote": lambda value: shlex.quote(str(value)),
             "to_json": lambda value: json.dumps(value),
+            # Ansible's to_nice_json: 4-space indent, sorted keys, no space before a colon.
+            "to_nice_json": lambda value: json.dumps(
+                value, indent=4, sort_keys=True, separators=(",", ": ")
+            ),
             "split": lambda value, sep=None: str(value).split(sep),
         }
     )
@@ -184,7 +188,12 @@ class RoleScope(Mapping[str, Any]):
             return {key: self.template(item) for key, item in value.items()}
         return value
 
-    def _lookup(self, plugin: str, name: str) -> str:
+    def _lookup(self, plugin: str, name: str, rstrip: bool = True) -> str:
+        if plugin in ("file", "ansible.builtin.file"):
+            # As Ansible's file lookup: the role's file as it is, its trailing space stripped
+            # unless `rstrip=false`.
+            text = _read(ROLES_DIR / self.role / "files" / name)
+            return text.rstrip() if rstrip else text
         if plugin not in ("template", "ansible.builtin.template"):
             raise InputError(f"role {self.role}: lookup {plugin!r} is not supported here", "")
         source = _read(ROLES_DIR / self.role / "templates" / name)

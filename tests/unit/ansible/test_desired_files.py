@@ -86,11 +86,13 @@ def test_file_digests_match_ansible(tmp_path: Path) -> None:
     assert "spot_watcher" not in states["spot-a100"].roles
     hosts = {host: dict(state.variables) for host, state in states.items()}
     (tmp_path / "play.yml").write_text(PLAY, encoding="utf-8")
-    # Outside its role a template lookup searches the play's templates/: the roles' own files.
-    (tmp_path / "templates").mkdir()
-    for role in ROLES_WITH_DECLARATIONS:
-        for template in (ROLES_DIR / role / "templates").glob("*.j2"):
-            (tmp_path / "templates" / template.name).symlink_to(template)
+    # Outside its role a template (file) lookup searches the play's templates/ (files/): the
+    # roles' own.
+    for folder in ("templates", "files"):
+        (tmp_path / folder).mkdir()
+        for role in ROLES_WITH_DECLARATIONS:
+            for source in (ROLES_DIR / role / folder).glob("*"):
+                (tmp_path / folder / source.name).symlink_to(source)
     run_local(
         tmp_path,
         hosts,
@@ -125,3 +127,4 @@ def test_file_digests_match_ansible(tmp_path: Path) -> None:
     roce = {item.path for item in states["roce-h100"].files}
     assert {"/etc/gpuforge/roce-qos.conf", "/usr/local/sbin/gpuforge-roce-qos"} <= roce
     assert "/etc/udev/rules.d/70-gpuforge-gpu-access.rules" in roce
+    assert {"/etc/gpuforge/gpu-watch.json", "/usr/local/lib/gpuforge-gpu-watch.py"} <= roce

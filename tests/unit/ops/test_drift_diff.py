@@ -120,6 +120,8 @@ def _mutate(report: dict[str, Any], kind: str) -> None:
         report["units"]["gpuforge-roce-qos.service"].update(enabled="disabled", active="inactive")
     elif kind == "udev-rule-edited":
         report["files"]["/etc/udev/rules.d/70-gpuforge-gpu-access.rules"]["sha256"] = "f" * 64
+    elif kind == "gpu-watch-allow-list-edited":
+        report["files"]["/etc/gpuforge/gpu-watch.json"]["sha256"] = "f" * 64
     elif kind == "device-options-removed":
         report["files"]["/etc/modprobe.d/gpuforge-gpu-access.conf"] = {"sha256": None, "mode": None}
 
@@ -146,6 +148,7 @@ CASES = [
     ("roce", "roce-qos-unit-disabled", {"GF-DRIFT-003"}, ["fabric"]),
     ("roce", "udev-rule-edited", {"GF-DRIFT-005"}, ["gpu_access"]),
     ("roce", "device-options-removed", {"GF-DRIFT-005"}, ["gpu_access"]),
+    ("h100", "gpu-watch-allow-list-edited", {"GF-DRIFT-005"}, ["monitoring"]),
 ]
 
 
