@@ -91,8 +91,10 @@ def _journal_seconds(deploy: Path, step: str) -> float:
     return (finished - started).total_seconds() if started and finished else float("nan")
 
 
-def _steps(deploy: Path) -> list[tuple[str, float]]:
-    """(step, seconds) of every step of the last `up` in the journal, in the order they started."""
+def _steps(deploy: Path, wall: float) -> list[tuple[str, float]]:
+    """(step, seconds) of every step of the last `up` in the journal, in the order they started,
+    and last the seconds of its `wall` time outside the journal (Python start-up and imports,
+    reading the spec, the run lock, exit)."""
     from datetime import datetime
 
     lines = (deploy / "journal.jsonl").read_text().splitlines()
@@ -100,15 +102,18 @@ def _steps(deploy: Path) -> list[tuple[str, float]]:
     starts = [
         i for i, e in enumerate(entries) if e["step"] == "up:check" and e["status"] == "started"
     ]
+    run = entries[starts[-1] if starts else 0 :]
+    span = datetime.fromisoformat(run[-1]["ts"]) - datetime.fromisoformat(run[0]["ts"])
     started: dict[str, datetime] = {}
     steps = []
-    for entry in entries[starts[-1] if starts else 0 :]:
+    for entry in run:
         stamp = datetime.fromisoformat(entry["ts"])
         if entry["status"] == "started":
             started[entry["step"]] = stamp
         elif entry["status"] == "done" and entry["step"] in started:
             seconds = (stamp - started.pop(entry["step"])).total_seconds()
             steps.append((entry["step"], seconds))
+    steps.append(("outside the journal (start-up, exit)", wall - span.total_seconds()))
     return steps
 
 
@@ -177,7 +182,7 @@ def _profile(
                 raise SystemExit(f"{name}: re-run failed: {json.dumps(payload)[:3000]}")
             again.append(seconds)
             configure_again.append(_journal_seconds(deploy, "configure"))
-            steps = _steps(deploy)
+            steps = _steps(deploy, seconds)
             nodes_out = payload.get("nodes", [])
             changed += sum(int(n.get("changed", 0)) for n in nodes_out)  # type: ignore[union-attr]
     finally:

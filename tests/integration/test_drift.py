@@ -141,14 +141,25 @@ def _decisions(cluster: Cluster) -> dict[str, str]:
     return dict(records[-1]["decisions"])
 
 
+def _playbooks(cluster: Cluster) -> list[str]:
+    """The Ansible runs of the latest `up`, in order (its journal's started records)."""
+    lines = cluster.journal.read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    start = max(i for i, r in enumerate(records) if r["step"] == "up:check")
+    return [r["step"] for r in records[start:] if r["status"] == "started" and "playbook" in r]
+
+
 def test_up_converges_through_the_probe(cluster: Cluster) -> None:
     """`up` again: converged nodes skip configure, a drifted node runs only the roles that own
     its drift (a file of a role's file list, one the MIG role writes in its boot tasks, the CDI
-    spec nvidia-ctk makes on the node)."""
+    spec nvidia-ctk makes on the node). The probe collects the converged nodes' validation
+    facts, so no validate playbook runs after it."""
     rc, payload = cluster.json("up", str(cluster.spec))
     assert rc == 0, str(payload)[-3000:]
     assert set(_decisions(cluster).values()) == {"no drift: skipped"}
     assert all(node["changed"] == 0 and node["roles"] == [] for node in payload["nodes"])
+    assert _playbooks(cluster) == ["probe"]
+    assert all(node["ready"] for node in payload["nodes"]), payload["nodes"]
 
     # A file of a role's file list, one the MIG role writes in its boot tasks, and the CDI spec
     # (its content made on the node by nvidia-ctk).
@@ -171,6 +182,7 @@ def test_up_converges_through_the_probe(cluster: Cluster) -> None:
     assert decisions.pop(h100) == "drift: nccl, container_toolkit, gpu_validation"
     assert decisions.pop(a100) == "drift: mig, gpu_validation"
     assert set(decisions.values()) == {"no drift: skipped"}
+    assert _playbooks(cluster) == ["probe", "playbook:site"]
     changed = {n["name"]: n["changed"] for n in payload["nodes"]}
     assert changed.pop(h100) > 0 and changed.pop(a100) > 0 and set(changed.values()) == {0}
     rc, payload = cluster.json("drift", str(cluster.spec))

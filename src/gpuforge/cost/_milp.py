@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 
 @dataclass(frozen=True)
 class Option:
@@ -48,7 +46,9 @@ class Need:
 
 def solve_pool(need: Need, options: list[Option]) -> dict[int, int] | None:
     """Nodes per option index of the cheapest placement, or None when none is feasible."""
-    from scipy.optimize import Bounds, LinearConstraint, milp  # heavy: only when solving
+    # Heavy imports, only when solving: every other command (`up` too) starts without them.
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_array
 
     usable = [i for i, o in enumerate(options) if need.max_spot_share > 0 or o.market != "spot"]

@@ -17,8 +17,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from gpuforge.check import CheckContext, PoolPrice, pool_prices
 from gpuforge.cost._metrics import FB_FREE, FB_USED, UTIL, GpuSeries
 
@@ -101,6 +99,8 @@ def _values(series: list[GpuSeries], metric: str) -> list[float]:
 
 
 def _evidence(series: list[GpuSeries], memory_mib: float | None) -> Evidence | None:
+    import numpy as np  # only here: every other command (`up` too) starts without it
+
     util = _values(series, UTIL)
     used = _values(series, FB_USED)
     if not util:

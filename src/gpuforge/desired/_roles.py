@@ -1,14 +1,14 @@
 """What a role of the collection declares it writes and runs, read from the role's own files.
 
 Each role names, in its `vars/main.yml`, its managed files (`_<role>_files`: dest, content or
-`generated`, mode), units (`_<role>_units`: names, started), the kernel modules it loads
-(`_<role>_modules_loaded`) and the container engines it configures (`_<role>_runtimes`), and its
-tasks apply exactly those. Here the same declarations are evaluated with Jinja2 over the same
-inputs (the role's defaults, the rendered group_vars, the role's vars) and the role's own
-templates, with Ansible's rules for variable precedence and for turning a rendered `[...]`/`{...}`
-into data. So the digest of a file is that of the content the role writes, without a copy of any
-template in Python; tests/unit/ansible/test_desired_files.py checks the result against
-ansible-playbook itself.
+`generated`, mode), units (`_<role>_units`: names, started; or a list of such groups), the
+kernel modules it loads (`_<role>_modules_loaded`) and the container engines it configures
+(`_<role>_runtimes`), and its tasks apply exactly those. Here the same declarations are
+evaluated with Jinja2 over the same inputs (the role's defaults, the rendered group_vars, the
+role's vars) and the role's own templates, with Ansible's rules for variable precedence and
+for turning a rendered `[...]`/`{...}` into data. So the digest of a file is that of the
+content the role writes, without a copy of any template in Python;
+tests/unit/ansible/test_desired_files.py checks the result against ansible-playbook itself.
 """
 
 from __future__ import annotations
@@ -104,6 +104,10 @@ def _environment(text_output: bool) -> ImmutableSandboxedEnvironment:
             "regex_findall": lambda value, pattern: re.findall(pattern, str(value)),
             "quote": lambda value: shlex.quote(str(value)),
             "to_json": lambda value: json.dumps(value),
+            # Ansible's to_nice_json: 4-space indent, sorted keys, no space before a colon.
+            "to_nice_json": lambda value: json.dumps(
+                value, indent=4, sort_keys=True, separators=(",", ": ")
+            ),
             "split": lambda value, sep=None: str(value).split(sep),
         }
     )
@@ -184,7 +188,12 @@ class RoleScope(Mapping[str, Any]):
             return {key: self.template(item) for key, item in value.items()}
         return value
 
-    def _lookup(self, plugin: str, name: str) -> str:
+    def _lookup(self, plugin: str, name: str, rstrip: bool = True) -> str:
+        if plugin in ("file", "ansible.builtin.file"):
+            # As Ansible's file lookup: the role's file as it is, its trailing space stripped
+            # unless `rstrip=false`.
+            text = _read(ROLES_DIR / self.role / "files" / name)
+            return text.rstrip() if rstrip else text
         if plugin not in ("template", "ansible.builtin.template"):
             raise InputError(f"role {self.role}: lookup {plugin!r} is not supported here", "")
         source = _read(ROLES_DIR / self.role / "templates" / name)
@@ -285,9 +294,14 @@ def role_option(role: str, inputs: Mapping[str, Any], name: str) -> Any:
 
 
 def role_units(role: str, inputs: Mapping[str, Any]) -> list[tuple[str, bool]]:
-    """(unit, must run) of every systemd unit `role` enables with these inputs."""
-    units = RoleScope(role, inputs).declared(f"_{role}_units") or {}
-    started = _to_bool(units.get("started", True))
+    """(unit, must run) of every systemd unit `role` enables with these inputs.
+
+    `_<role>_units` is one group (`names`, `started`: true when absent) or a list of groups.
+    """
+    declared = RoleScope(role, inputs).declared(f"_{role}_units") or {}
+    groups = declared if isinstance(declared, list) else [declared]
     return [
-        (name if "." in name else f"{name}.service", started) for name in units.get("names", [])
+        (name if "." in name else f"{name}.service", _to_bool(group.get("started", True)))
+        for group in groups
+        for name in group.get("names", [])
     ]

@@ -1,8 +1,10 @@
 """Converge by desired state: probe each node once, diff, and run only the roles that own drift.
 
 `probe_drift` runs the collection's probe.yml (one node_state call per node) and diffs every
-report with the node's pool state. `run_roles` runs site.yml limited to the nodes that need
-work, with each role's switch (`gpuforge_enable_<role>`) set per node from a plan.
+report with the node's pool state; asked to, the same run collects the nodes' validation facts
+(gpu_validation's collection task), so a converged node needs no validate playbook after it.
+`run_roles` runs site.yml limited to the nodes that need work, with each role's switch
+(`gpuforge_enable_<role>`) set per node from a plan.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ class DriftReport:
     drifts: dict[str, list[Drift]] = field(default_factory=dict)
     unreachable: dict[str, str] = field(default_factory=dict)
     duration_s: float = 0.0
+    # Nodes whose validation facts this probe collected (only when asked to collect).
+    collected: list[str] = field(default_factory=list)
 
     @property
     def drifted(self) -> list[str]:
@@ -93,11 +97,13 @@ def probe_drift(
     on_event: Callable[[ConfigureEvent], None] | None = None,
     journal: Journal | None = None,
     every_node: bool = False,
+    collect_dir: Path | None = None,
 ) -> DriftReport:
     """Probe `nodes` (node -> its pool's state in `states`) once each and diff the reports.
 
     `every_node`: `nodes` are all of the inventory's, so no `--limit` (and no inventory
-    listing to resolve one) is needed.
+    listing to resolve one) is needed. `collect_dir`: also collect every node's validation
+    facts into `collect_dir/<node>/` (the folders must not hold an earlier run's facts).
     """
     reports: dict[str, Mapping[str, Any]] = {}
 
@@ -113,13 +119,22 @@ def probe_drift(
         inventory,
         limit=None if every_node else ",".join(sorted(nodes)),
         settings=settings,
-        extra_vars={"gpuforge_probe_items": {n: states[n].probe_args() for n in nodes}},
+        extra_vars={
+            "gpuforge_probe_items": {n: states[n].probe_args() for n in nodes},
+            **(
+                {"gpuforge_probe_collect": True, "gpu_validation_collect_dir": str(collect_dir)}
+                if collect_dir is not None
+                else {}
+            ),
+        },
         on_event=collect,
         journal=journal,
         step="probe",
         inventory_hosts=list(nodes),
     )
     report = DriftReport(list(nodes), duration_s=outcome.duration_s)
+    if collect_dir is not None:
+        report.collected = [h for h in outcome.ok_hosts if (collect_dir / h).is_dir()]
     for node in nodes:
         if node in reports:
             report.drifts[node] = diff_node(node, states[node], reports[node])

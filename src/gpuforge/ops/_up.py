@@ -507,7 +507,12 @@ class Pipeline:
         else:
             known = [n for n in states if n in self.known_nodes and n not in result.replaced]
         plan = {n: _every_role(states[n], new=True) for n in states if n not in known}
+        self.collected, self.collected_at = set(), None
         if known:
+            # The probe also collects the validation facts of the nodes it reads: those found
+            # converged are then validated without a second Ansible run.
+            collect = self._fresh_collect_dir(known)
+            started = datetime.now(UTC)
             report = probe_drift(
                 self.deployment.root,
                 self.deployment.inventory,
@@ -516,12 +521,17 @@ class Pipeline:
                 settings=self._settings(),
                 on_event=self.reporter.ansible_event,
                 journal=self.journal,
+                # Every node of the inventory: no --limit to resolve (an Ansible start-up).
+                every_node=set(known) == set(inventory_pools(self.deployment.inventory)),
+                collect_dir=collect,
             )
             result.drift = report
             for node in report.unreachable:
                 plan[node] = _every_role(states[node], new=False)
             for node, roles in report.roles().items():
                 plan[node] = [*roles, "gpu_validation"]
+            self.collected = set(report.collected) - set(plan)
+            self.collected_at = started if self.collected else None
         result.plan = {n: plan[n] for n in sorted(plan)}
         unreachable = set(result.drift.unreachable) if result.drift else set()
         self.journal.record(
@@ -543,7 +553,6 @@ class Pipeline:
         """
         plan, nodes = self._configure_plan(result)
         collect = self._fresh_collect_dir(sorted(plan))
-        self.collected, self.collected_at = set(), None
         skipped = [node for node in nodes if node not in plan]
         if not plan:
             return {
@@ -562,8 +571,9 @@ class Pipeline:
             on_event=self.reporter.ansible_event,
             journal=self.journal,
         )
-        self.collected = {host for host in outcome.ok_hosts if (collect / host).is_dir()}
-        self.collected_at = started if self.collected else None
+        configured = {host for host in outcome.ok_hosts if (collect / host).is_dir()}
+        self.collected |= configured
+        self.collected_at = self.collected_at or (started if configured else None)
         result.configure = outcome
         if outcome.status == "failed" and not outcome.hosts:
             raise ConfigureError("Ansible could not configure any node", "see the output above")

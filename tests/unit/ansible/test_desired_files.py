@@ -22,10 +22,13 @@ LOCK = REPO / "examples" / "local.lock"
 ROLES_DIR = REPO / "src" / "gpuforge" / "ansible_collections" / "gpuforge" / "gpu" / "roles"
 ROLES_WITH_DECLARATIONS = ["nvidia_repo", "nvidia_driver", "fabric", "cuda_toolkit", "nccl"]
 ROLES_WITH_DECLARATIONS += ["gpu_tuning", "mig", "mps", "container_toolkit", "dcgm", "monitoring"]
-ROLES_WITH_DECLARATIONS += ["spot_watcher"]
+ROLES_WITH_DECLARATIONS += ["spot_watcher", "gpu_access"]
 # What the mig role's first task registers on a node (the profile ids it created), which its boot
 # script replays: gpuforge cannot know it before the run (that file's digest is None).
 MIG_RESULT = {"layout": {"0": [9, 9]}}
+# What gpu_access's group task registers on a node (the group's id), which the driver's device
+# file options carry: that file's digest is None in gpuforge too.
+GPU_GROUP_RESULT = {"gid": 4242}
 # The h100 pool on spot with a checkpoint hook: its nodes run the spot watcher.
 SPOT = (
     SPEC.replace("  h100:\n    count: 2\n", "  h100:\n    count: 2\n    market: spot\n")
@@ -74,6 +77,8 @@ def test_file_digests_match_ansible(tmp_path: Path) -> None:
             SPEC.replace("fabric: {type: infiniband}", f"fabric: {{type: {fabric}}}").replace(
                 "compute_mode: EXCLUSIVE_PROCESS}", "compute_mode: EXCLUSIVE_PROCESS, mps: true}"
             )
+            # RoCE's QoS files, and on that cluster the GPU group's udev rule and device options.
+            + ("security: {gpu_group: gpu}\n" if fabric == "roce" else "")
         ).items()
     }
     states.update({f"spot-{name}": state for name, state in _states(SPOT).items()})
@@ -81,11 +86,13 @@ def test_file_digests_match_ansible(tmp_path: Path) -> None:
     assert "spot_watcher" not in states["spot-a100"].roles
     hosts = {host: dict(state.variables) for host, state in states.items()}
     (tmp_path / "play.yml").write_text(PLAY, encoding="utf-8")
-    # Outside its role a template lookup searches the play's templates/: the roles' own files.
-    (tmp_path / "templates").mkdir()
-    for role in ROLES_WITH_DECLARATIONS:
-        for template in (ROLES_DIR / role / "templates").glob("*.j2"):
-            (tmp_path / "templates" / template.name).symlink_to(template)
+    # Outside its role a template (file) lookup searches the play's templates/ (files/): the
+    # roles' own.
+    for folder in ("templates", "files"):
+        (tmp_path / folder).mkdir()
+        for role in ROLES_WITH_DECLARATIONS:
+            for source in (ROLES_DIR / role / folder).glob("*"):
+                (tmp_path / folder / source.name).symlink_to(source)
     run_local(
         tmp_path,
         hosts,
@@ -93,6 +100,7 @@ def test_file_digests_match_ansible(tmp_path: Path) -> None:
             "roles_to_read": ROLES_WITH_DECLARATIONS,
             "out_dir": str(tmp_path),
             "__mig_result": MIG_RESULT,
+            "__gpu_access_group": GPU_GROUP_RESULT,
         },
         str(tmp_path / "play.yml"),
     )
@@ -114,4 +122,9 @@ def test_file_digests_match_ansible(tmp_path: Path) -> None:
         assert {item.path for item in read if item.sha256 is None} == {
             "/etc/cdi/nvidia.yaml",
             *(["/usr/local/sbin/gpuforge-mig"] if "mig" in state.roles else []),
+            *(["/etc/modprobe.d/gpuforge-gpu-access.conf"] if "gpu_access" in state.roles else []),
         }, host
+    roce = {item.path for item in states["roce-h100"].files}
+    assert {"/etc/gpuforge/roce-qos.conf", "/usr/local/sbin/gpuforge-roce-qos"} <= roce
+    assert "/etc/udev/rules.d/70-gpuforge-gpu-access.rules" in roce
+    assert {"/etc/gpuforge/gpu-watch.json", "/usr/local/lib/gpuforge-gpu-watch.py"} <= roce

@@ -13,22 +13,26 @@ from gpuforge.check import read_lock
 from gpuforge.desired import DRIFT_CODES, ROLES, PoolState, desired_state
 from gpuforge.ops import diff_node, fix_roles
 from gpuforge.ops._converge import switch_vars
-from gpuforge.spec import load_spec
+from gpuforge.spec import load_spec, load_spec_text
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 @pytest.fixture(scope="module")
 def states() -> dict[str, PoolState]:
-    """The example local cluster's desired state (an H100 pool and an A100 pool with MIG), and
-    an H100 pool whose GPUs also have locked and application clocks."""
-    found = desired_state(
-        load_spec(EXAMPLES / "local.yaml").spec, read_lock(EXAMPLES / "local.lock")
-    )
+    """The example local cluster's desired state (an H100 pool and an A100 pool with MIG), an
+    H100 pool whose GPUs also have locked and application clocks, and an H100 pool on RoCE
+    whose GPU devices belong to a group."""
+    lock = read_lock(EXAMPLES / "local.lock")
+    found = desired_state(load_spec(EXAMPLES / "local.yaml").spec, lock)
     gpu = found["h100"].gpu
     assert gpu is not None
     clocks = dataclasses.replace(gpu, locked_clocks=(1400, 1980), application_clocks=(2619, 1980))
-    return {**found, "clocked": dataclasses.replace(found["h100"], gpu=clocks)}
+    text = (EXAMPLES / "local.yaml").read_text(encoding="utf-8")
+    roce = text.replace("fabric: {type: infiniband}", "fabric: {type: roce}")
+    roce += "security: {gpu_group: gpu}\n"
+    grouped = desired_state(load_spec_text(roce, "roce.yaml").spec, lock)["h100"]
+    return {**found, "clocked": dataclasses.replace(found["h100"], gpu=clocks), "roce": grouped}
 
 
 def clean_report(state: PoolState) -> dict[str, Any]:
@@ -107,6 +111,19 @@ def _mutate(report: dict[str, Any], kind: str) -> None:
         report["gpus"][2]["graphics_clock_mhz"] = 345.0
     elif kind == "application-clocks":
         report["gpus"][5]["application_clocks_mhz"] = [1593.0, 1410.0]
+    elif kind == "roce-qos-edited":
+        report["files"]["/etc/gpuforge/roce-qos.conf"]["sha256"] = "f" * 64
+    elif kind == "roce-qos-script-mode":
+        report["files"]["/usr/local/sbin/gpuforge-roce-qos"]["mode"] = "0644"
+    elif kind == "roce-qos-unit-disabled":
+        # A oneshot its handler runs: only its boot setting is judged.
+        report["units"]["gpuforge-roce-qos.service"].update(enabled="disabled", active="inactive")
+    elif kind == "udev-rule-edited":
+        report["files"]["/etc/udev/rules.d/70-gpuforge-gpu-access.rules"]["sha256"] = "f" * 64
+    elif kind == "gpu-watch-allow-list-edited":
+        report["files"]["/etc/gpuforge/gpu-watch.json"]["sha256"] = "f" * 64
+    elif kind == "device-options-removed":
+        report["files"]["/etc/modprobe.d/gpuforge-gpu-access.conf"] = {"sha256": None, "mode": None}
 
 
 CASES = [
@@ -126,6 +143,12 @@ CASES = [
     ("h100", "runtime", {"GF-DRIFT-014"}, ["container_toolkit"]),
     ("clocked", "clocks-unlocked", {"GF-DRIFT-012"}, ["gpu_tuning"]),
     ("clocked", "application-clocks", {"GF-DRIFT-013"}, ["gpu_tuning"]),
+    ("roce", "roce-qos-edited", {"GF-DRIFT-005"}, ["fabric"]),
+    ("roce", "roce-qos-script-mode", {"GF-DRIFT-006"}, ["fabric"]),
+    ("roce", "roce-qos-unit-disabled", {"GF-DRIFT-003"}, ["fabric"]),
+    ("roce", "udev-rule-edited", {"GF-DRIFT-005"}, ["gpu_access"]),
+    ("roce", "device-options-removed", {"GF-DRIFT-005"}, ["gpu_access"]),
+    ("h100", "gpu-watch-allow-list-edited", {"GF-DRIFT-005"}, ["monitoring"]),
 ]
 
 

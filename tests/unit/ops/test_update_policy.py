@@ -83,8 +83,11 @@ def test_exporter_settings_are_in_place(folder: Path, base: tuple[SpecDocument, 
     assert _only(changes) == {
         ("package prometheus-node-exporter", "in-place", False),
         ("unit prometheus-node-exporter.service", "in-place", False),
-        # The monitoring role goes, with it the GPU watch.
+        # The monitoring role goes, with it the GPU watch (its unit and files).
         ("unit gpuforge-gpu-watch.service", "in-place", False),
+        ("file /etc/gpuforge/gpu-watch.json", "in-place", False),
+        ("file /etc/systemd/system/gpuforge-gpu-watch.service", "in-place", False),
+        ("file /usr/local/lib/gpuforge-gpu-watch.py", "in-place", False),
     }
     assert {n.policy for n in changes.nodes().values()} == {"in-place"}
     assert set(changes.nodes()) == set(NODES)
