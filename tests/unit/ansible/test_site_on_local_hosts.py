@@ -8,6 +8,7 @@ machine changes.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -111,73 +112,107 @@ def test_extra_vars_switch_a_role_off_and_on_everywhere(tmp_path: Path) -> None:
     assert included["hardening"] == ["one", "two"]
 
 
-@pytest.mark.parametrize(
-    ("role", "broken"),
-    [
-        ("nccl", {"nccl_fabric_type": "token-ring"}),
-        ("nccl", {"nccl_env": ["NCCL_DEBUG", "INFO"]}),
-        ("dcgm", {"dcgm_exporter_port": "nine thousand"}),
-        ("cuda_toolkit", {"cuda_toolkit_profile": "maybe"}),
-    ],
-)
+ARGUMENT_CASES = [
+    ("nccl", {"nccl_fabric_type": "token-ring"}),
+    ("nccl", {"nccl_env": ["NCCL_DEBUG", "INFO"]}),
+    ("dcgm", {"dcgm_exporter_port": "nine thousand"}),
+    ("cuda_toolkit", {"cuda_toolkit_profile": "maybe"}),
+]
+PREFLIGHT_CASES = [
+    ("nvidia_driver", {"nvidia_driver_branch": "58"}),
+    (
+        "fabric",
+        {"fabric_type": "roce", "fabric_roce_pfc_priority": 3, "fabric_roce_cnp_priority": 3},
+    ),
+    ("gpu_tuning", {"gpu_tuning_locked_clocks": {"min": 2000, "max": 1000}}),
+    ("nccl", {"nccl_env": {"nccl_debug": "INFO"}}),
+    ("dcgm", {"dcgm_exporter_port": 70000}),
+    # A newline would add a second (trusted) line to the node's APT sources.
+    (
+        "nvidia_repo",
+        {
+            "nvidia_repo_mode": "mirror",
+            "nvidia_repo_url": "https://m.example.com/cuda\ndeb [trusted=yes] http://e.test /",
+        },
+    ),
+]
+
+
+def _ids(cases: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    return [f"{role}-{index}" for index, (role, _) in enumerate(cases)]
+
+
+_FAILED = re.compile(r"^(\S+) \| FAILED! => ", re.M)
+
+
+def _failures(out: str) -> dict[str, dict[str, Any]]:
+    """Host -> its failed task's result, from the `minimal` callback's output."""
+    decoder = json.JSONDecoder()
+    return {
+        found.group(1): decoder.raw_decode(out, found.end())[0] for found in _FAILED.finditer(out)
+    }
+
+
+def _one_run(work: Path, hosts: dict[str, dict[str, Any]], *args: str) -> dict[str, Any]:
+    """One ansible-playbook over every case's host (a failed host stops alone): the failures."""
+    out = run_local(
+        work,
+        hosts,
+        BASE,
+        *args,
+        env={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.minimal"},
+        expect_failure=True,
+    )
+    return _failures(out)
+
+
+@pytest.fixture(scope="module")
+def argument_failures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """site.yml once, one host per argument case."""
+    hosts = {f"case{index}": broken for index, (_, broken) in enumerate(ARGUMENT_CASES)}
+    work = tmp_path_factory.mktemp("arguments")
+    return _one_run(work, hosts, *NO_ROLE_TASK, "gpuforge.gpu.site")
+
+
+@pytest.fixture(scope="module")
+def preflight_failures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every role's preflight once, one host per case plus `clean` (the renderer's inputs)."""
+    hosts = {
+        f"case{index}": {"roles_under_test": ROLES, **broken}
+        for index, (_, broken) in enumerate(PREFLIGHT_CASES)
+    }
+    hosts["clean"] = {"roles_under_test": ROLES}
+    work = tmp_path_factory.mktemp("preflights")
+    (work / "play.yml").write_text(PREFLIGHTS)
+    return _one_run(work, hosts, str(work / "play.yml"))
+
+
+@pytest.mark.parametrize("index", range(len(ARGUMENT_CASES)), ids=_ids(ARGUMENT_CASES))
 def test_ansible_refuses_a_role_argument_against_its_spec(
-    tmp_path: Path, role: str, broken: dict[str, Any]
+    argument_failures: dict[str, Any], index: int
 ) -> None:
-    out = run_local(
-        tmp_path,
-        {"node": broken},
-        BASE,
-        *NO_ROLE_TASK,
-        "gpuforge.gpu.site",
-        expect_failure=True,
-    )
-    failed_task = re.findall(r"^TASK \[(.+?)\]", out.split("\nfatal: ")[0], re.M)[-1]
-    assert failed_task.startswith(f"gpuforge.gpu.{role} : Validating arguments"), failed_task
-    assert "Validation of arguments failed" in out
-    assert next(iter(broken)) in out
+    role, broken = ARGUMENT_CASES[index]
+    result = argument_failures[f"case{index}"]
+    assert result["validate_args_context"]["name"] == role, result
+    assert result["msg"].startswith("Validation of arguments failed"), result["msg"]
+    assert next(iter(broken)) in result["msg"]
 
 
-@pytest.mark.parametrize(
-    ("role", "broken"),
-    [
-        ("nvidia_driver", {"nvidia_driver_branch": "58"}),
-        (
-            "fabric",
-            {"fabric_type": "roce", "fabric_roce_pfc_priority": 3, "fabric_roce_cnp_priority": 3},
-        ),
-        ("gpu_tuning", {"gpu_tuning_locked_clocks": {"min": 2000, "max": 1000}}),
-        ("nccl", {"nccl_env": {"nccl_debug": "INFO"}}),
-        ("dcgm", {"dcgm_exporter_port": 70000}),
-        # A newline would add a second (trusted) line to the node's APT sources.
-        (
-            "nvidia_repo",
-            {
-                "nvidia_repo_mode": "mirror",
-                "nvidia_repo_url": "https://m.example.com/cuda\ndeb [trusted=yes] http://e.test /",
-            },
-        ),
-    ],
-)
+@pytest.mark.parametrize("index", range(len(PREFLIGHT_CASES)), ids=_ids(PREFLIGHT_CASES))
 def test_a_role_s_preflight_refuses_what_its_spec_cannot_say(
-    tmp_path: Path, role: str, broken: dict[str, Any]
+    preflight_failures: dict[str, Any], index: int
 ) -> None:
-    (tmp_path / "play.yml").write_text(PREFLIGHTS)
-    out = run_local(
-        tmp_path,
-        {"node": {"roles_under_test": ROLES, **broken}},
-        BASE,
-        str(tmp_path / "play.yml"),
-        expect_failure=True,
-    )
-    failed = re.search(r'"msg": "([^"]*)"', out)
-    assert failed is not None, out[-3000:]
-    assert failed.group(1).startswith(f"{role}:"), failed.group(1)
-    assert "To fix" in failed.group(1)
+    role, _ = PREFLIGHT_CASES[index]
+    message = preflight_failures[f"case{index}"]["msg"]
+    assert message.startswith(f"{role}:"), message
+    assert "To fix" in message
 
 
-def test_every_role_s_preflight_passes_the_renderer_s_inputs(tmp_path: Path) -> None:
-    (tmp_path / "play.yml").write_text(PREFLIGHTS)
-    run_local(tmp_path, {"node": {"roles_under_test": ROLES}}, BASE, str(tmp_path / "play.yml"))
+def test_every_role_s_preflight_passes_the_renderer_s_inputs(
+    preflight_failures: dict[str, Any],
+) -> None:
+    assert "clean" not in preflight_failures
+    assert len(preflight_failures) == len(PREFLIGHT_CASES)
 
 
 def test_site_yml_is_plain_ansible() -> None:
