@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -22,13 +21,11 @@ def _problem(text: str) -> Problem:
     return problem
 
 
-def test_billion_laughs_is_refused_in_milliseconds() -> None:
+def test_billion_laughs_is_refused_by_the_alias_budget_before_expanding() -> None:
     text = LAUGHS.read_text(encoding="utf-8")
-    started = time.monotonic()
 
     problem = _problem(text)
 
-    assert time.monotonic() - started < 1.0
     assert len(text.encode()) == 342
     assert problem.message == (
         f"aliases expand to more than {ALIAS_BUDGET} extra nodes (an alias bomb?)"
