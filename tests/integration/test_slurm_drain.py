@@ -1,14 +1,16 @@
 """Real Slurm on the local fleet (issue 18, "Drain is real"): after `up` with `scheduler: slurm`,
 Debian's slurmctld and slurmd run a GPU job across both nodes, and a drain waits for the job
 running on its node, gives up at its timeout (or cancels the job with force), and undrains.
+`scale` adds a node to Slurm and, removing it, drains it through scontrol first.
 
-One two-node cluster is shared by the module; every test leaves both nodes idle and no job
-queued, whatever order the tests run in.
+One two-node cluster is shared by the module; every test leaves it with both nodes idle and no
+job queued, whatever order the tests run in.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -171,3 +173,59 @@ def test_drift_knows_the_slurm_role(cluster: Cluster) -> None:
         rc, payload = cluster.json("drift", str(cluster.spec), "--fix")
     assert rc == 0 and payload["after"]["drifted"] == [], payload
     _idle(cluster, worker)
+
+
+def _sinfo(cluster: Cluster) -> dict[str, str]:
+    """Node -> its state, as `sinfo` on the controller lists them."""
+    out = cluster.ssh(_node(CONTROLLER), "sinfo -N -h -o '%N %T'")
+    return dict(line.split() for line in out.splitlines() if line.strip())
+
+
+def _scale(cluster: Cluster, count: int) -> dict[str, object]:
+    """Set the pool's count in the spec, then `scale --yes`; its JSON result."""
+    text = cluster.spec.read_text()
+    cluster.spec.write_text(re.sub(r"(?m)^(    count: )\d+$", rf"\g<1>{count}", text, count=1))
+    rc, payload = cluster.json("scale", str(cluster.spec), "--yes")
+    assert rc == 0, json.dumps(payload, indent=1)[-4000:]
+    return payload
+
+
+def test_scale_joins_a_new_node_to_slurm_and_drains_a_removed_one_first(cluster: Cluster) -> None:
+    """2 -> 3: every node's slurm.conf lists h100-2 with its CPUs and GPUs, Slurm sees it idle
+    and runs a GPU job there. 3 -> 2: h100-2 was drained through scontrol before Terraform
+    destroyed it, and Slurm no longer lists it."""
+    new, controller = _node(2), _node(CONTROLLER)
+    try:
+        grown = _scale(cluster, 3)
+        assert grown["added"] == [new], grown
+        _until(f"{new} idle", lambda: _sinfo(cluster).get(new) == "idle", cluster)
+        out = cluster.ssh(controller, f"srun -w {new} --gres=gpu:8 nvidia-smi -L")
+        assert len([line for line in out.splitlines() if line.startswith("GPU ")]) == 8, out
+        listed = {
+            node: [
+                line
+                for line in cluster.ssh(node, "cat /etc/slurm/slurm.conf").splitlines()
+                if line.startswith("NodeName=")
+            ]
+            for node in (controller, _node(WORKER), new)
+        }
+        assert len({tuple(lines) for lines in listed.values()}) == 1, listed
+        assert [line.split()[0] for line in listed[new]] == [
+            f"NodeName={_node(i)}" for i in range(3)
+        ]
+        assert all(re.search(r" CPUs=[1-9]\d* .*Gres=gpu:8$", line) for line in listed[new]), listed
+
+        shrunk = _scale(cluster, 2)
+        assert shrunk["removed"] == [new], shrunk
+        assert new not in _sinfo(cluster)
+        log = cluster.ssh(controller, "cat /var/log/slurm/slurmctld.log")
+        assert re.search(rf"{new}\b.*gpuforge: node removed from its pool", log), log[-3000:]
+        steps = [json.loads(line)["step"] for line in cluster.journal.read_text().splitlines()]
+        last = steps[len(steps) - 1 - steps[::-1].index("scale:plan") :]
+        assert last.index("scale:drain") < last.index("scale:apply"), last
+    finally:
+        if "    count: 2\n" not in cluster.spec.read_text():
+            _scale(cluster, 2)
+    assert sorted(_sinfo(cluster)) == [controller, _node(WORKER)]
+    _idle(cluster, controller)
+    _idle(cluster, _node(WORKER))

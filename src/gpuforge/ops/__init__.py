@@ -42,11 +42,14 @@ from gpuforge.ops._scale import (
     ScaleRefused,
     ScaleResult,
     SchedulerJoin,
+    SchedulerJoinError,
+    join_scheduler,
     node_actions,
     register_scheduler_join,
 )
 from gpuforge.ops._slurm import MUNGE_KEY_FILE, controller_host, ensure_munge_key
 from gpuforge.ops._slurm_drain import SlurmDrainer, slurm_drainer
+from gpuforge.ops._slurm_join import join_slurm
 from gpuforge.ops._up import (
     STEPS,
     DriftResult,
@@ -91,6 +94,7 @@ __all__ = [
     "ScaleRefused",
     "ScaleResult",
     "SchedulerJoin",
+    "SchedulerJoinError",
     "SilentReporter",
     "SlurmDrainer",
     "StoppedAtPlan",
@@ -110,6 +114,8 @@ __all__ = [
     "fleet_known_hosts",
     "gpuforge_command",
     "inventory_pools",
+    "join_scheduler",
+    "join_slurm",
     "lock_digest",
     "lock_history",
     "most_unavailable",

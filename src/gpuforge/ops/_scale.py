@@ -4,7 +4,8 @@ The Terraform plan decides which nodes come and go (local nodes are keyed by the
 so the highest indexes go and no other node moves). A plan that would replace or change an
 existing node is refused: that is `up`'s job, after `plan` has shown why. Nodes to remove are
 drained first (`drainer_for`), then Terraform applies; new nodes are configured and validated on
-their own, handed to the cluster's scheduler (`register_scheduler_join`) and undrained.
+their own, handed to the cluster's scheduler (`register_scheduler_join`) and undrained. The
+scheduler's join runs too when nodes only left, so that it forgets them.
 """
 
 from __future__ import annotations
@@ -19,14 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from gpuforge.check import read_lock_text
 from gpuforge.configure import PlaybookResult, run_playbook
-from gpuforge.errors import InputError
+from gpuforge.errors import GpuforgeError, InputError
 from gpuforge.ops._converge import inventory_pools, run_roles
-from gpuforge.ops._deploy import Deployment
 from gpuforge.ops._drain import drainer_for
 from gpuforge.ops._expect import pool_expectation
 from gpuforge.ops._history import record_lock
 from gpuforge.provision import Action, PlanSummary, discover_roots
-from gpuforge.spec import ClusterSpec
 from gpuforge.validate import ReadinessReport, validate_collected
 
 if TYPE_CHECKING:
@@ -36,6 +35,8 @@ __all__ = [
     "ScaleRefused",
     "ScaleResult",
     "SchedulerJoin",
+    "SchedulerJoinError",
+    "join_scheduler",
     "node_actions",
     "register_scheduler_join",
     "scale_cluster",
@@ -43,19 +44,28 @@ __all__ = [
 
 _NODE_KEY = re.compile(r'\["([^"]+)"\]$')
 
-SchedulerJoin = Callable[[ClusterSpec, Deployment, Sequence[str]], None]
+# A join gets the pipeline (its inventory lists the cluster's nodes as they are now) and the
+# nodes new to the cluster that are ready for work (none when nodes only left).
+SchedulerJoin = Callable[["Pipeline", Sequence[str]], None]
 _JOINS: dict[str, SchedulerJoin] = {}
 
 
+class SchedulerJoinError(GpuforgeError):
+    """The scheduler could not be brought to the cluster's new set of nodes."""
+
+
 def register_scheduler_join(kind: str, join: SchedulerJoin) -> None:
-    """Make `scale` (and `up`) hand new nodes of clusters whose scheduler is `kind` to `join`."""
+    """Make `scale` and `up` hand a membership change of clusters whose scheduler is `kind` to
+    `join`."""
     _JOINS[kind] = join
 
 
-def _join(spec: ClusterSpec, deployment: Deployment, nodes: Sequence[str]) -> None:
-    kind = str(getattr(getattr(spec, "scheduler", None), "kind", "none"))
-    if nodes and kind in _JOINS:
-        _JOINS[kind](spec, deployment, nodes)
+def join_scheduler(pipeline: Pipeline, added: Sequence[str]) -> None:
+    """Tell the cluster's scheduler (if one registered a join) that its nodes changed: `added`
+    joined, and nodes no longer in the inventory left."""
+    kind = str(getattr(getattr(pipeline.spec, "scheduler", None), "kind", "none"))
+    if kind in _JOINS:
+        _JOINS[kind](pipeline, list(added))
 
 
 def node_actions(plans: Mapping[str, PlanSummary]) -> dict[str, Action]:
@@ -246,9 +256,10 @@ def scale_cluster(pipeline: Pipeline, steps: UpResult, *, force: bool) -> ScaleR
             pipeline.reporter.step_started("configure", ", ".join(result.added))
             _configure_new(pipeline, result)
             ready = [n.host for n in result.report.nodes if n.ready] if result.report else []
-            _join(pipeline.spec, deployment, ready)
-            drainer_for(pipeline.spec, deployment).undrain(ready)
             pipeline.reporter.step_finished("configure", "done", f"{len(ready)} node(s) ready")
+        if result.added or result.removed:
+            join_scheduler(pipeline, ready)
+            drainer_for(pipeline.spec, deployment).undrain(ready)
         # The nodes `up` may probe rather than configure afresh: the old ones left, the new ready.
         converged = (pipeline.known_nodes - set(result.removed)) | set(ready)
         pipeline.journal.record(

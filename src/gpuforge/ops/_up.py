@@ -57,7 +57,13 @@ from gpuforge.ops._owner import deployment_owner
 from gpuforge.ops._plan import PlanResult, plan_cluster
 from gpuforge.ops._reporter import Reporter
 from gpuforge.ops._runlock import run_lock
-from gpuforge.ops._scale import ScaleResult, drain_removed, node_actions, scale_cluster
+from gpuforge.ops._scale import (
+    ScaleResult,
+    drain_removed,
+    join_scheduler,
+    node_actions,
+    scale_cluster,
+)
 from gpuforge.ops._slurm import slurm_host_vars
 from gpuforge.providers import provider_for
 from gpuforge.provision import (
@@ -554,7 +560,12 @@ class Pipeline:
         plan, nodes = self._configure_plan(result)
         collect = self._fresh_collect_dir(sorted(plan))
         skipped = [node for node in nodes if node not in plan]
+        # Nodes new to a cluster that ran before, and nodes that left it: the scheduler hears.
+        new = [node for node in nodes if node not in self.known_nodes] if self.known_nodes else []
+        left = self.known_nodes - set(nodes)
         if not plan:
+            if left:
+                join_scheduler(self, [])
             return {
                 "summary": "no drift: nothing to configure",
                 "failed_hosts": [],
@@ -577,6 +588,8 @@ class Pipeline:
         result.configure = outcome
         if outcome.status == "failed" and not outcome.hosts:
             raise ConfigureError("Ansible could not configure any node", "see the output above")
+        if new or left:
+            join_scheduler(self, [node for node in new if node in outcome.ok_hosts])
         converged = sorted({*skipped, *outcome.ok_hosts})
         return {
             "summary": f"{len(plan)} node(s) configured, changed={outcome.changed} "
