@@ -65,7 +65,7 @@ def _table(result: RolloutResult) -> Table:
             wave.status,
             *(f"{wave.seconds[p]:.1f}" if p in wave.seconds else "-" for p in PHASES),
             why[:120],
-            style=None if wave.status == "done" else "red",
+            style={"done": None, "partial": "yellow"}.get(wave.status, "red"),
         )
     return table
 

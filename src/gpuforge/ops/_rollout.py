@@ -11,9 +11,11 @@ needs it and `rollout.reboot` allows it), probe again and correct what a reboot 
 gate: validation's readiness rules, NCCL bus bandwidth included. A passing wave is recorded in
 the lock history and undrained. A failing one (with `rollout.auto_rollback`) is taken back to
 the lock each node ran before, validated again and undrained when ready; the rollout stops there
-and later waves are not touched. Every step goes to the journal (drain and undrain with their
-times); `--resume` keeps the interrupted run's waves and skips the nodes already there. Ctrl-C
-is deferred to the end of the wave under way.
+and later waves are not touched. `rollout.max_failures` nodes may fail their gate first: while
+the failures stay within it, only the failed nodes go back, the others stay on the target
+(wave status `partial`), and the rollout goes on. Every step goes to the journal (drain and
+undrain with their times); `--resume` keeps the interrupted run's waves and skips the nodes
+already there. Ctrl-C is deferred to the end of the wave under way.
 """
 
 from __future__ import annotations
@@ -50,6 +52,24 @@ from gpuforge.spec import ClusterSpec
 from gpuforge.validate import ReadinessReport, validate_collected
 
 PHASES = ("drain", "apply", "validate", "undrain", "rollback")
+
+
+@dataclass
+class FailureBudget:
+    """How many more nodes may fail their gate before a rollout stops (`rollout.max_failures`)."""
+
+    left: int
+
+    def settle(self, nodes: Sequence[str], failed: Sequence[str]) -> tuple[list[str], bool]:
+        """(the wave's nodes that go back to their earlier lock, whether the rollout stops) for a
+        wave whose `failed` nodes failed: within the budget only those, which spends it; beyond
+        it the whole wave, and the rollout stops."""
+        gone = [n for n in nodes if n in failed]
+        if len(gone) > self.left:
+            self.left = 0
+            return list(nodes), True
+        self.left -= len(gone)
+        return gone, False
 
 
 @dataclass(frozen=True)
@@ -206,6 +226,7 @@ class Rollout(Pipeline):
             record_lock(self.deployment, target.lock_text, settled)
         waves = self._waves(command, target, [n for n in nodes if n in roles], len(pools), resume)
         drainer = drainer_for(self.spec, self.deployment)
+        budget = FailureBudget(self.spec.rollout.max_failures)
         with DeferredInterrupt(self._interrupt_notice) as interrupt:
             for wave in waves:
                 todo = [n for n in wave.nodes if n in roles]
@@ -217,12 +238,13 @@ class Rollout(Pipeline):
                     break
                 outcome = WaveResult(wave, todo, {n: roles[n] for n in todo})
                 result.waves.append(outcome)
-                self._wave(command, target, outcome, pools, drainer, force, undo)
-                if outcome.status != "done":
+                self._wave(command, target, outcome, pools, drainer, force, undo, budget)
+                if outcome.status not in ("done", "partial"):
                     break
         result.node_locks = _node_digests(self.deployment)
-        failed = any(w.status != "done" for w in result.waves)
-        result.exit_code = 1 if failed else 3 if result.interrupted else 0
+        stopped = any(w.status not in ("done", "partial") for w in result.waves)
+        partial = any(w.status == "partial" for w in result.waves)
+        result.exit_code = 1 if stopped else 3 if result.interrupted or partial else 0
         return result
 
     def _interrupt_notice(self) -> None:
@@ -264,8 +286,10 @@ class Rollout(Pipeline):
         drainer: Drainer,
         force: bool,
         undo: bool,
+        budget: FailureBudget,
     ) -> None:
-        """Drain, apply, gate, then undrain or roll back one wave; `outcome` says how it went."""
+        """Drain, apply, gate, then undrain or roll back one wave (or, within the failure
+        budget, its failed nodes only); `outcome` says how it went."""
         wave, nodes = outcome.wave, outcome.nodes
         step = f"{command}:wave"
         before = _node_digests(self.deployment)
@@ -297,14 +321,18 @@ class Rollout(Pipeline):
             outcome.status = "done"
             self.journal.record(step, "done", wave=outcome.to_dict())
             return
-        outcome.status = "failed"
-        ready: list[str] = []
+        back, stop = budget.settle(nodes, list(outcome.failed))
+        kept = [n for n in nodes if n not in back]
+        if kept:
+            record_lock(self.deployment, target.lock_text, kept)
+        outcome.status = "failed" if stop else "partial"
+        ready: list[str] = list(kept)
         if undo and self.spec.rollout.auto_rollback:
             with self._phase(outcome, "rollback", label):
-                ready = self._undo(outcome, before, pools)
-            outcome.status = "rolled back"
+                ready += self._undo(outcome, back, before, pools)
+            outcome.status = "rolled back" if stop else "partial"
         self._undrain(command, drainer, outcome, ready)
-        self.journal.record(step, "failed", wave=outcome.to_dict())
+        self.journal.record(step, "failed" if stop else "done", wave=outcome.to_dict())
 
     def _undrain(
         self, command: str, drainer: Drainer, outcome: WaveResult, nodes: list[str]
@@ -417,12 +445,14 @@ class Rollout(Pipeline):
     def _undo(
         self,
         outcome: WaveResult,
+        back: Sequence[str],
         before: Mapping[str, str],
         pools: Mapping[str, str],
     ) -> list[str]:
-        """Take the wave's nodes back to the lock each ran before; the ones proven ready again."""
+        """Take `back` (nodes of the wave) to the lock each ran before; the ones proven ready
+        again."""
         groups: dict[str, list[str]] = {}
-        for node in outcome.nodes:
+        for node in back:
             previous = before.get(node)
             if previous is None:
                 outcome.rollback_failed[node] = "no earlier lock recorded for this node"

@@ -441,7 +441,12 @@ class Rollout(_Section):
         1, description="most nodes out of service at once: a count (2) or a fraction (10%)"
     )
     auto_rollback: bool = True
-    max_failures: int = Field(0, ge=0)
+    max_failures: int = Field(
+        0,
+        ge=0,
+        description="nodes whose gate may fail before a rollout stops (0: at the first failed "
+        "wave); within it only the failed nodes go back and the rollout goes on",
+    )
     reboot: bool = Field(
         True,
         description="let a rollout reboot a node whose change needs it (a driver not yet "

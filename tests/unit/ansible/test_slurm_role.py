@@ -1,6 +1,7 @@
 """The slurm role's configuration (issue 18, "Drain is real"): slurm.conf names every node with
-its address, CPU count and GPU gres, gres.conf follows the host's GPUs, or with MIG the instances the
-host reports (parsed from a real `nvidia-smi mig -lgi` capture), in Slurm's MultipleFiles form."""
+its address, CPU count and GPU gres, gres.conf follows the host's GPUs, or with MIG the
+instances the host reports (parsed from a real `nvidia-smi mig -lgi` capture), in Slurm's
+MultipleFiles form."""
 
 from __future__ import annotations
 
