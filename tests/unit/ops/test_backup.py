@@ -19,6 +19,7 @@ import typer
 from typer.testing import CliRunner, Result
 
 from gpuforge.cli import backup_cmds, up_cmds
+from gpuforge.ops import MUNGE_KEY_FILE, ensure_munge_key
 
 REPO = Path(__file__).parents[3]
 EXAMPLES = REPO / "examples"
@@ -100,6 +101,28 @@ def test_backup_then_restore_puts_the_same_files_back_owner_only(spec: Path) -> 
     state = deploy / "terraform" / "local" / "terraform.tfstate"
     assert stat.S_IMODE(state.stat().st_mode) == 0o600
     assert not list(deploy.parent.glob(".demo.restore-*")), "the staging folder is removed"
+
+
+def test_a_slurm_clusters_munge_key_goes_into_the_backup_owner_only_and_comes_back(
+    spec: Path,
+) -> None:
+    """The key every node's munged shares: without the same key after a restore, `up` would
+    need a new one on every node, and the nodes could not talk until then."""
+    deploy = _deploy(spec)
+    key = ensure_munge_key(deploy).read_bytes()
+    archive = _backup(spec)
+    with tarfile.open(archive) as tar:
+        member = tar.getmember(f"deployment/{MUNGE_KEY_FILE}")
+        assert stat.S_IMODE(member.mode) == 0o600
+        assert tar.extractfile(member).read() == key  # type: ignore[union-attr]
+
+    shutil.rmtree(deploy)
+    result = _run("restore", str(spec), str(archive), "--no-init", "--json")
+
+    assert result.exit_code == 0, result.output
+    restored = deploy / MUNGE_KEY_FILE
+    assert restored.read_bytes() == key and stat.S_IMODE(restored.stat().st_mode) == 0o600
+    assert ensure_munge_key(deploy).read_bytes() == key  # `up` keeps the restored key
 
 
 # ---- refusals: each archive is built by hand from a good one ----
