@@ -49,7 +49,7 @@ from gpuforge.ops._scale import (
 )
 from gpuforge.ops._slurm import MUNGE_KEY_FILE, controller_host, ensure_munge_key
 from gpuforge.ops._slurm_drain import SlurmDrainer, slurm_drainer
-from gpuforge.ops._slurm_join import join_slurm
+from gpuforge.ops._slurm_join import settle_slurm
 from gpuforge.ops._up import (
     STEPS,
     DriftResult,
@@ -115,7 +115,6 @@ __all__ = [
     "gpuforge_command",
     "inventory_pools",
     "join_scheduler",
-    "join_slurm",
     "lock_digest",
     "lock_history",
     "most_unavailable",
@@ -132,6 +131,7 @@ __all__ = [
     "restore_backup",
     "run_lock",
     "run_roles",
+    "settle_slurm",
     "slurm_drainer",
     "strongest",
     "trusted_host_keys",

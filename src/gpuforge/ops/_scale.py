@@ -44,14 +44,25 @@ __all__ = [
 
 _NODE_KEY = re.compile(r'\["([^"]+)"\]$')
 
-# A join gets the pipeline (its inventory lists the cluster's nodes as they are now) and the
-# nodes new to the cluster that are ready for work (none when nodes only left).
-SchedulerJoin = Callable[["Pipeline", Sequence[str]], None]
+# Roles whose files list the cluster's nodes, whatever its scheduler: the firewall admits every
+# node of the inventory (hardening).
+MEMBERSHIP_ROLES = ("hardening",)
+
+
+@dataclass(frozen=True)
+class SchedulerJoin:
+    """How a scheduler takes in a changed set of nodes: `roles` (whose files list the nodes) run
+    on every node, then `settle` waits until the scheduler uses the new ones."""
+
+    roles: tuple[str, ...]
+    settle: Callable[[Pipeline, Sequence[str]], None]
+
+
 _JOINS: dict[str, SchedulerJoin] = {}
 
 
 class SchedulerJoinError(GpuforgeError):
-    """The scheduler could not be brought to the cluster's new set of nodes."""
+    """The cluster's nodes could not be brought to its new set of nodes."""
 
 
 def register_scheduler_join(kind: str, join: SchedulerJoin) -> None:
@@ -61,11 +72,37 @@ def register_scheduler_join(kind: str, join: SchedulerJoin) -> None:
 
 
 def join_scheduler(pipeline: Pipeline, added: Sequence[str]) -> None:
-    """Tell the cluster's scheduler (if one registered a join) that its nodes changed: `added`
-    joined, and nodes no longer in the inventory left."""
+    """The cluster's nodes changed (`added` joined and are ready, nodes no longer in the
+    inventory left): run the roles whose files list the nodes on every node that has them, in
+    one run, then let the scheduler (if one registered a join) settle."""
     kind = str(getattr(getattr(pipeline.spec, "scheduler", None), "kind", "none"))
-    if kind in _JOINS:
-        _JOINS[kind](pipeline, list(added))
+    join = _JOINS.get(kind)
+    wanted = (*MEMBERSHIP_ROLES, *(join.roles if join else ()))
+    plan = {
+        node: [role for role in state.roles if role in wanted]
+        for node, state in pipeline.node_states().items()
+    }
+    plan = {node: roles for node, roles in plan.items() if roles}
+    if plan:
+        pipeline.reporter.step_started("membership", f"{len(plan)} node(s)")
+        outcome = run_roles(
+            pipeline.deployment.root,
+            pipeline.deployment.inventory,
+            plan,
+            settings=pipeline._settings(),
+            on_event=pipeline.reporter.ansible_event,
+            journal=pipeline.journal,
+        )
+        if outcome.failed_hosts:
+            raise SchedulerJoinError(
+                f"{', '.join(sorted(wanted))} failed on {', '.join(outcome.failed_hosts)}, so "
+                "those nodes may not know the cluster's nodes as they are now",
+                "fix those nodes (see the output above), then run `gpuforge up`",
+            )
+        pipeline.journal.record("membership", "done", plan=plan, added=list(added))
+        pipeline.reporter.step_finished("membership", "done", f"{len(plan)} node(s)")
+    if join is not None:
+        join.settle(pipeline, list(added))
 
 
 def node_actions(plans: Mapping[str, PlanSummary]) -> dict[str, Action]:

@@ -1,9 +1,9 @@
 """A Slurm cluster's nodes came or went: every node's slurm.conf lists the nodes it has now.
 
-Slurm 22.05 reads its NodeName lines only when slurmctld and each slurmd start, so the join runs
-the slurm role, and no other, on every node of the inventory (which already holds exactly the
-cluster's nodes): it rewrites slurm.conf, and the role's handlers restart slurmctld and every
-slurmd whose file changed. Then it waits until slurmctld hears from each new node.
+Slurm 22.05 reads its NodeName lines only when slurmctld and each slurmd start, so the join
+has `scale` and `up` run the slurm role on every node (with the firewall's role, in one run):
+it rewrites slurm.conf, and the role's handlers restart slurmctld and every slurmd whose file
+changed. Then it waits until slurmctld hears from each new node.
 """
 
 from __future__ import annotations
@@ -12,15 +12,14 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from gpuforge.ops._converge import inventory_pools, run_roles
 from gpuforge.ops._drain import DrainError
-from gpuforge.ops._scale import SchedulerJoinError, register_scheduler_join
+from gpuforge.ops._scale import SchedulerJoin, SchedulerJoinError, register_scheduler_join
 from gpuforge.ops._slurm_drain import SlurmDrainer, slurm_drainer
 
 if TYPE_CHECKING:
     from gpuforge.ops._up import Pipeline
 
-__all__ = ["join_slurm", "wait_responding"]
+__all__ = ["settle_slurm", "wait_responding"]
 
 # How long restarted daemons get until a new node answers slurmctld.
 JOIN_TIMEOUT_S = 120.0
@@ -28,29 +27,10 @@ JOIN_TIMEOUT_S = 120.0
 _UNUSABLE = frozenset(("unknown", "down", "inval", "fail", "future"))
 
 
-def join_slurm(pipeline: Pipeline, added: Sequence[str]) -> None:
-    """Write slurm.conf for the inventory's nodes on all of them (restarting the daemons whose
-    file changed), then wait until Slurm hears from every node of `added`."""
-    deployment = pipeline.deployment
-    nodes = sorted(inventory_pools(deployment.inventory))
-    pipeline.reporter.step_started("slurm", f"{len(nodes)} node(s)")
-    outcome = run_roles(
-        deployment.root,
-        deployment.inventory,
-        {node: ["slurm"] for node in nodes},
-        settings=pipeline._settings(),
-        on_event=pipeline.reporter.ansible_event,
-        journal=pipeline.journal,
-    )
-    if outcome.failed_hosts:
-        raise SchedulerJoinError(
-            f"the slurm role failed on {', '.join(outcome.failed_hosts)}, so Slurm may not "
-            "list the cluster's nodes as they are now",
-            "fix those nodes (see the output above), then run `gpuforge up`",
-        )
-    wait_responding(slurm_drainer(pipeline.spec, deployment), added, JOIN_TIMEOUT_S)
-    pipeline.journal.record("slurm:join", "done", nodes=nodes, added=list(added))
-    pipeline.reporter.step_finished("slurm", "done", f"{len(added)} node(s) joined")
+def settle_slurm(pipeline: Pipeline, added: Sequence[str]) -> None:
+    """After the slurm role ran on every node: wait until Slurm hears from every node of
+    `added`."""
+    wait_responding(slurm_drainer(pipeline.spec, pipeline.deployment), added, JOIN_TIMEOUT_S)
 
 
 def wait_responding(drainer: SlurmDrainer, nodes: Sequence[str], timeout_s: float) -> None:
@@ -80,4 +60,4 @@ def _responding(state: str) -> bool:
     return not state.endswith("*") and base not in _UNUSABLE
 
 
-register_scheduler_join("slurm", join_slurm)
+register_scheduler_join("slurm", SchedulerJoin(("slurm",), settle_slurm))
