@@ -52,7 +52,7 @@ MEMBERSHIP_ROLES = ("hardening",)
 @dataclass(frozen=True)
 class SchedulerJoin:
     """How a scheduler takes in a changed set of nodes: `roles` (whose files list the nodes) run
-    on every node, then `settle` waits until the scheduler uses the new ones."""
+    on every node, then `settle` waits until the scheduler uses every node it ran on."""
 
     roles: tuple[str, ...]
     settle: Callable[[Pipeline, Sequence[str]], None]
@@ -102,7 +102,10 @@ def join_scheduler(pipeline: Pipeline, added: Sequence[str]) -> None:
         pipeline.journal.record("membership", "done", plan=plan, added=list(added))
         pipeline.reporter.step_finished("membership", "done", f"{len(plan)} node(s)")
     if join is not None:
-        join.settle(pipeline, list(added))
+        # Every node whose scheduler daemons the run may have restarted, not only the new ones:
+        # the cluster is back in service when scale returns.
+        restarted = [node for node, roles in plan.items() if set(roles) & set(join.roles)]
+        join.settle(pipeline, restarted)
 
 
 def node_actions(plans: Mapping[str, PlanSummary]) -> dict[str, Action]:

@@ -3,7 +3,7 @@
 Slurm 22.05 reads its NodeName lines only when slurmctld and each slurmd start, so the join
 has `scale` and `up` run the slurm role on every node (with the firewall's role, in one run):
 it rewrites slurm.conf, and the role's handlers restart slurmctld and every slurmd whose file
-changed. Then it waits until slurmctld hears from each new node.
+changed. Then it waits until slurmctld hears from every node again.
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ if TYPE_CHECKING:
 
 __all__ = ["settle_slurm", "wait_responding"]
 
-# How long restarted daemons get until a new node answers slurmctld.
+# How long restarted daemons get until every node answers slurmctld again.
 JOIN_TIMEOUT_S = 120.0
 # sinfo's long states of a node slurmctld knows but cannot use.
 _UNUSABLE = frozenset(("unknown", "down", "inval", "fail", "future"))
 
 
-def settle_slurm(pipeline: Pipeline, added: Sequence[str]) -> None:
-    """After the slurm role ran on every node: wait until Slurm hears from every node of
-    `added`."""
-    wait_responding(slurm_drainer(pipeline.spec, pipeline.deployment), added, JOIN_TIMEOUT_S)
+def settle_slurm(pipeline: Pipeline, nodes: Sequence[str]) -> None:
+    """After the slurm role ran on `nodes` (its handlers may have restarted their daemons): wait
+    until Slurm hears from every one of them."""
+    wait_responding(slurm_drainer(pipeline.spec, pipeline.deployment), nodes, JOIN_TIMEOUT_S)
 
 
 def wait_responding(drainer: SlurmDrainer, nodes: Sequence[str], timeout_s: float) -> None:
@@ -48,7 +48,7 @@ def wait_responding(drainer: SlurmDrainer, nodes: Sequence[str], timeout_s: floa
         if time.monotonic() >= deadline:
             states = "; ".join(f"{node}: {state}" for node, state in sorted(waiting.items()))
             raise SchedulerJoinError(
-                f"Slurm does not use the new node(s) after {timeout_s:g} s ({states})",
+                f"Slurm does not use node(s) after {timeout_s:g} s ({states})",
                 "check slurmd on those nodes (/var/log/slurm/slurmd.log) and slurmctld's log, "
                 "then run `gpuforge up`",
             )
