@@ -79,6 +79,8 @@ def main() -> None:
         sys.exit("bench_fleet needs root (the fleet uses namespaces and mounts)")
     with tempfile.TemporaryDirectory(prefix="gpuforge-bench-") as tmp:
         state = Path(tmp)
+        # An empty cache of its own, so the first `up` really builds the stand-in repository.
+        os.environ["GPUFORGE_FLEET_CACHE"] = str(state / "cache")
         first_s, _ = _cli(state, "up", "--cluster", "warm", "--profile", args.profile)
         _cli(state, "down")
         up_s, out = _cli(

@@ -34,7 +34,13 @@ from gpuforge.fleet._osrelease import check_os, present_os
 from gpuforge.fleet._preflight import check_host
 from gpuforge.fleet._proc import alive, start_time
 from gpuforge.fleet._rootfs import host_public_key, prepare_upper
-from gpuforge.fleet._state import ClusterRecord, NodeRecord, StateStore, resolve_state_dir
+from gpuforge.fleet._state import (
+    ClusterRecord,
+    NodeRecord,
+    StateStore,
+    resolve_cache_dir,
+    resolve_state_dir,
+)
 
 _STARTING, _RUNNING, _STOPPED, _FAILED = "starting", "running", "stopped", "failed"
 # The simulated fault after which a node powers itself off, as a cloud reclaims a spot machine.
@@ -332,7 +338,7 @@ class Fleet:
         """The stand-in APT repository, built (or found current) once per Fleet object; called
         before the state lock, as the simulator locks its own build."""
         if self._apt is None and self.seed_hardware:
-            self._apt = _simlink.apt_repo(self.store.apt_dir())
+            self._apt = _simlink.apt_repo(resolve_cache_dir() / "apt")
         return self._apt
 
     def _ssh_dir(self, cluster: str) -> Path:

@@ -44,10 +44,11 @@ def seed(upper: Path, profile: str, node_name: str, node_index: int, library_cac
     sim.seed_node(upper, sim.get_profile(profile), node_name, node_index, library)
 
 
-def apt_repo(dest: Path) -> Path:
-    """Build (once) the stand-in APT repository shared read-only by every node."""
-    dest.mkdir(parents=True, exist_ok=True)
-    path: Path = _require().ensure_apt_repo(dest)
+def apt_repo(cache: Path) -> Path:
+    """The stand-in APT repository shared read-only by every node: built once into the host's
+    fleet cache, for every fleet state folder."""
+    cache.mkdir(parents=True, exist_ok=True)
+    path: Path = _require().shared_apt_repo(cache)
     if not path.is_dir():
         raise FleetError(
             f"the stand-in APT repository was not built at {path}",

@@ -28,6 +28,10 @@ from gpuforge.files import MIB, backup_path, load_json, read_recovering, read_te
 R = TypeVar("R", "ClusterRecord", "NodeRecord")
 DEFAULT_STATE_DIR = Path("/var/lib/gpuforge/fleet")
 STATE_DIR_ENV = "GPUFORGE_FLEET_DIR"
+# What the fleet builds once per host and shares between state folders (the stand-in APT
+# repository): rebuilt from the sources when removed.
+DEFAULT_CACHE_DIR = Path("/var/cache/gpuforge/fleet")
+CACHE_DIR_ENV = "GPUFORGE_FLEET_CACHE"
 
 
 def resolve_state_dir(explicit: Path | None = None) -> Path:
@@ -36,6 +40,12 @@ def resolve_state_dir(explicit: Path | None = None) -> Path:
         return explicit.absolute()
     env = os.environ.get(STATE_DIR_ENV)
     return Path(env).absolute() if env else DEFAULT_STATE_DIR
+
+
+def resolve_cache_dir() -> Path:
+    """The host's fleet cache: $GPUFORGE_FLEET_CACHE, else the default."""
+    env = os.environ.get(CACHE_DIR_ENV)
+    return Path(env).absolute() if env else DEFAULT_CACHE_DIR
 
 
 @dataclass
@@ -157,10 +167,6 @@ class StateStore:
     def node_dir(self, cluster: str, node: str) -> Path:
         """Folder of one node: record, init script, log and overlay directories."""
         return self.cluster_dir(cluster) / "nodes" / node
-
-    def apt_dir(self) -> Path:
-        """Folder where the stand-in APT repository is built once and shared by every node."""
-        return self.root / "apt"
 
     def tool_library_dir(self) -> Path:
         """Folder where the nodes' simulator tools are compiled once and copied from."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gpuforge.catalog import load_catalog
-from gpuforge.fleet.sim import ensure_apt_repo
+from gpuforge.fleet.sim import ensure_apt_repo, shared_apt_repo
 from gpuforge.fleet.sim._apt import repository_dir
 from gpuforge.fleet.sim._packages import packages_of
 
@@ -28,6 +28,18 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 DEBIAN12 = "debian12/x86_64"
 UBUNTU2204 = "ubuntu2204/x86_64"
+
+
+def test_the_host_cache_holds_one_build_per_digest_shared_by_every_caller(tmp_path: Path) -> None:
+    """Fleet state folders share one build in the host's cache, named by its digest: a second
+    caller gets the same folder, not a rebuild."""
+    built = shared_apt_repo(tmp_path)
+    assert built.parent == tmp_path
+    assert (built / ".stamp").read_text().startswith(built.name)
+    mtime = (built / DEBIAN12 / "Packages").stat().st_mtime
+    assert shared_apt_repo(tmp_path) == built
+    assert (built / DEBIAN12 / "Packages").stat().st_mtime == mtime
+    assert [p.name for p in tmp_path.iterdir()] == [built.name]
 
 
 def test_each_distribution_has_a_flat_repository_and_the_build_is_cached(repo: Path) -> None:

@@ -5,7 +5,7 @@ once per fleet, and `inject_fault`/`heal` for `gpuforge fleet inject/heal`. The 
 `tools/` run inside nodes (stdlib-only Python) and read the state that these functions write.
 """
 
-from gpuforge.fleet.sim._apt import ensure_apt_repo
+from gpuforge.fleet.sim._apt import ensure_apt_repo, shared_apt_repo
 from gpuforge.fleet.sim._faults import FAULTS, active_faults, heal, inject_fault
 from gpuforge.fleet.sim._hardware import CpuLayout, GpuSpec, HardwareProfile, Hca, MigSpec
 from gpuforge.fleet.sim._profiles import get_profile, profile_names
@@ -26,4 +26,5 @@ __all__ = [
     "inject_fault",
     "profile_names",
     "seed_node",
+    "shared_apt_repo",
 ]

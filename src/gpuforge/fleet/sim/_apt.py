@@ -182,8 +182,9 @@ def repository_dir(root: Path, repo: str) -> Path:
     return root / repo / ARCH_DIR
 
 
-def ensure_apt_repo(dest: Path) -> Path:
-    """Build the stand-in repository into `dest` unless it is already current; return `dest`."""
+def _build_inputs() -> tuple[str, dict[str, list[Package]], list[Package], list[Package]]:
+    """The build's stamp (a digest of everything it writes), each repository's own packages, the
+    packages every repository shares, and the distribution's."""
     if shutil.which("dpkg-deb") is None:
         raise ToolMissingError(
             "dpkg-deb is needed to build the simulated APT repository",
@@ -194,7 +195,30 @@ def ensure_apt_repo(dest: Path) -> Path:
     per_repo = repository_packages(catalog)
     distro = distribution_packages(os.uname().release)
     everything = [pkg for own in per_repo.values() for pkg in own] + shared + distro
-    stamp = _inputs_hash(everything)
+    return _inputs_hash(everything), per_repo, shared, distro
+
+
+def ensure_apt_repo(dest: Path) -> Path:
+    """Build the stand-in repository into `dest` unless it is already current; return `dest`."""
+    return _ensure(dest, *_build_inputs())
+
+
+def shared_apt_repo(cache: Path) -> Path:
+    """The stand-in repository in `cache`, in a folder named by its build's digest: built once
+    for every fleet state folder on the host, and never rebuilt in place (a newer build gets a
+    folder of its own), so nodes that mount one keep it as it was."""
+    stamp, per_repo, shared, distro = _build_inputs()
+    return _ensure(cache / stamp[:16], stamp, per_repo, shared, distro)
+
+
+def _ensure(
+    dest: Path,
+    stamp: str,
+    per_repo: dict[str, list[Package]],
+    shared: list[Package],
+    distro: list[Package],
+) -> Path:
+    everything = [pkg for own in per_repo.values() for pkg in own] + shared + distro
     dest.mkdir(parents=True, exist_ok=True)
     with (dest / ".lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
