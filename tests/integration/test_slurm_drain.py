@@ -75,14 +75,16 @@ def _slurm_view(cluster: Cluster) -> str:
 def _idle(cluster: Cluster, node: str) -> None:
     """Wait until Slurm sees `node` idle and responding (no `*`), with no job queued."""
     drainer = _drainer(cluster)
-    _until(
-        f"{node} idle",
-        lambda: (
-            drainer.states([node])[node] == "idle"
-            and not cluster.ssh(_node(CONTROLLER), "squeue --noheader").strip()
-        ),
-        cluster,
-    )
+    last: list[object] = []
+
+    def idle() -> bool:
+        last[:] = [drainer.states([node]), cluster.ssh(_node(CONTROLLER), "squeue --noheader")]
+        return last[0] == {node: "idle"} and not str(last[1]).strip()
+
+    try:
+        _until(f"{node} idle", idle, cluster)
+    except AssertionError as error:
+        raise AssertionError(f"last seen: {last}\n{error}") from None
 
 
 @pytest.fixture
