@@ -193,7 +193,7 @@ def _scale(cluster: Cluster, count: int) -> dict[str, object]:
 
 
 def test_scale_joins_a_new_node_to_slurm_and_drains_a_removed_one_first(cluster: Cluster) -> None:
-    """2 -> 3: every node's slurm.conf lists h100-2 with its CPUs and GPUs, Slurm sees it idle
+    """2 -> 3: every node's slurm.conf lists h100-2 with its GPUs, Slurm sees it idle
     and runs a GPU job there. 3 -> 2: h100-2 was drained through scontrol before Terraform
     destroyed it, and Slurm no longer lists it."""
     new, controller = _node(2), _node(CONTROLLER)
@@ -215,7 +215,7 @@ def test_scale_joins_a_new_node_to_slurm_and_drains_a_removed_one_first(cluster:
         assert [line.split()[0] for line in listed[new]] == [
             f"NodeName={_node(i)}" for i in range(3)
         ]
-        assert all(re.search(r" CPUs=[1-9]\d* .*Gres=gpu:8$", line) for line in listed[new]), listed
+        assert all(line.endswith(" Gres=gpu:8") for line in listed[new]), listed
 
         shrunk = _scale(cluster, 2)
         assert shrunk["removed"] == [new], shrunk
