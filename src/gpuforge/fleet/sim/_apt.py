@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from gpuforge.catalog import load_catalog
@@ -182,9 +183,20 @@ def repository_dir(root: Path, repo: str) -> Path:
     return root / repo / ARCH_DIR
 
 
-def _build_inputs() -> tuple[str, dict[str, list[Package]], list[Package], list[Package]]:
-    """The build's stamp (a digest of everything it writes), each repository's own packages, the
-    packages every repository shares, and the distribution's."""
+@dataclass(frozen=True)
+class _Build:
+    """What one build of the stand-in writes: its stamp (a digest of every package), each
+    repository's own packages, the packages every repository shares, and the distribution's."""
+
+    stamp: str
+    per_repo: dict[str, list[Package]]
+    shared: list[Package]
+    distro: list[Package]
+    everything: list[Package]
+
+
+def _build_inputs() -> _Build:
+    """The packages of this host's build, and the stamp that names it."""
     if shutil.which("dpkg-deb") is None:
         raise ToolMissingError(
             "dpkg-deb is needed to build the simulated APT repository",
@@ -195,43 +207,36 @@ def _build_inputs() -> tuple[str, dict[str, list[Package]], list[Package], list[
     per_repo = repository_packages(catalog)
     distro = distribution_packages(os.uname().release)
     everything = [pkg for own in per_repo.values() for pkg in own] + shared + distro
-    return _inputs_hash(everything), per_repo, shared, distro
+    return _Build(_inputs_hash(everything), per_repo, shared, distro, everything)
 
 
 def ensure_apt_repo(dest: Path) -> Path:
     """Build the stand-in repository into `dest` unless it is already current; return `dest`."""
-    return _ensure(dest, *_build_inputs())
+    return _ensure(dest, _build_inputs())
 
 
 def shared_apt_repo(cache: Path) -> Path:
     """The stand-in repository in `cache`, in a folder named by its build's digest: built once
     for every fleet state folder on the host, and never rebuilt in place (a newer build gets a
     folder of its own), so nodes that mount one keep it as it was."""
-    stamp, per_repo, shared, distro = _build_inputs()
-    return _ensure(cache / stamp[:16], stamp, per_repo, shared, distro)
+    build = _build_inputs()
+    return _ensure(cache / build.stamp[:16], build)
 
 
-def _ensure(
-    dest: Path,
-    stamp: str,
-    per_repo: dict[str, list[Package]],
-    shared: list[Package],
-    distro: list[Package],
-) -> Path:
-    everything = [pkg for own in per_repo.values() for pkg in own] + shared + distro
+def _ensure(dest: Path, build: _Build) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     with (dest / ".lock").open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         stamp_file = dest / ".stamp"
-        if stamp_file.is_file() and stamp_file.read_text().strip() == stamp:
+        if stamp_file.is_file() and stamp_file.read_text().strip() == build.stamp:
             return dest
         stamp_file.unlink(missing_ok=True)
         _drop_flat_root(dest)
         pool_dir = dest / POOL
         shutil.rmtree(pool_dir, ignore_errors=True)
-        _build_debs(pool_dir, everything)
-        for repo, own in per_repo.items():
-            _index_flat(repository_dir(dest, repo), own + shared, pool_dir)
-        _index_flat(dest / DISTRO, distro, pool_dir)
-        stamp_file.write_text(stamp + "\n")
+        _build_debs(pool_dir, build.everything)
+        for repo, own in build.per_repo.items():
+            _index_flat(repository_dir(dest, repo), own + build.shared, pool_dir)
+        _index_flat(dest / DISTRO, build.distro, pool_dir)
+        stamp_file.write_text(build.stamp + "\n")
     return dest
