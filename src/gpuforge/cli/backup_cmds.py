@@ -11,7 +11,7 @@ from gpuforge.check import lock_path
 from gpuforge.cli._command import Command
 from gpuforge.cli._output import Exit, console, emit_result, handled
 from gpuforge.cli.spec_cmds import JsonOpt, SpecArg
-from gpuforge.cli.up_cmds import DeployOpt
+from gpuforge.cli.up_cmds import DeployOpt, run_lock_notice
 from gpuforge.ops import Deployment, create_backup, default_archive, restore_backup
 from gpuforge.spec import load_spec
 
@@ -30,7 +30,7 @@ def backup_cmd(
         doc = load_spec(spec)
         root = Deployment.for_spec(spec, doc.spec.name, deploy_dir).root
         archive = (output or default_archive(doc.spec.name)).absolute()
-        result = create_backup(root, lock_path(spec), doc.spec.name, archive)
+        result = create_backup(root, lock_path(spec), doc.spec.name, archive, run_lock_notice)
     if as_json:
         emit_result(Exit.OK, result.to_dict())
     else:

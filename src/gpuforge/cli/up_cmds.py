@@ -283,7 +283,7 @@ def _doomed_table(cluster: str, nodes: list[NodeRecord]) -> Table:
     return table
 
 
-def _notice(text: str) -> None:
+def run_lock_notice(text: str) -> None:
     """Say on stderr what the run lock noticed (a stale lock taken over)."""
     err_console.print(f"[yellow]notice[/] {text}", soft_wrap=True, highlight=False)
 
@@ -305,7 +305,7 @@ def render_cmd(
     with handled(as_json):
         doc, lock = _lock_for(spec, as_of)
         deployment = Deployment.for_spec(spec, doc.spec.name, out)
-        with run_lock(deployment.root, "gpuforge render", _notice):
+        with run_lock(deployment.root, "gpuforge render", run_lock_notice):
             result = render_deployment(doc.spec, lock, deployment.root)
             deployment.write(
                 deployment.ansible_cfg,

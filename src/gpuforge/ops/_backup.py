@@ -22,6 +22,7 @@ import tarfile
 import tempfile
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -30,7 +31,7 @@ from gpuforge.errors import InputError
 from gpuforge.files import disk_full, write_atomic
 from gpuforge.fleet import parse_cluster_id
 from gpuforge.ops._owner import CLUSTER_ID_FILE
-from gpuforge.ops._runlock import RUN_LOCK_FILE
+from gpuforge.ops._runlock import RUN_LOCK_FILE, run_lock
 from gpuforge.provision import Engine, discover_roots
 from gpuforge.render import FOLDER_MODE, check_folder, inside
 
@@ -132,8 +133,18 @@ def default_archive(cluster: str) -> Path:
     return Path.cwd() / f"{cluster}-backup-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.tar.gz"
 
 
-def create_backup(root: Path, lock: Path, cluster: str, archive: Path) -> BackupResult:
-    """Write an owner-only archive of deployment folder `root` and `lock`; refuse to overwrite."""
+def create_backup(
+    root: Path,
+    lock: Path,
+    cluster: str,
+    archive: Path,
+    notify: Callable[[str], None] | None = None,
+) -> BackupResult:
+    """Write an owner-only archive of deployment folder `root` and `lock`; refuse to overwrite.
+
+    Holds the deployment's run lock while it reads, so it never archives a run's half-written
+    state; DeploymentBusyError (exit 2) while another run holds it. `notify` is run_lock's.
+    """
     if not root.is_dir():
         raise InputError(
             f"there is no deployment folder {root} to back up",
@@ -141,6 +152,12 @@ def create_backup(root: Path, lock: Path, cluster: str, archive: Path) -> Backup
         )
     if archive.exists() or archive.is_symlink():
         raise InputError(f"{archive} already exists", "pass another name with -o, or move it")
+    with run_lock(root, "gpuforge backup", notify):
+        return _write_backup(root, lock, cluster, archive)
+
+
+def _write_backup(root: Path, lock: Path, cluster: str, archive: Path) -> BackupResult:
+    """The archive of `root` and `lock`, written while the caller holds the run lock."""
     members: dict[str, tuple[bytes, int]] = {}
     for rel, path in _deployment_files(root).items():
         mode = 0o700 if path.stat().st_mode & stat.S_IXUSR else 0o600

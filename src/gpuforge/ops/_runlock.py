@@ -2,7 +2,8 @@
 
 The commands that write into a deployment folder hold this lock for their whole run: `up`,
 `destroy` and `validate` (Terraform state, journal, collected facts and reports) and `render`
-and `plan` (the rendered files). A second one on the same folder is refused with exit 2, naming
+and `plan` (the rendered files); `backup` holds it while it reads the folder, so it never
+archives a run's half-written state. A second one on the same folder is refused with exit 2, naming
 who holds the lock since when. `check`, `lock`, `schema`, `rules`, `catalog`, `inventory` and
 the `fleet` commands do not write the folder and do not take it.
 

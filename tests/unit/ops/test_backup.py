@@ -19,7 +19,7 @@ import typer
 from typer.testing import CliRunner, Result
 
 from gpuforge.cli import backup_cmds, up_cmds
-from gpuforge.ops import MUNGE_KEY_FILE, ensure_munge_key
+from gpuforge.ops import MUNGE_KEY_FILE, ensure_munge_key, run_lock
 
 REPO = Path(__file__).parents[3]
 EXAMPLES = REPO / "examples"
@@ -292,3 +292,18 @@ def test_backup_refuses_a_symlink_in_the_deployment_and_an_existing_archive(
     result = _run("backup", str(spec), "-o", str(tmp_path / "other.tar.gz"), "--json")
     assert result.exit_code == 2 and "symlink" in result.stdout
     assert not (tmp_path / "other.tar.gz").exists()
+
+
+def test_backup_is_refused_while_a_run_holds_the_deployment(spec: Path, tmp_path: Path) -> None:
+    """A backup during an `up` could archive half-written state: refused, nothing written."""
+    archive = tmp_path / "during-up.tar.gz"
+    with run_lock(_deploy(spec), "gpuforge up"):
+        result = _run("backup", str(spec), "-o", str(archive), "--json")
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stdout)["error"]
+    assert "in use by `gpuforge up`" in error["message"] and error["fix"], error
+    assert not archive.exists()
+
+    result = _run("backup", str(spec), "-o", str(archive), "--json")
+    assert result.exit_code == 0, result.output
+    assert not (_deploy(spec) / "run.lock").exists(), "the backup leaves no lock behind"
