@@ -65,6 +65,18 @@ def _states(text: str) -> dict[str, PoolState]:
     return desired_state(load_spec_text(text, "cluster.yaml").spec, read_lock(LOCK))
 
 
+def _fabric_variant(fabric: str) -> str:
+    """The example on `fabric` with MPS on; on RoCE (its QoS files) also the GPU group's udev
+    rule and device options, and the script that gives MIG instances to the group."""
+    text = SPEC.replace("fabric: {type: infiniband}", f"fabric: {{type: {fabric}}}").replace(
+        "compute_mode: EXCLUSIVE_PROCESS}", "compute_mode: EXCLUSIVE_PROCESS, mps: true}"
+    )
+    if fabric != "roce":
+        return text
+    groups = 'mig: {devices: {"3g.40gb": 2}, groups: {"3g.40gb": gpu}}'
+    return text.replace('mig: {"3g.40gb": 2}', groups) + "security: {gpu_group: gpu}\n"
+
+
 def test_file_digests_match_ansible(tmp_path: Path) -> None:
     """Every file the desired state lists has the digest of the content Ansible renders.
 
@@ -73,13 +85,7 @@ def test_file_digests_match_ansible(tmp_path: Path) -> None:
     states = {
         f"{fabric}-{name}": state
         for fabric in ("infiniband", "roce", "ethernet")
-        for name, state in _states(
-            SPEC.replace("fabric: {type: infiniband}", f"fabric: {{type: {fabric}}}").replace(
-                "compute_mode: EXCLUSIVE_PROCESS}", "compute_mode: EXCLUSIVE_PROCESS, mps: true}"
-            )
-            # RoCE's QoS files, and on that cluster the GPU group's udev rule and device options.
-            + ("security: {gpu_group: gpu}\n" if fabric == "roce" else "")
-        ).items()
+        for name, state in _states(_fabric_variant(fabric)).items()
     }
     states.update({f"spot-{name}": state for name, state in _states(SPOT).items()})
     assert "spot_watcher" in states["spot-h100"].roles
@@ -127,4 +133,7 @@ def test_file_digests_match_ansible(tmp_path: Path) -> None:
     roce = {item.path for item in states["roce-h100"].files}
     assert {"/etc/gpuforge/roce-qos.conf", "/usr/local/sbin/gpuforge-roce-qos"} <= roce
     assert "/etc/udev/rules.d/70-gpuforge-gpu-access.rules" in roce
+    assert "/usr/local/sbin/gpuforge-mig-access" in {
+        item.path for item in states["roce-a100"].files
+    }
     assert {"/etc/gpuforge/gpu-watch.json", "/usr/local/lib/gpuforge-gpu-watch.py"} <= roce

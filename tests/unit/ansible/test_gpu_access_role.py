@@ -108,10 +108,26 @@ def test_role_templates_make_the_devices_root_group_0660(tmp_path: Path) -> None
     rules = (tmp_path / "70-gpuforge-gpu-access.rules").read_text().splitlines()
     active = [line for line in rules if line and not line.startswith("#")]
     assert active == [
-        'KERNEL=="nvidia*", OWNER="root", GROUP="gpu", MODE="0660"',
-        'SUBSYSTEM=="nvidia-caps", OWNER="root", GROUP="gpu", MODE="0660"',
+        'KERNEL=="nvidia*", SUBSYSTEM!="nvidia-caps", OWNER="root", GROUP="gpu", MODE="0660"',
     ]
     options = (tmp_path / "gpuforge-gpu-access.conf").read_text().splitlines()[-1]
     assert options == (
         "options nvidia NVreg_DeviceFileUID=0 NVreg_DeviceFileGID=4242 NVreg_DeviceFileMode=0660"
     )
+
+
+def test_the_mig_capability_files_keep_the_drivers_modes() -> None:
+    """/dev/nvidia-caps holds the mig-config capability (root-only, 0400, from the driver): given
+    to the GPU group it would let every GPU user create and destroy any MIG instance, and the
+    mig role's per-profile groups would flip back to the group's mode on every run."""
+    rules = (ROLE / "templates" / "70-gpuforge-gpu-access.rules.j2").read_text()
+    active = [line for line in rules.splitlines() if line and not line.startswith("#")]
+    assert all('SUBSYSTEM!="nvidia-caps"' in line for line in active), active
+    tasks = yaml.safe_load((ROLE / "tasks" / "apply.yml").read_text())
+    searched = [
+        path
+        for task in tasks
+        if "ansible.builtin.find" in task
+        for path in task["ansible.builtin.find"]["paths"]
+    ]
+    assert searched == ["/dev"], searched

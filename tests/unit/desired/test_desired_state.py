@@ -101,6 +101,16 @@ def test_mig_boot_files_and_unit(cluster: tuple[ClusterSpec, dict[str, PoolState
     assert UnitItem("gpuforge-mig.service", False, "mig") in a100.units
 
 
+def test_mig_access_script_is_a_managed_file_with_mig_groups() -> None:
+    """With gpu.mig.groups, the script that gives the instances to their groups is a managed
+    file with a known digest (drift sees it changed)."""
+    groups = 'mig: {devices: {"3g.40gb": 2}, groups: {"3g.40gb": inference}}'
+    a100 = _variant('mig: {"3g.40gb": 2}', groups)["a100"]
+    files = {f.path: f for f in a100.files if f.role == "mig"}
+    script = files["/usr/local/sbin/gpuforge-mig-access"]
+    assert script.sha256 is not None and script.mode == "0755"
+
+
 def test_mps_unit() -> None:
     """With MPS on, its unit file is managed and its daemon must be enabled and running."""
     h100 = _variant("persistence_mode: true,", "persistence_mode: true, mps: true,")["h100"]
