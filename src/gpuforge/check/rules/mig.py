@@ -84,3 +84,26 @@ def unknown_layout(ctx: CheckContext) -> Iterator[Hit]:
         counts = resolve_layout(ctx.catalog, gpu, mig.layout, mig.devices)
         if isinstance(counts, str):
             yield Hit(f"pool {name}: {counts}", "use a known layout or a profile map", path, name)
+
+
+@rule("GF-MIG-005", "MIG group for a profile the layout does not create", "error")
+def group_without_instances(ctx: CheckContext) -> Iterator[Hit]:
+    """A group given a profile the pool's layout never creates guards nothing: a typo (3g.40g)
+    that leaves the instances meant for the group open to everyone."""
+    for name, mig, path in _mig_settings(ctx):
+        gpu = ctx.pools[name].gpu
+        if gpu is None or gpu.mig is None or not mig.groups:
+            continue
+        counts = resolve_layout(ctx.catalog, gpu, mig.layout, mig.devices)
+        if isinstance(counts, str):
+            continue
+        for profile, group in mig.groups.items():
+            if profile not in counts:
+                yield Hit(
+                    f"pool {name}: MIG group {group!r} is for profile {profile!r}, which the "
+                    f"pool's layout does not create on {gpu.name}",
+                    f"name a profile the layout creates ({', '.join(sorted(counts))}), or add "
+                    f"{profile} to the layout",
+                    (*path, "groups", profile),
+                    name,
+                )
