@@ -75,7 +75,8 @@ def test_gpu_device_files_belong_to_the_group(cluster: Cluster, nodes: dict[str,
         assert (mode, owner, group) == ("660", "root", "gpu"), line
     assert "gpu" in cluster.ssh(node, "id -nG alice").split()
     rule = cluster.ssh(node, "cat /etc/udev/rules.d/70-gpuforge-gpu-access.rules")
-    assert 'KERNEL=="nvidia*", OWNER="root", GROUP="gpu", MODE="0660"' in rule
+    expected = 'KERNEL=="nvidia*", SUBSYSTEM!="nvidia-caps", OWNER="root", GROUP="gpu", MODE="0660"'
+    assert expected in rule
 
 
 def test_a_user_outside_the_gpu_group_cannot_open_the_gpus(
