@@ -196,6 +196,11 @@ class RoleScope(Mapping[str, Any]):
             return text.rstrip() if rstrip else text
         if plugin not in ("template", "ansible.builtin.template"):
             raise InputError(f"role {self.role}: lookup {plugin!r} is not supported here", "")
+        return self.template_text(name)
+
+    def template_text(self, name: str) -> str:
+        """The text the role's template `name` renders to in this scope, as Ansible's template
+        lookup gives it; NODE_CONTENT when it reads what only the node knows."""
         source = _read(ROLES_DIR / self.role / "templates" / name)
         try:
             return str(self._render(self.text, source))

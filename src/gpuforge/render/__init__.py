@@ -26,10 +26,12 @@ from gpuforge.render._deployment import (
     terraform_root_dir,
 )
 from gpuforge.render._hcl import Block, Expr, literal, quoted, render_file
+from gpuforge.render._monitoring import ALERT_RULES_FILE, monitoring_files
 from gpuforge.render._naming import all_targets, group_token, local_subnet, target_pools
 from gpuforge.render._terraform import MODULE_FOR, local_profile, render_root
 
 __all__ = [
+    "ALERT_RULES_FILE",
     "FOLDER_MODE",
     "GROUP_VARS_DIR",
     "INVENTORY_FILE",
@@ -49,6 +51,7 @@ __all__ = [
     "local_profile",
     "local_subnet",
     "make_folder",
+    "monitoring_files",
     "no_link_below",
     "previous_roots",
     "quoted",

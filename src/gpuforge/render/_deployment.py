@@ -27,6 +27,7 @@ from gpuforge.render._boundary import (
     remove_inside,
     write_inside,
 )
+from gpuforge.render._monitoring import monitoring_files
 from gpuforge.render._naming import all_targets, target_pools
 from gpuforge.render._terraform import render_root
 from gpuforge.spec import ClusterSpec
@@ -88,6 +89,7 @@ def build_files(spec: ClusterSpec, lock: Lock) -> tuple[dict[str, str], dict[str
             files[f"terraform/modules/{module}/{rel}"] = text
     for name, text in render_group_vars(spec, lock).items():
         files[f"{GROUP_VARS_DIR}/{name}"] = text
+    files.update(monitoring_files(spec))
     manifest = {
         "cluster": spec.name,
         "inputs_digest": inputs_digest(spec),
