@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -175,6 +176,44 @@ def test_mig_access_gives_a_profiles_instances_to_its_group(tmp_path: Path) -> N
     modes = {p.name: (p.group(), oct(p.stat().st_mode & 0o777)) for p in caps.iterdir()}
     assert modes["nvidia-cap30"] == modes["nvidia-cap40"] == ("daemon", "0o440")
     assert modes["nvidia-cap20"] == ("root", "0o444")
+
+
+def test_mig_access_makes_a_capability_file_not_made_yet_for_the_group_only(
+    tmp_path: Path,
+) -> None:
+    """A 1g.6gb instance whose capability file the driver has not made yet (it makes them on
+    first use, readable by everyone) gets it made here: a character device of the driver's
+    nvidia-caps major, root:daemon 0440 from the start; other profiles' files are not made."""
+    caps = tmp_path / "caps"
+    minors = tmp_path / "mig-minors"
+    minors.write_text("config 1\ngpu0/gi2/access 20\ngpu0/gi3/access 30\n")
+    devices = tmp_path / "devices"
+    devices.write_text("Character devices:\n195 nvidia\n236 nvidia-caps\n")
+    variables = {
+        "mig_groups": {"1g.6gb": "daemon"},
+        "mig_caps_minors": str(minors),
+        "mig_caps_dir": str(caps),
+        "mig_caps_devices": str(devices),
+    }
+    script = tmp_path / "access.sh"
+    script.write_text(_render(tmp_path, "mig", "gpuforge-mig-access.sh.j2", variables))
+    shims = tmp_path / "bin"
+    shims.mkdir()
+    (shims / "nvidia-smi").write_text(f"#!/bin/sh\ngrep -v '^#' {A30_LGI}\n")
+    (shims / "nvidia-smi").chmod(0o755)
+    env = dict(os.environ, PATH=f"{shims}:{os.environ['PATH']}")
+
+    first = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True)
+    again = subprocess.run(["sh", str(script)], env=env, capture_output=True, text=True)
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.split() == ["changed", str(caps / "nvidia-cap30")]
+    assert again.stdout == ""
+    made = (caps / "nvidia-cap30").stat()
+    assert stat.S_ISCHR(made.st_mode) and os.major(made.st_rdev) == 236
+    assert os.minor(made.st_rdev) == 30
+    assert (caps / "nvidia-cap30").group() == "daemon" and stat.S_IMODE(made.st_mode) == 0o440
+    assert sorted(p.name for p in caps.iterdir()) == ["nvidia-cap30"]
 
 
 def test_spec_mig_groups_reach_the_role(tmp_path: Path) -> None:
