@@ -1,8 +1,9 @@
 """Parser for `nvidia-smi --query-compute-apps=... --format=csv`: the processes on each GPU.
 
 Reads any field order the header names (`pid`, `process_name`, `used_gpu_memory [MiB]` or
-`used_memory`, `gpu_uuid`, `gpu_bus_id`); `No running processes found` is an empty list. Rows of
-another shape are returned quoted in `unplaced`.
+`used_memory`, `gpu_uuid`, `gpu_bus_id`); `No running processes found` is an empty list. A
+process name's own commas stay in it (nvidia-smi does not quote). Rows of another shape are
+returned quoted in `unplaced`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,17 @@ def _field(cell: str) -> str:
     return cell.split("[", 1)[0].strip().lower()
 
 
+def _cells(line: str, fields: list[str]) -> list[str]:
+    """The line's cells; nvidia-smi does not quote, so where there are more cells than fields
+    the extra commas are the process name's own (no other field can hold one)."""
+    raw = line.split(",")
+    extra = len(raw) - len(fields)
+    if fields and extra > 0 and "process_name" in fields:
+        at = fields.index("process_name")
+        raw[at : at + extra + 1] = [",".join(raw[at : at + extra + 1])]
+    return [c.strip() for c in raw]
+
+
 def parse_compute_apps(text: str) -> ComputeApps:
     """Read `--query-compute-apps` CSV output (with its header line) into processes."""
     fields: list[str] = []
@@ -51,7 +63,7 @@ def parse_compute_apps(text: str) -> ComputeApps:
         stripped = line.strip()
         if not stripped or stripped.lower().strip(".") == _NONE:
             continue
-        cells = [c.strip() for c in stripped.split(",")]
+        cells = _cells(stripped, fields)
         is_header = len(cells) > 1 and all(_HEADER_CELL.match(c) for c in cells)
         if not fields and is_header and "pid" in {_field(c) for c in cells}:
             fields = [_field(c) for c in cells]

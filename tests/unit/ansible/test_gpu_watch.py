@@ -88,16 +88,25 @@ def _scrape(url: str) -> str:
     return text
 
 
+@contextmanager
+def _gpu_process(node: dict[str, str], name: str) -> Iterator[int]:
+    """A process named `name` on GPU 2, run by this test's user."""
+    argv = [name, "-S", str(TOOLS / "gpu_app.py"), "2", "2048", "100"]
+    proc = subprocess.Popen(argv, executable=sys.executable, env=node)
+    folder = Path(node["GPUFORGE_SIM_ROOT"]) / "var/lib/gpuforge-sim/gpu-apps"
+    try:
+        _wait_for(lambda: (folder / f"{proc.pid}.json").is_file(), "the process to register")
+        yield proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 @pytest.fixture
 def miner(node: dict[str, str]) -> Iterator[int]:
     """A process named xmrig on GPU 2, run by this test's user."""
-    argv = ["xmrig", "-S", str(TOOLS / "gpu_app.py"), "2", "2048", "100"]
-    proc = subprocess.Popen(argv, executable=sys.executable, env=node)
-    folder = Path(node["GPUFORGE_SIM_ROOT"]) / "var/lib/gpuforge-sim/gpu-apps"
-    _wait_for(lambda: (folder / f"{proc.pid}.json").is_file(), "the process to register")
-    yield proc.pid
-    proc.terminate()
-    proc.wait(timeout=10)
+    with _gpu_process(node, "xmrig") as pid:
+        yield pid
 
 
 def test_an_unknown_process_counts_on_the_next_scrape(
@@ -107,6 +116,14 @@ def test_an_unknown_process_counts_on_the_next_scrape(
         text = _scrape(url)
         assert "gpuforge_gpu_unknown_processes 1" in text
         assert f'pid="{miner}",process_name="xmrig",user="{getpass.getuser()}"}} 1' in text
+
+
+def test_a_process_whose_name_holds_commas_counts_too(tmp_path: Path, node: dict[str, str]) -> None:
+    """nvidia-smi's CSV does not quote names: a miner named `xm, rig,x` is still counted."""
+    with _gpu_process(node, "xm, rig,x") as pid, _watch(tmp_path, node, {}) as url:
+        text = _scrape(url)
+    assert "gpuforge_gpu_unknown_processes 1" in text
+    assert f'pid="{pid}",process_name="xm, rig,x",' in text
 
 
 def test_an_allowed_users_process_is_known(

@@ -116,10 +116,11 @@ def _codes(facts: NodeFacts, **expect: Any) -> dict[str, list[str]]:
     return found
 
 
-def _node_with_apps(tmp_path: Path, owners: str = "") -> NodeFacts:
+def _node_with_apps(tmp_path: Path, owners: str = "", burner: str = "./gpu_burn") -> NodeFacts:
     node = tmp_path / "node-a"
     shutil.copytree(REAL.parent / "nodes" / "h100-healthy", node)
     apps = real(APPS).replace("00000000:83:00.0", "00000000:1B:00.0")
+    apps = apps.replace("./gpu_burn", burner)
     (node / "compute-apps.csv").write_text(apps, encoding="utf-8")
     if owners:
         (node / "process-owners.txt").write_text(owners, encoding="utf-8")
@@ -137,6 +138,17 @@ def test_unknown_processes_on_a_gpu_are_a_security_error(tmp_path: Path) -> None
     assert "GF-HEALTH-034" not in found
     assert "GF-SEC-101" not in allowed
     assert "GF-SEC-101" not in _codes(HEALTHY)
+
+
+def test_a_process_name_with_commas_is_still_an_unknown_process(tmp_path: Path) -> None:
+    """nvidia-smi's CSV does not quote names: a miner named `xm, rig,x` must not turn its row
+    into an unplaced line (a mere warning) and slip past GF-SEC-101."""
+    facts = _node_with_apps(tmp_path, burner="/tmp/xm, rig,x")
+
+    assert [app.name for app in facts.processes or ()][2] == "/tmp/xm, rig,x"
+    found = _codes(facts)
+    assert "unknown process /tmp/xm, rig,x (pid 10309, 28234 MiB)" in found["GF-SEC-101"][2]
+    assert "GF-HEALTH-033" not in found
 
 
 def test_allowed_users_processes_are_known_but_still_busy_the_gpu(tmp_path: Path) -> None:
