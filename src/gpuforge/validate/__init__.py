@@ -32,6 +32,7 @@ from gpuforge.validate._smi_apps import ComputeApps, GpuApp, parse_compute_apps
 from gpuforge.validate._smi_csv import QueryGpuCsv, gpus_from_csv, parse_query_gpu_csv
 from gpuforge.validate._smi_q import SmiQuery, parse_smi_query
 from gpuforge.validate._smi_table import GpuProcess, MigDevice, SmiTable, parse_smi_table
+from gpuforge.validate._smi_xml import parse_smi_query_output, parse_smi_query_xml
 from gpuforge.validate._topo import Topology, parse_topo
 from gpuforge.validate._validate_dir import validate_collected
 from gpuforge.validate._xid import XidEvent, XidEvents, parse_xids
@@ -91,6 +92,8 @@ __all__ = [
     "parse_packages",
     "parse_query_gpu_csv",
     "parse_smi_query",
+    "parse_smi_query_output",
+    "parse_smi_query_xml",
     "parse_smi_table",
     "parse_topo",
     "parse_xids",

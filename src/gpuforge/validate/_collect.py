@@ -20,6 +20,7 @@ from gpuforge.validate._smi_apps import (
     with_owners,
 )
 from gpuforge.validate._smi_csv import gpus_from_csv, parse_query_gpu_csv
+from gpuforge.validate._smi_xml import parse_smi_query_output
 from gpuforge.validate._text import integer
 from gpuforge.validate._topo import parse_topo
 from gpuforge.validate._xid import parse_xids
@@ -64,6 +65,12 @@ def collect_from_dir(path: Path, host: str | None = None) -> NodeFacts:
         table = parse_query_gpu_csv(outputs["query_gpu"])
         note("query_gpu", table.warnings)
         gpus = tuple(gpus_from_csv(table))
+    report = None
+    if "smi_q" in outputs and not gpus:
+        # The query CSV gave nothing (a driver that rejects one of its fields): the -q report's.
+        report = parse_smi_query_output(outputs["smi_q"])
+        gpus = report.gpus
+        note("smi_q", report.warnings)
     topology = parse_topo(outputs["topo"]) if "topo" in outputs else None
     mig = parse_mig_instances(outputs["mig"]) if "mig" in outputs else None
     dcgm = parse_dcgm_output(outputs["dcgm"]) if "dcgm" in outputs else None
@@ -84,6 +91,7 @@ def collect_from_dir(path: Path, host: str | None = None) -> NodeFacts:
         f"{file}: {line}"
         for file, parsed in (
             (COLLECTOR_BY_KEY["query_gpu"].file, table),
+            (COLLECTOR_BY_KEY["smi_q"].file, report),
             (COLLECTOR_BY_KEY["topo"].file, topology),
             (COLLECTOR_BY_KEY["mig"].file, mig),
             (COLLECTOR_BY_KEY["dcgm"].file, dcgm),

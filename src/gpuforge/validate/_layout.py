@@ -68,6 +68,8 @@ COLLECTORS: tuple[Collector, ...] = (
         "nvidia-smi",
         f"nvidia-smi --query-gpu={','.join(QUERY_GPU_FIELDS)} --format=csv",
     ),
+    # The -q report: XML where the driver prints it (`-q -x`), else the text form.
+    Collector("smi_q", "smi-q.txt", "nvidia-smi", "nvidia-smi -q -x || nvidia-smi -q"),
     Collector("topo", "topo.txt", "nvidia-smi", "nvidia-smi topo -m"),
     Collector(
         "compute_apps",
@@ -79,7 +81,13 @@ COLLECTORS: tuple[Collector, ...] = (
     Collector("owners", "process-owners.txt", "ps", "ps -e -o pid=,user:32="),
     Collector("gpu_watch", "gpu-watch.txt", "curl", "curl -sf http://127.0.0.1:9410/metrics"),
     Collector("mig", "mig-lgi.txt", "nvidia-smi", "nvidia-smi mig -lgi"),
-    Collector("dcgm", "dcgmi-diag.txt", "dcgmi", "dcgmi diag -r {dcgm_level}"),
+    # JSON where DCGM prints it (`-j`), else the table.
+    Collector(
+        "dcgm",
+        "dcgmi-diag.txt",
+        "dcgmi",
+        "dcgmi diag -r {dcgm_level} -j || dcgmi diag -r {dcgm_level}",
+    ),
     Collector("ibstat", "ibstat.txt", "ibstat", "ibstat"),
     Collector("kernel_log", "kernel.log", "dmesg", "dmesg"),
     Collector(

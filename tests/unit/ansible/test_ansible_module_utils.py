@@ -223,6 +223,7 @@ def test_collectors_follow_the_options() -> None:
     names = [c.name for c in collect.collectors(dcgm_level=1, mig=False, nccl_gpus=0)]
     assert names == [
         "smi_query",
+        "smi_q",
         "smi_topo",
         "smi_apps",
         "ps_owners",
@@ -233,12 +234,35 @@ def test_collectors_follow_the_options() -> None:
         "packages",
     ]
     full = {c.name: c for c in collect.collectors(dcgm_level=3, mig=True, nccl_gpus=8)}
-    assert full["dcgmi_diag"].commands == (("dcgmi", "diag", "-r", "3"),)
+    assert full["dcgmi_diag"].commands == (
+        ("dcgmi", "diag", "-r", "3", "-j"),
+        ("dcgmi", "diag", "-r", "3"),
+    )
+    assert full["smi_q"].commands == (("nvidia-smi", "-q", "-x"), ("nvidia-smi", "-q"))
     assert full["nccl_all_reduce"].commands[0][-2:] == ("-g", "8")
     assert "mig_lgi" in full
     query = full["smi_query"].commands[0][1]
     assert query.startswith("--query-gpu=index,name,uuid,pci.bus_id,driver_version,")
     assert query.endswith(",mig.mode.current,temperature.gpu")
+
+
+def test_the_structured_form_is_kept_and_the_text_form_is_the_fallback() -> None:
+    """`-q -x` and `diag -j` are kept when their output is XML/JSON, whatever the exit status;
+    a tool that rejects the option or prints text instead falls back to the text form."""
+    full = {c.name: c for c in collect.collectors(dcgm_level=2, mig=False, nccl_gpus=0)}
+    smi, dcgm, kernel = full["smi_q"], full["dcgmi_diag"], full["kernel_log"]
+    xml = '<?xml version="1.0" ?>\n<!DOCTYPE nvidia_smi_log SYSTEM "nvsmi_device_v12.dtd">\n'
+    text = capture("smi-q/h100sxm-8gpu-a-drv565.txt")
+    assert smi.keeps(smi.commands[0], 0, xml + "<nvidia_smi_log/>\n")
+    assert not smi.keeps(smi.commands[0], 0, text)
+    assert not smi.keeps(smi.commands[0], 2, "Invalid combination of input arguments.\n")
+    assert smi.keeps(smi.commands[1], 0, text)
+    assert smi.keeps(smi.commands[1], 9, "NVIDIA-SMI has failed\n")
+    assert dcgm.keeps(dcgm.commands[0], 226, '{"DCGM GPU Diagnostic": {}}')
+    assert not dcgm.keeps(
+        dcgm.commands[0], 0, capture("dcgmi-diag/dcgm2.x-r4-all-pass-blacklist-no-metadata.txt")
+    )
+    assert kernel.keeps(kernel.commands[0], 0, "") and not kernel.keeps(kernel.commands[0], 1, "")
 
 
 def test_gpu_count_reads_the_query_output() -> None:

@@ -61,6 +61,16 @@ def test_q_x_is_nvidia_xml(run: Run) -> None:
     assert gpu.findtext("gpu_power_readings/current_power_limit") == "700.00 W"
     assert gpu.findtext("clocks/sm_clock") == "345 MHz"
     assert gpu.findtext("ecc_errors/volatile/dram_uncorrectable") == "0"
+    # nvsmi_device_v12.dtd: every reason element carries the section's prefix, nested ones too.
+    reasons = gpu.find("clocks_event_reasons")
+    assert reasons is not None
+    assert {e.tag for e in reasons} >= {
+        "clocks_event_reason_gpu_idle",
+        "clocks_event_reason_hw_thermal_slowdown",
+        "clocks_event_reason_hw_power_brake_slowdown",
+        "clocks_event_reason_display_clocks_setting",
+    }
+    assert all(e.tag.startswith("clocks_event_reason_") for e in reasons)
 
 
 @pytest.mark.usefixtures("daemons")

@@ -51,15 +51,6 @@ TAGS = {
     "PCI/Replay Number Rollovers": "replay_rollover_counter",
     "PCI/Tx Throughput": "tx_util",
     "PCI/Rx Throughput": "rx_util",
-    "Clocks Event Reasons/Idle": "clocks_event_reason_gpu_idle",
-    "Clocks Event Reasons/Applications Clocks Setting": (
-        "clocks_event_reason_applications_clocks_setting"
-    ),
-    "Clocks Event Reasons/SW Power Cap": "clocks_event_reason_sw_power_cap",
-    "Clocks Event Reasons/HW Slowdown": "clocks_event_reason_hw_slowdown",
-    "Clocks Event Reasons/Sync Boost": "clocks_event_reason_sync_boost",
-    "Clocks Event Reasons/SW Thermal Slowdown": "clocks_event_reason_sw_thermal_slowdown",
-    "Clocks Event Reasons/Display Clock Setting": "clocks_event_reason_display_clocks_setting",
     "Conf Compute Protected Memory Usage": "cc_protected_memory_usage",
     "Utilization/Gpu": "gpu_util",
     "Utilization/Memory": "memory_util",
@@ -95,6 +86,13 @@ TAGS = {
     "Fabric/CliqueId": "cliqueId",
     "Fabric/ClusterUUID": "clusterUuid",
 }
+# `Clocks Event Reasons` (R535+) and `Clocks Throttle Reasons` (before): section -> the prefix of
+# its keys' elements, and the keys whose element is not the snake_case of the text key.
+REASON_PREFIXES = {
+    "Clocks Event Reasons": "clocks_event_reason_",
+    "Clocks Throttle Reasons": "clocks_throttle_reason_",
+}
+REASON_NAMES = {"Idle": "gpu_idle", "Display Clock Setting": "display_clocks_setting"}
 CLOCK_SECTIONS = (
     "Clocks", "Applications Clocks", "Default Applications Clocks", "Deferred Clocks",
     "Max Clocks", "Max Customer Boost Clocks",
@@ -107,6 +105,8 @@ def tag(path: list[str]) -> str:
     key = path[-1]
     if joined in TAGS:
         return TAGS[joined]
+    if len(path) > 1 and path[0] in REASON_PREFIXES:
+        return REASON_PREFIXES[path[0]] + REASON_NAMES.get(key, snake(key))
     if len(path) > 1 and path[0] in CLOCK_SECTIONS and key in TAGS:
         return TAGS[key]
     if len(path) > 1 and path[0] == "Remapped Rows" and path[1].startswith("Bank Remap"):
@@ -115,6 +115,11 @@ def tag(path: list[str]) -> str:
         return TAGS[key]
     if key.startswith("SRAM") and key in TAGS:
         return TAGS[key]
+    return snake(key)
+
+
+def snake(key: str) -> str:
+    """A text key in snake_case, the DTD's spelling of most keys (`Product Name` -> product_name)."""
     return re.sub(r"[^a-z0-9]+", "_", key.strip().lower()).strip("_")
 
 

@@ -40,12 +40,25 @@ class Collector:
     """One collector: its name, the file its stdout lands in, and its candidate command lines.
 
     The first candidate whose program exists runs; later ones are fallbacks (dmesg -> journalctl).
+    With `structured` set, the first candidate asks for a structured form (`nvidia-smi -q -x`,
+    `dcgmi diag -j`) and is kept when its stdout starts with that mark, whatever its exit status
+    (a failed diagnostic is still a JSON document); a tool that rejects the option, or prints
+    another form, falls back to the next candidate.
     """
 
     name: str
     filename: str
     commands: tuple[tuple[str, ...], ...]
     timeout_s: int = 120
+    structured: str = ""
+
+    def keeps(self, argv: tuple[str, ...], rc: int, stdout: str) -> bool:
+        """Whether the run of candidate `argv` is the collector's result (else try the next)."""
+        if argv == self.commands[-1]:
+            return True
+        if self.structured and argv == self.commands[0]:
+            return stdout.lstrip().startswith(self.structured)
+        return rc == 0
 
     @property
     def stem(self) -> str:
@@ -62,6 +75,13 @@ def collectors(
             "smi_query",
             "query-gpu.csv",
             (("nvidia-smi", "--query-gpu=" + ",".join(fields), "--format=csv"),),
+        ),
+        # The -q report, as XML where the driver prints it.
+        Collector(
+            "smi_q",
+            "smi-q.txt",
+            (("nvidia-smi", "-q", "-x"), ("nvidia-smi", "-q")),
+            structured="<",
         ),
         Collector("smi_topo", "topo.txt", (("nvidia-smi", "topo", "-m"),)),
         Collector(
@@ -85,8 +105,12 @@ def collectors(
             Collector(
                 "dcgmi_diag",
                 "dcgmi-diag.txt",
-                (("dcgmi", "diag", "-r", str(dcgm_level)),),
+                (
+                    ("dcgmi", "diag", "-r", str(dcgm_level), "-j"),
+                    ("dcgmi", "diag", "-r", str(dcgm_level)),
+                ),
                 timeout_s=3600,
+                structured="{",
             )
         )
     found += [

@@ -10,11 +10,13 @@ DOCUMENTATION = r"""
 module: gpu_collect
 short_description: Run read-only GPU node collectors and keep their raw outputs
 description:
-  - Runs nvidia-smi (query-gpu CSV, topo -m, mig -lgi), dcgmi diag, ibstat, the kernel log,
+  - Runs nvidia-smi (query-gpu CSV, -q, topo -m, mig -lgi), dcgmi diag, ibstat, the kernel log,
     installed package versions and a single-node all_reduce_perf, each tolerant of a missing tool or
     a failure, and writes to O(dest) per collector its stdout, C(STEM.rc) (exit status, 127 when
     the tool is missing) and C(STEM.err) (stderr), an index C(collectors.json) (command, rc, stderr
     per collector).
+  - Where the tools offer a structured form it is asked for first, and the text form only when
+    the tool rejects it - C(nvidia-smi -q -x) (XML), C(dcgmi diag -j) (JSON).
   - It never changes GPU settings; it reports C(changed=false).
   - Its action plugin of the same name also writes every file on the controller when given
     C(controller_dest), and fails the host when a collector listed in C(required) failed.
@@ -87,7 +89,7 @@ def _run(module: Any, collector: Any) -> tuple[list[str], int, str, str]:
             if isinstance(partial, bytes):
                 partial = partial.decode("utf-8", "replace")
             return list(argv), 124, partial, f"timed out after {collector.timeout_s:d}s"
-        if done.returncode == 0 or argv is collector.commands[-1]:
+        if collector.keeps(argv, done.returncode, done.stdout):
             return list(argv), done.returncode, done.stdout, done.stderr
     return list(collector.commands[0]), 127, "", f"{collector.commands[0][0]}: command not found"
 
