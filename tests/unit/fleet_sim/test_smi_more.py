@@ -11,8 +11,10 @@ import pytest
 from gpuforge.fleet.sim import inject_fault
 from gpuforge.validate._dcgm import parse_dcgmi_diag
 from gpuforge.validate._dcgm_json import parse_dcgm_output
+from gpuforge.validate._smi_q import parse_smi_query
+from gpuforge.validate._smi_xml import parse_smi_query_xml
 
-from .conftest import Run
+from .conftest import Run, make_node, run_tool
 from .test_faults import daemons
 
 __all__ = ["daemons"]
@@ -71,6 +73,22 @@ def test_q_x_is_nvidia_xml(run: Run) -> None:
         "clocks_event_reason_display_clocks_setting",
     }
     assert all(e.tag.startswith("clocks_event_reason_") for e in reasons)
+
+
+@pytest.mark.parametrize(
+    ("profile", "driver"),
+    [("hgx-a100-80-8", "470.57.02"), ("hgx-h100-8", "565.57.01"), ("hgx-h100-8", "590.48.01")],
+)
+def test_q_x_reads_as_the_same_facts_as_q(tmp_path: Path, profile: str, driver: str) -> None:
+    """Old (R470), current (R565) and R590+ layouts: the XML and the text say the same."""
+    node = make_node(tmp_path / "node", profile, driver=driver)
+    assert run_tool(node, "nvidia_smi.py", "-i", "3", "-pl", "400").returncode == 0
+    text = parse_smi_query(run_tool(node, "nvidia_smi.py", "-q").stdout)
+    xml = parse_smi_query_xml(run_tool(node, "nvidia_smi.py", "-q", "-x").stdout)
+    assert xml.warnings == text.warnings == ()
+    assert xml.driver_version == text.driver_version == driver
+    assert xml.gpus == text.gpus and len(xml.gpus) == 8
+    assert xml.gpus[3].power_limit_w == 400.0 and xml.gpus[0].throttle_reasons == ("gpu_idle",)
 
 
 @pytest.mark.usefixtures("daemons")

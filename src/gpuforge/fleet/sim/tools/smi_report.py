@@ -16,10 +16,11 @@ if TYPE_CHECKING:
     Json = dict[str, Any]
 
 if TYPE_CHECKING:
-    from gpuforge.fleet.sim.tools import smi_fields, smi_legacy
+    from gpuforge.fleet.sim.tools import smi_fields, smi_legacy, smi_r590
 else:
     import smi_fields
     import smi_legacy
+    import smi_r590
 
 # The driver branch whose -q layout is the current one (Clocks Event Reasons, GPU Power Readings).
 CURRENT_LAYOUT_BRANCH = 535
@@ -165,7 +166,11 @@ def query(head: Json, ctxs: list[Ctx], displays: set[str]) -> str:
         for section, builder in SECTIONS:
             if not displays or section in displays:
                 rows += builder(ctx, bool(displays))
-        out += smi_legacy.legacy(rows) if legacy_layout(head["driver"]) else rows
+        if legacy_layout(head["driver"]):
+            rows = smi_legacy.legacy(rows)
+        elif smi_r590.current(head["driver"]):
+            rows = smi_r590.r590(rows)
+        out += rows
     return "\n".join(out) + "\n\n"
 
 
