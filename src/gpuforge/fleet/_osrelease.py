@@ -3,7 +3,8 @@
 Every node runs the host's Debian 12 userland. A pool whose spec names another Debian-family OS
 gets that OS's identity files in its upper layer, so Ansible's facts (distribution, version,
 codename) and `/etc/os-release` readers see it; the programs, libraries and `dpkg` stay Debian's.
-That is a presentation, not the distribution: docs/FLEET.md says what it does and does not give.
+That is a presentation, not the distribution: docs/guide/local-fleet.md says what it does and
+does not give.
 """
 
 from __future__ import annotations

@@ -135,6 +135,8 @@ class Provider:
     needs_hosts: ClassVar[bool] = False
     # A pool size above which the target gets slow (the local fleet), or None
     node_warn_limit: ClassVar[int | None] = None
+    # The values of software.os the target's nodes can run, or None for any the catalog knows
+    presented_os: ClassVar[tuple[str, ...] | None] = None
     # The state backend native to the target, which gpuforge can default settings for
     state_backend: ClassVar[str | None] = None
     # Nodes are simulated on this machine (the local fleet): SSH, hardware profiles, keys

@@ -325,6 +325,9 @@ class Local(Provider):
     module = "local-gpu-cluster"
     terraform_provider = ("null", "hashicorp/null", ">= 2.1")
     node_warn_limit = 64
+    # Nodes run the host's Debian 12 userland and present one of these (gpuforge.fleet, which
+    # writes their identity files; docs/PACKAGES.md says what an RPM distribution would take).
+    presented_os = ("debian-12", "ubuntu-22.04", "ubuntu-24.04")
     # Each node serves a simulated metadata service at 169.254.169.254 (AWS's contract here;
     # it answers Azure's and GCP's too); `gpuforge fleet inject NODE spot-interruption` gives
     # a notice and powers the node off after it.

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from gpuforge.errors import InputError
-from gpuforge.fleet._osrelease import present_os
+from gpuforge.fleet._osrelease import PRESENTABLE, present_os
+from gpuforge.providers import provider_for
 
 
 def _fields(text: str) -> dict[str, str]:
@@ -42,3 +43,8 @@ def test_a_distribution_the_fleet_cannot_present_is_refused_with_a_fix(tmp_path:
         present_os(tmp_path, "rhel-9")
 
     assert "rhel-9" in str(error.value) and "ubuntu-22.04" in error.value.fix
+
+
+def test_check_refuses_what_the_fleet_cannot_present() -> None:
+    """GF-POOL-005 reads the local target's list; it is the list the fleet presents."""
+    assert provider_for("local").presented_os == PRESENTABLE

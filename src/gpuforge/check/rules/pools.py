@@ -82,3 +82,20 @@ def large_local_fleet(ctx: CheckContext) -> Iterator[Hit]:
                 ("pools", name, "count"),
                 name,
             )
+
+
+@rule("GF-POOL-005", "OS the target's nodes cannot run", "error")
+def os_not_presented(ctx: CheckContext) -> Iterator[Hit]:
+    """The local fleet's nodes run the host's Debian userland and present only Debian-family
+    releases; another OS is refused here, not when `up` starts the nodes."""
+    for name, facts in ctx.pools.items():
+        offered = facts.provider.presented_os
+        os_name = ctx.doc.spec.pool_software(facts.pool).os
+        if offered is not None and os_name not in offered:
+            yield Hit(
+                f"pool {name}: the {facts.target} target's nodes cannot run {os_name}",
+                f"set software.os to one of {', '.join(offered)} "
+                "(docs/PACKAGES.md, 'RPM distributions', says what RHEL-family nodes would take)",
+                ctx.software_path(name, "os"),
+                name,
+            )
