@@ -10,6 +10,7 @@ could not place, quoted, which GF-HEALTH-033 turns into a warning.
 
 from gpuforge.validate._collect import collect_from_dir
 from gpuforge.validate._dcgm import DcgmDiag, DcgmMessage, DcgmTest, parse_dcgmi_diag
+from gpuforge.validate._dcgm_json import parse_dcgm_output
 from gpuforge.validate._expect import NodeExpectation, version_matches
 from gpuforge.validate._facts import CollectorRun, NodeFacts
 from gpuforge.validate._findings import NODE_RULES, Finding, Rule, Severity
@@ -83,6 +84,7 @@ __all__ = [
     "judge_cluster_nccl",
     "judge_node",
     "parse_compute_apps",
+    "parse_dcgm_output",
     "parse_dcgmi_diag",
     "parse_ibstat",
     "parse_ibv_devinfo",
