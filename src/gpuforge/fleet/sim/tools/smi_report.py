@@ -179,6 +179,46 @@ def legacy_layout(driver: str) -> bool:
     return int(driver.split(".")[0]) < CURRENT_LAYOUT_BRANCH
 
 
+def _mig_q(ctx: Ctx) -> list[str]:
+    """R590+ -q: one `MIG Device` block per compute instance while MIG is on (H100 R590 capture;
+    the layout of older drivers' MIG blocks is not in any capture here, so they print none)."""
+    out: list[str] = []
+    index = 0
+    gis = ctx["gs"].get("gis", []) if ctx["gs"]["mig"] else []
+    for gi in gis:
+        prof = next(p for p in ctx["profiles"] if p["id"] == gi["profile_id"])
+        total, bar1 = int(prof["memory_gib"] * 1024), 16384 * int(gi["size"]) - 1
+        for ci in gi["cis"]:
+            out += [
+                _sec(1, "MIG Device"),
+                _kv(2, "Index", index),
+                _kv(2, "GPU Instance ID", gi["id"]),
+                _kv(2, "Compute Instance ID", ci["id"]),
+                _sec(2, "Device Attributes"),
+                _sec(3, "Shared"),
+                _kv(4, "Multiprocessor count", prof["sm"]),
+                _kv(4, "Copy Engine count", prof["ce"]),
+                _kv(4, "Encoder count", prof["enc"]),
+                _kv(4, "Decoder count", prof["dec"]),
+                _kv(4, "OFA count", prof["ofa"]),
+                _kv(4, "JPG count", prof["jpeg"]),
+                _sec(2, "ECC Errors"),
+                _sec(3, "Volatile"),
+                _kv(4, "SRAM Uncorrectable", 0),
+                _sec(2, "Shared FB Memory Usage"),
+                _kv(3, "Total", f"{total} MiB"),
+                _kv(3, "Reserved", "0 MiB"),
+                _kv(3, "Used", "13 MiB"),
+                _kv(3, "Free", f"{total - 13} MiB"),
+                _sec(2, "Shared BAR1 Memory"),
+                _kv(3, "Total", f"{bar1} MiB"),
+                _kv(3, "Used", "0 MiB"),
+                _kv(3, "Free", f"{bar1} MiB"),
+            ]
+            index += 1
+    return out
+
+
 def _identity(ctx: Ctx, filtered: bool) -> list[str]:
     gpu, gs = ctx["gpu"], ctx["gs"]
     on = {True: "Enabled", False: "Disabled"}
@@ -198,6 +238,7 @@ def _identity(ctx: Ctx, filtered: bool) -> list[str]:
         _sec(1, "MIG Mode"),
         _kv(2, "Current", on[bool(gs["mig"])] if gpu["mig"] else na),
         _kv(2, "Pending", on[bool(gs["mig_pending"])] if gpu["mig"] else na),
+        *(_mig_q(ctx) if smi_r590.current(driver) else []),
         _kv(1, "Accounting Mode", "Disabled"),
         _kv(1, "Accounting Mode Buffer Size", 4000),
         _sec(1, "Driver Model"),

@@ -155,6 +155,22 @@ def _lines_to_xml(lines: list[str], depth: int) -> list[str]:
     return out
 
 
+def _mig_devices(lines: list[str]) -> list[str]:
+    """The text lists `MIG Device` blocks one after another; the DTD holds them in <mig_devices>."""
+    opens = [n for n, line in enumerate(lines) if line == "\t\t<mig_device>"]
+    if not opens:
+        return lines
+    last = max(n for n, line in enumerate(lines) if line == "\t\t</mig_device>")
+    inner = ["\t" + line for line in lines[opens[0] : last + 1]]
+    return [
+        *lines[: opens[0]],
+        "\t\t<mig_devices>",
+        *inner,
+        "\t\t</mig_devices>",
+        *lines[last + 1 :],
+    ]
+
+
 def document(report: str) -> str:
     """Turn the text of `nvidia-smi -q` into the XML document `nvidia-smi -q -x` prints."""
     out = [
@@ -168,7 +184,7 @@ def document(report: str) -> str:
     def flush() -> None:
         if bus:
             out.append(f"\t<gpu id={quoteattr(bus)}>")
-            out.extend(_lines_to_xml(gpu_lines, 2))
+            out.extend(_mig_devices(_lines_to_xml(gpu_lines, 2)))
             out.append("\t</gpu>")
 
     for line in report.splitlines():
