@@ -3,7 +3,7 @@
 It yields the same `SmiQuery` as the text parser. The document comes from a node, so it is read
 as untrusted: with Python's expat, refusing an internal DTD subset (the only place a document can
 declare the entities whose expansion makes a small document huge, or that name a local file) and
-capping the number of elements; an undeclared entity is an expat error. The
+capping the number of elements and their depth; an undeclared entity is an expat error. The
 `<!DOCTYPE nvidia_smi_log SYSTEM "nvsmi_device_v12.dtd">` line nvidia-smi prints is only a name
 here: expat is given no handler to fetch it.
 """
@@ -19,6 +19,8 @@ from gpuforge.validate._text import integer, number, value
 
 # Most elements a document may hold: 8 GPUs of a current driver write about 3,000.
 MAX_ELEMENTS = 200_000
+# Deepest nesting a document may have: nvidia-smi's is 5 levels; the walks below recurse.
+MAX_DEPTH = 64
 _REASON_PREFIXES = ("clocks_event_reason_", "clocks_throttle_reason_")
 _REASON_ALIASES = {"display_clocks_setting": "display_clock_setting"}
 _REASONS = frozenset(THROTTLE_BITS.values())
@@ -32,7 +34,8 @@ _POWER = {
 
 
 class RefusedXml(ValueError):
-    """The document has what an nvidia-smi report never has: a DTD subset, or too many elements."""
+    """The document has what an nvidia-smi report never has: a DTD subset, too many elements, or
+    elements nested too deep."""
 
 
 @dataclass
@@ -70,8 +73,8 @@ def _refuse_doctype(_name: str, _system: str | None, _public: str | None, subset
 
 
 def read_xml(text: str) -> Element:
-    """Parse `text` into elements; RefusedXml for a DTD subset or too many elements, ValueError
-    when it is not well-formed."""
+    """Parse `text` into elements; RefusedXml for a DTD subset, too many elements or too deep a
+    nesting, ValueError when it is not well-formed."""
     root = Element("", {})
     stack = [root]
     count = 0
@@ -81,6 +84,8 @@ def read_xml(text: str) -> Element:
         count += 1
         if count > MAX_ELEMENTS:
             raise RefusedXml(f"the document has more than {MAX_ELEMENTS} elements")
+        if len(stack) > MAX_DEPTH:
+            raise RefusedXml(f"elements nested deeper than {MAX_DEPTH}")
         element = Element(tag, attrs)
         stack[-1].children.append(element)
         stack.append(element)

@@ -15,7 +15,13 @@ from validate_captures import REAL, captures, real
 
 from gpuforge.fleet.sim.tools import smi_xml
 from gpuforge.validate import collect_from_dir, parse_smi_query, parse_smi_query_output
-from gpuforge.validate._smi_xml import MAX_ELEMENTS, RefusedXml, parse_smi_query_xml, read_xml
+from gpuforge.validate._smi_xml import (
+    MAX_DEPTH,
+    MAX_ELEMENTS,
+    RefusedXml,
+    parse_smi_query_xml,
+    read_xml,
+)
 
 HEALTHY = REAL.parent / "nodes" / "h100-healthy"
 
@@ -82,6 +88,21 @@ def test_entities_dtd_subsets_and_broken_documents_are_refused(document: str, re
 def test_a_huge_document_is_refused_before_it_is_held() -> None:
     with pytest.raises(RefusedXml, match="more than"):
         read_xml("<nvidia_smi_log>" + "<gpu/>" * (MAX_ELEMENTS + 1) + "</nvidia_smi_log>")
+
+
+def test_a_deeply_nested_document_is_a_warning_not_a_crash() -> None:
+    """Nested 5,000 deep inside a section the reader walks (ECC counts): refused while parsing,
+    before any walk over it could run out of stack."""
+    deep = "<a>" * 5000 + "</a>" * 5000
+    doc = (
+        "<nvidia_smi_log><attached_gpus>1</attached_gpus><gpu id='0'><ecc_errors><volatile>"
+        f"{deep}</volatile></ecc_errors></gpu></nvidia_smi_log>"
+    )
+    parsed = parse_smi_query_xml(doc)
+    assert parsed.gpus == ()
+    assert parsed.warnings == (
+        f"not an `nvidia-smi -q -x` document: elements nested deeper than {MAX_DEPTH}",
+    )
 
 
 def test_the_dtd_line_nvidia_smi_prints_is_accepted_and_another_root_is_a_warning() -> None:
