@@ -47,7 +47,7 @@ class JournalEntry:
 def _parse(line: str) -> JournalEntry | None:
     try:
         obj = json.loads(line)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(obj, dict) or not isinstance(obj.get("step"), str):
         return None

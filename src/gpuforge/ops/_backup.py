@@ -235,8 +235,9 @@ def _manifest(archive: Path, data: bytes, cluster: str) -> dict[str, dict[str, A
     """The files the manifest lists (path -> size, sha256), after its format and cluster."""
     try:
         manifest = json.loads(data)
-    except ValueError as error:
-        raise _refuse(archive, f"{ARCHIVE_MANIFEST} is not JSON ({error})", _FOREIGN_FIX) from None
+    except (ValueError, RecursionError) as error:
+        reason = "it nests too deeply" if isinstance(error, RecursionError) else str(error)
+        raise _refuse(archive, f"{ARCHIVE_MANIFEST} is not JSON ({reason})", _FOREIGN_FIX) from None
     if not isinstance(manifest, dict) or manifest.get("format") != ARCHIVE_FORMAT:
         found = manifest.get("format") if isinstance(manifest, dict) else None
         raise _refuse(

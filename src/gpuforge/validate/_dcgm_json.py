@@ -50,7 +50,7 @@ def parse_dcgmi_diag_json(text: str) -> DcgmDiag:
     try:
         doc = json.loads(text)
         categories = doc["DCGM GPU Diagnostic"]["test_categories"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return DcgmDiag((), {}, ("not a `dcgmi diag -j` JSON document",))
     tests = [
         _test(str(category.get("category", "")), entry)

@@ -48,6 +48,16 @@ def test_truncated_last_line_is_skipped_and_next_record_starts_fresh(tmp_path: P
     assert [e.step for e in journal.entries()] == ["check", "render"]
 
 
+def test_a_line_nested_too_deeply_is_skipped_like_a_broken_one(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    journal = Journal(path)
+    journal.record("check", "done")
+    with path.open("a") as fh:
+        fh.write("[" * 100_000 + "]" * 100_000 + "\n")
+    journal.record("render", "done")
+    assert [e.step for e in journal.entries()] == ["check", "render"]
+
+
 def test_start_run_hides_earlier_runs(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "journal.jsonl")
     journal.record("check", "done")

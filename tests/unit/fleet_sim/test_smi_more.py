@@ -126,3 +126,5 @@ def test_diag_json_and_table_parse_to_the_same_results(node: Path, run: Run) -> 
     assert [m.gpu for m in memory.messages if m.kind == "Warning"] == [1]
     assert parse_dcgm_output(run("dcgmi.py", "diag", "-r", "2").stdout).tests == table.tests
     assert parse_dcgm_output("{}").warnings == ("not a `dcgmi diag -j` JSON document",)
+    deep = '{"a":' * 100_000 + "1" + "}" * 100_000
+    assert parse_dcgm_output(deep).warnings == ("not a `dcgmi diag -j` JSON document",)

@@ -204,6 +204,12 @@ def _tampered(archive: Path) -> None:
     _write(archive, members)
 
 
+def _deep_manifest(archive: Path) -> None:
+    members = _members(archive)
+    members[0] = (members[0][0], b"[" * 100_000 + b"]" * 100_000)
+    _write(archive, members)
+
+
 def _dropped(archive: Path) -> None:
     members = _members(archive)
     _write(archive, [m for m in members if not m[0].name.endswith("journal.jsonl")])
@@ -235,6 +241,7 @@ REFUSALS = {
     "outside-the-layout": (_add_member(_info("elsewhere/file"), b"x"), "not part of a backup"),
     "checksum": (_tampered, "checksum of 'deployment/terraform/local/terraform.tfstate'"),
     "member-missing": (_dropped, "lacks"),
+    "deep-manifest": (_deep_manifest, "is not JSON (it nests too deeply)"),
 }
 
 
