@@ -109,6 +109,8 @@ class PoolRender:
     gpu: str
     gpus_per_node: int
     first_host: int
+    # Node index -> host number within the target's subnet, where the target names nodes
+    members: dict[int, int]
     public_ip: bool
     labels: dict[str, str]
     actions: list[ScheduledAction]
@@ -148,6 +150,16 @@ class Provider:
     local_repository: ClassVar[bool] = False
     # Nodes have their own cgroup file system, where Slurm tracks jobs (the fleet's have none)
     cgroups: ClassVar[bool] = True
+    # The module keys nodes by a stable name and takes each pool's members (index -> host
+    # number), so any node can be removed and no pool's change moves another's nodes
+    names_nodes: ClassVar[bool] = False
+
+    #### Nodes ####
+
+    def node_name(self, cluster: str, pool: str, index: int) -> str:
+        """The name (and inventory host) of a pool's node `index`, where `names_nodes`."""
+        del cluster  # names are unique within the cluster
+        return f"{pool}-{index}"
 
     #### Instance types, regions, prices ####
 

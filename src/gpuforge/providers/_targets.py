@@ -338,6 +338,7 @@ class Local(Provider):
         metadata="aws",
     )
     simulated = True
+    names_nodes = True
     os_sshd = False
     local_repository = True
     cgroups = False
@@ -369,6 +370,10 @@ class Local(Provider):
         )
 
     def pool_inputs(self, ctx: PoolRender) -> dict[str, Any]:
-        """The simulated hardware profile, the distribution the nodes present, the first host."""
+        """The simulated hardware profile, the distribution the nodes present, the members."""
         os_name = ctx.spec.pool_software(ctx.pool).os
-        return {"profile": ctx.hardware_profile(), "os": os_name, "first_host": ctx.first_host}
+        return {
+            "profile": ctx.hardware_profile(),
+            "os": os_name,
+            "members": {str(index): host for index, host in sorted(ctx.members.items())},
+        }

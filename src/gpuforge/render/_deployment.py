@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -25,7 +26,16 @@ from gpuforge.render._boundary import (
     make_folder,
     read_inside,
     remove_inside,
+    replace_inside,
     write_inside,
+)
+from gpuforge.render._members import (
+    MEMBERS_FILE,
+    Members,
+    members_text,
+    plan_members,
+    read_members,
+    rendered_counts,
 )
 from gpuforge.render._monitoring import monitoring_files
 from gpuforge.render._naming import all_targets, target_pools
@@ -72,13 +82,18 @@ def _module_files(name: str) -> dict[str, str]:
     return files
 
 
-def build_files(spec: ClusterSpec, lock: Lock) -> tuple[dict[str, str], dict[str, str]]:
-    """Every file of the deployment (relative path -> text), and target -> root folder."""
+def build_files(
+    spec: ClusterSpec, lock: Lock, members: Members | None = None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Every file of the deployment (relative path -> text), and target -> root folder;
+    `members` (default: every pool numbered from 0) are the nodes of pools the target names."""
+    if members is None:
+        members = plan_members(spec, {})
     files: dict[str, str] = {}
     roots: dict[str, str] = {}
     modules: set[str] = set()
     for target in all_targets(spec):
-        root = render_root(spec, lock, target)
+        root = render_root(spec, lock, target, members)
         folder = terraform_root_dir(target.slug)
         roots[str(target)] = folder
         modules |= root.modules
@@ -90,6 +105,7 @@ def build_files(spec: ClusterSpec, lock: Lock) -> tuple[dict[str, str], dict[str
     for name, text in render_group_vars(spec, lock).items():
         files[f"{GROUP_VARS_DIR}/{name}"] = text
     files.update(monitoring_files(spec))
+    files[MEMBERS_FILE] = members_text(members)
     manifest = {
         "cluster": spec.name,
         "inputs_digest": inputs_digest(spec),
@@ -105,14 +121,26 @@ def build_files(spec: ClusterSpec, lock: Lock) -> tuple[dict[str, str], dict[str
     return files, roots
 
 
-def render_deployment(spec: ClusterSpec, lock: Lock, out_dir: Path) -> RenderResult:
+def render_deployment(
+    spec: ClusterSpec,
+    lock: Lock,
+    out_dir: Path,
+    *,
+    unhealthy: Collection[str] = (),
+) -> RenderResult:
     """Write the deployment folder for `spec` + `lock` into `out_dir`; return what changed.
 
-    Only paths inside `out_dir` are read, written or deleted; a symlink in it is refused.
+    Each pool's members start from the last render's; a pool that shrinks loses the nodes in
+    `unhealthy` first, then its highest indexes. Only paths
+    inside `out_dir` are read, written or deleted; a symlink in it is refused.
     """
-    files, roots = build_files(spec, lock)
     out_dir = make_folder(out_dir)
     check_folder(out_dir)
+    kept = read_members(out_dir)
+    if kept is None:
+        kept = rendered_counts(read_manifest(out_dir))
+    members = plan_members(spec, kept, unhealthy=unhealthy)
+    files, roots = build_files(spec, lock, members)
     previous = _previous_files(out_dir)
     diff_parts: list[str] = []
     changed: list[str] = []
@@ -129,7 +157,9 @@ def render_deployment(spec: ClusterSpec, lock: Lock, out_dir: Path) -> RenderRes
                 tofile=f"b/{rel}",
             )
         )
-        if rel != MANIFEST:
+        if rel == MEMBERS_FILE:
+            replace_inside(out_dir, rel, text)
+        elif rel != MANIFEST:
             write_inside(out_dir, rel, text)
     removed = sorted(set(previous) - set(files))
     for rel in removed:

@@ -27,6 +27,7 @@ from gpuforge.providers import (
     provider_for,
 )
 from gpuforge.render._hcl import Block, Expr, Value, render_file
+from gpuforge.render._members import Members
 from gpuforge.render._naming import FIRST_HOST, local_subnet, target_pools
 from gpuforge.spec import ClusterSpec, Pool, TargetRef
 
@@ -82,7 +83,13 @@ def _hcl(value: Any) -> Value:
 
 
 def _pool_inputs(
-    spec: ClusterSpec, lock: Lock, name: str, pool: Pool, target: TargetRef, first_host: int
+    spec: ClusterSpec,
+    lock: Lock,
+    name: str,
+    pool: Pool,
+    target: TargetRef,
+    first_host: int,
+    members: Members,
 ) -> dict[str, Any]:
     entry = lock.pools[name]
     inputs: dict[str, Any] = {
@@ -104,6 +111,7 @@ def _pool_inputs(
         gpu=entry.gpu,
         gpus_per_node=entry.gpus_per_node,
         first_host=first_host,
+        members={m.index: m.host for m in members[name].nodes} if name in members else {},
         public_ip=public,
         labels={"gpuforge-cluster": spec.name, "gpuforge-pool": name, **pool.labels},
         actions=spec.cost.actions(name, pool.count),
@@ -216,8 +224,9 @@ def _variable(
     return block
 
 
-def render_root(spec: ClusterSpec, lock: Lock, target: TargetRef) -> RootModule:
-    """Render the root module of one target: files keyed by name, and the modules it uses."""
+def render_root(spec: ClusterSpec, lock: Lock, target: TargetRef, members: Members) -> RootModule:
+    """Render the root module of one target: files keyed by name, and the modules it uses
+    (`members`: each pool's nodes, where the target names nodes)."""
     pools = [name for name in target_pools(spec, target) if spec.pools[name].count > 0]
     provider = provider_for(target)
     module = provider.module
@@ -254,7 +263,8 @@ def render_root(spec: ClusterSpec, lock: Lock, target: TargetRef) -> RootModule:
         pool_inputs: dict[str, dict[str, Any]] = {}
         first_host = FIRST_HOST
         for name in pools:
-            inputs = _pool_inputs(spec, lock, name, spec.pools[name], target, first_host)
+            pool = spec.pools[name]
+            inputs = _pool_inputs(spec, lock, name, pool, target, first_host, members)
             first_host += spec.pools[name].count
             pool_inputs[name] = inputs
         shared = _shared_inputs(spec, target, variables, tfvars, blocks)

@@ -1,12 +1,21 @@
 locals {
-  # Node names in index order (pool-0, pool-1, ..., pool-10), the order of the nodes output.
-  node_names = [for index in range(var.node_count) : format("%s-%d", var.pool_name, index)]
+  # Each node's index -> host number: the members gpuforge keeps, or 0 .. node_count - 1 from
+  # first_host.
+  members = var.members != null ? var.members : {
+    for index in range(var.node_count) : tostring(index) => var.first_host + index
+  }
 
-  # One entry per node, keyed by name so that removing the last node of a pool does not
-  # renumber (and so replace) the others.
+  # Node names in index order (pool-0, pool-1, ..., pool-10), the order of the nodes output.
+  node_names = [
+    for key in sort([for index in keys(local.members) : format("%06d", tonumber(index))]) :
+    format("%s-%d", var.pool_name, tonumber(key))
+  ]
+
+  # One entry per node, keyed by name so that removing any node of a pool does not renumber
+  # (and so replace) the others.
   nodes = {
-    for index, name in local.node_names : name => {
-      address = cidrhost(var.subnet, var.first_host + index)
+    for index, host in local.members : format("%s-%d", var.pool_name, tonumber(index)) => {
+      address = cidrhost(var.subnet, host)
     }
   }
 }

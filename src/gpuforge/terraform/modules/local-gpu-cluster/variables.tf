@@ -97,6 +97,20 @@ variable "subnet" {
   }
 }
 
+variable "members" {
+  description = "The pool's nodes as a map of node index (a string such as \"3\") to its host number within `subnet`: node `<pool_name>-<index>` gets `cidrhost(subnet, host)`. gpuforge keeps them from run to run, so removing any node, or resizing another pool, never renumbers or moves a node. When set, node_count and first_host are not used; when null, nodes 0 to node_count - 1 get `first_host + index`."
+  type        = map(number)
+  default     = null
+
+  validation {
+    condition = var.members == null || try(alltrue([
+      for index, host in var.members :
+      can(regex("^(0|[1-9][0-9]{0,5})$", index)) && host >= 2 && host <= 254 && floor(host) == host
+    ]) && length(distinct(values(var.members))) == length(var.members), false)
+    error_message = "The members must map whole-number indexes to distinct whole host numbers between 2 and 254 (.0 is the network, .1 the bridge, .255 the broadcast address)."
+  }
+}
+
 variable "first_host" {
   description = "Host number, within `subnet`, of the pool's first node; node i gets `cidrhost(subnet, first_host + i)`. Keep pools of one cluster on disjoint ranges."
   type        = number
