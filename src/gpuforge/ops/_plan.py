@@ -13,6 +13,7 @@ from gpuforge.configure import ansible_cfg
 from gpuforge.errors import GpuforgeError, ToolMissingError
 from gpuforge.ops._changes import classify_changes
 from gpuforge.ops._converge import DriftReport, inventory_pools, probe_drift
+from gpuforge.ops._health import unhealthy_nodes
 from gpuforge.ops._history import LockRecord, lock_digest, lock_history, recorded_lock
 from gpuforge.ops._policy import ChangeSet
 from gpuforge.provision import PlanSummary, discover_roots, find_binary
@@ -90,7 +91,8 @@ def plan_cluster(pipeline: Pipeline, *, probe: bool = True) -> PlanResult:
         ctx = make_context(pipeline.doc, pipeline.as_of, repo=repo_for(pipeline.doc))
         lock, _ = current_lock(ctx, pipeline.spec_path)
         pipeline.lock = lock
-        rendered = render_deployment(pipeline.spec, lock, deployment.root)
+        unhealthy = unhealthy_nodes(deployment, pipeline.journal)
+        rendered = render_deployment(pipeline.spec, lock, deployment.root, unhealthy=unhealthy)
         deployment.write(deployment.ansible_cfg, ansible_cfg(pipeline._settings(), deployment.root))
         binary = _have_binary()
         plans: dict[str, PlanSummary] = {}

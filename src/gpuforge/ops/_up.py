@@ -52,6 +52,7 @@ from gpuforge.fleet import (
 from gpuforge.ops._converge import DriftReport, inventory_pools, probe_drift, run_roles
 from gpuforge.ops._deploy import Deployment, gpuforge_command
 from gpuforge.ops._expect import pool_expectation
+from gpuforge.ops._health import unhealthy_nodes
 from gpuforge.ops._history import record_lock
 from gpuforge.ops._owner import deployment_owner
 from gpuforge.ops._plan import PlanResult, plan_cluster
@@ -374,7 +375,8 @@ class Pipeline:
             engine.init()
             engine.destroy()
             self.reporter.step_finished("retire", "done", target)
-        rendered = render_deployment(self.spec, lock, self.deployment.root)
+        unhealthy = unhealthy_nodes(self.deployment, self.journal)
+        rendered = render_deployment(self.spec, lock, self.deployment.root, unhealthy=unhealthy)
         settings = self._settings()
         self.deployment.write(
             self.deployment.ansible_cfg, ansible_cfg(settings, self.deployment.root)
