@@ -1,5 +1,5 @@
 """Changing a live cluster on the local fleet (issue 18): `plan` on a converged cluster, a driver
-branch change through `up` and back, and `scale` 4 -> 6 -> 3 with drain.
+branch change through `up` and back, and `scale` 4 -> 6 -> 3 with drain, an unhealthy node first.
 
 One cluster for the module: pool `drv` (1 node, pinned to R570 by its own software override) and
 pool `gpu` (4 nodes). Each test changes one pool and leaves the cluster as it found it (spec,
@@ -183,7 +183,9 @@ def _scale(cluster: Cluster, count: int) -> dict[str, Any]:
 
 def test_scale_adds_and_removes_only_the_delta_and_drains_first(cluster: Cluster) -> None:
     """4 -> 6: Terraform creates 2 and touches no other node; only the new nodes are configured
-    and validated, then undrained. 6 -> 3: the 3 highest are drained, then destroyed."""
+    and validated, then undrained. An XID on gpu-1, found by `validate`; 6 -> 3: gpu-1 (not
+    ready) and the 2 highest are drained, then destroyed, and gpu-3 stays. 3 -> 4 puts a new
+    gpu-1 back (the lowest free index)."""
     try:
         grown = _scale(cluster, 6)
         totals = grown["plans"]["local"]["totals"]
@@ -202,6 +204,12 @@ def test_scale_adds_and_removes_only_the_delta_and_drains_first(cluster: Cluster
             ("undrain", "gpu-5"),
         ]
 
+        injected = cluster.fleet("inject", "gpu-1", "xid", "--gpu", "0", "--code", "79")
+        assert injected.returncode == 0, injected.stderr
+        rc, report = cluster.json("validate", str(cluster.spec))
+        verdicts = {n["host"]: n["verdict"] for n in report["nodes"]}
+        assert rc == 1 and verdicts["gpu-1"] == "not-ready" and verdicts["gpu-5"] == "ready"
+
         shrunk = _scale(cluster, 3)
         totals = shrunk["plans"]["local"]["totals"]
         assert (totals["create"], totals["replace"], totals["delete"], totals["update"]) == (
@@ -210,9 +218,9 @@ def test_scale_adds_and_removes_only_the_delta_and_drains_first(cluster: Cluster
             3,
             0,
         )
-        assert shrunk["removed"] == ["gpu-3", "gpu-4", "gpu-5"] and shrunk["added"] == []
+        assert shrunk["removed"] == ["gpu-1", "gpu-4", "gpu-5"] and shrunk["added"] == []
         drained = [(n, t) for a, n, t in _drains(cluster) if a == "drain"]
-        assert [n for n, _ in drained][-3:] == ["gpu-3", "gpu-4", "gpu-5"]
+        assert [n for n, _ in drained][-3:] == ["gpu-1", "gpu-4", "gpu-5"]
         applied = next(
             json.loads(line)
             for line in reversed(cluster.journal.read_text().splitlines())
@@ -221,8 +229,15 @@ def test_scale_adds_and_removes_only_the_delta_and_drains_first(cluster: Cluster
         applied_at = datetime.fromisoformat(applied["ts"]).timestamp()
         assert all(t < applied_at for _, t in drained[-3:]), "drained before Terraform destroyed"
         names = sorted(n["name"] for n in cluster.nodes())
-        assert names == ["drv-0", "gpu-0", "gpu-1", "gpu-2"]
+        assert names == ["drv-0", "gpu-0", "gpu-2", "gpu-3"]
     finally:
+        # The report of the injected fault is this test's: without it the cluster's nodes are
+        # judged by the next `up` or `validate` alone.
+        Deployment(cluster.deployment).report_json.unlink(missing_ok=True)
+        if any(n["name"] == "gpu-1" for n in cluster.nodes()):
+            cluster.fleet("heal", "gpu-1")
+            cluster.ssh("gpu-1", "gpuforge-sim-reboot")
         if "  gpu:\n    count: 4\n" not in cluster.spec.read_text():
             _scale(cluster, 4)
-    assert sorted(n["name"] for n in cluster.nodes())[-1] == "gpu-3"
+    names = sorted(n["name"] for n in cluster.nodes())
+    assert names == ["drv-0", "gpu-0", "gpu-1", "gpu-2", "gpu-3"]

@@ -3,11 +3,12 @@
 The render decides which nodes come and go where the target keys nodes by name (the local fleet):
 a pool that shrinks loses the nodes the last readiness report found not ready first, then its
 highest indexes (`unhealthy_nodes`, render's members); one that grows takes the lowest free
-indexes; no other node moves. The Terraform plan then says what is created and destroyed. A plan that would replace or change an
-existing node is refused: that is `up`'s job, after `plan` has shown why. Nodes to remove are
-drained first (`drainer_for`), then Terraform applies; new nodes are configured and validated on
-their own, handed to the cluster's scheduler (`register_scheduler_join`) and undrained. The
-scheduler's join runs too when nodes only left, so that it forgets them.
+indexes; no other node moves. The Terraform plan then says what is created and destroyed. A
+plan that would replace or change an existing node is refused: that is `up`'s job, after `plan`
+has shown why. Nodes to remove are drained first (`drainer_for`), then Terraform applies; new
+nodes are configured and validated on their own, handed to the cluster's scheduler
+(`register_scheduler_join`) and undrained. The scheduler's join runs too when nodes only left,
+so that it forgets them.
 """
 
 from __future__ import annotations

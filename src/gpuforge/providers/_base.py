@@ -9,7 +9,7 @@ return plain data with `Ref` for expressions, and take those values as arguments
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -99,6 +99,19 @@ class RootRender:
 
 
 @dataclass(frozen=True)
+class ScaleIn:
+    """One documented cloud request of a scale-in: its API operation, and the same request
+    through the cloud's own CLI (an argument list, never a shell line)."""
+
+    operation: str
+    argv: tuple[str, ...]
+
+
+class ScaleInUnsupported(ValueError):
+    """The target cannot remove chosen nodes (the message says why and what happens instead)."""
+
+
+@dataclass(frozen=True)
 class PoolRender:
     """What the renderer knows of one pool when it asks a provider for the module inputs."""
 
@@ -153,6 +166,8 @@ class Provider:
     # The module keys nodes by a stable name and takes each pool's members (index -> host
     # number), so any node can be removed and no pool's change moves another's nodes
     names_nodes: ClassVar[bool] = False
+    # Which nodes a pool that shrinks loses, in words
+    shrinks: ClassVar[str] = "its highest-numbered nodes (the module counts them)"
 
     #### Nodes ####
 
@@ -160,6 +175,17 @@ class Provider:
         """The name (and inventory host) of a pool's node `index`, where `names_nodes`."""
         del cluster  # names are unique within the cluster
         return f"{pool}-{index}"
+
+    def scale_in(
+        self, target: TargetRef, group: str, instances: Sequence[str], keep: int
+    ) -> list[ScaleIn]:
+        """The requests that remove the chosen `instances` from a pool's scale-set `group`
+        and leave it `keep` nodes, before Terraform applies the smaller count. ScaleInUnsupported
+        where the target has no such group (`names_nodes` targets drop members instead)."""
+        del target, group, instances, keep  # no scale-set group
+        raise ScaleInUnsupported(
+            f"{self.name} pools have no scale-set group: a pool that shrinks loses {self.shrinks}"
+        )
 
     #### Instance types, regions, prices ####
 

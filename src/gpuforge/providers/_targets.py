@@ -3,6 +3,7 @@ and the local simulated fleet."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from gpuforge.catalog import InstanceType
@@ -14,12 +15,14 @@ from gpuforge.providers._base import (
     Ref,
     Resource,
     RootRender,
+    ScaleIn,
     SharedInputs,
     Shortfall,
     SpotSemantics,
     Variable,
     ssh_inputs,
 )
+from gpuforge.providers._scale_in import checked, parts
 from gpuforge.spec import ClusterSpec, ScheduledAction, TargetRef
 
 AZURE_DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
@@ -109,6 +112,46 @@ class Aws(CloudProvider):
             ]
         return inputs
 
+    def scale_in(
+        self, target: TargetRef, group: str, instances: Sequence[str], keep: int
+    ) -> list[ScaleIn]:
+        """Lower the group's minimum to `keep`, then TerminateInstanceInAutoScalingGroup with
+        ShouldDecrementDesiredCapacity for each chosen instance, so the group shrinks by exactly
+        those (lowering the desired capacity instead lets the group's termination policy pick)."""
+        name = parts(
+            "Auto Scaling group name", group, r"([A-Za-z0-9][^\x00-\x1f:]{0,254})", "gf-a"
+        )[0]
+        ids = checked("EC2 instance ID", instances, r"i-[0-9a-f]{8,17}", "i-0123456789abcdef0")
+        region = ("--region", target.location)
+        lower = ScaleIn(
+            "autoscaling:UpdateAutoScalingGroup",
+            (
+                "aws",
+                "autoscaling",
+                "update-auto-scaling-group",
+                "--auto-scaling-group-name",
+                name,
+                "--min-size",
+                str(keep),
+                *region,
+            ),
+        )
+        return [lower] + [
+            ScaleIn(
+                "autoscaling:TerminateInstanceInAutoScalingGroup",
+                (
+                    "aws",
+                    "autoscaling",
+                    "terminate-instance-in-auto-scaling-group",
+                    "--instance-id",
+                    instance,
+                    "--should-decrement-desired-capacity",
+                    *region,
+                ),
+            )
+            for instance in ids
+        ]
+
 
 class Azure(CloudProvider):
     """Azure: Uniform scale sets (Regular + Spot for fallback), InfiniBand on ND sizes."""
@@ -182,6 +225,30 @@ class Azure(CloudProvider):
         if ctx.actions:
             inputs["schedules"] = azure_profiles(ctx.name, ctx.actions)
         return inputs
+
+    def scale_in(
+        self, target: TargetRef, group: str, instances: Sequence[str], keep: int
+    ) -> list[ScaleIn]:
+        """Virtual Machine Scale Sets - Delete Instances on the scale set (`group`, its resource
+        ID): the named instances go and the set's capacity drops by as many."""
+        del target, keep  # the resource ID names the set; its capacity drops with the delete
+        pattern = (
+            r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/([-\w.()]{1,90})"
+            r"/providers/Microsoft\.Compute/virtualMachineScaleSets/([-\w.]{1,64})"
+        )
+        example = (
+            "/subscriptions/<uuid>/resourceGroups/rg/providers/Microsoft.Compute/"
+            "virtualMachineScaleSets/gf-a"
+        )
+        resource_group, name = parts("scale set resource ID", group, pattern, example)
+        ids = checked("scale set instance ID", instances, r"[0-9]{1,9}", "3")
+        argv = ("az", "vmss", "delete-instances", "--resource-group", resource_group)
+        return [
+            ScaleIn(
+                "Microsoft.Compute/virtualMachineScaleSets/delete/action",
+                (*argv, "--name", name, "--instance-ids", *ids),
+            )
+        ]
 
 
 def azure_profiles(pool: str, actions: list[ScheduledAction]) -> list[dict[str, Any]]:
@@ -261,6 +328,37 @@ class Gcp(CloudProvider):
         )
         return inputs
 
+    def scale_in(
+        self, target: TargetRef, group: str, instances: Sequence[str], keep: int
+    ) -> list[ScaleIn]:
+        """instanceGroupManagers.deleteInstances on the managed instance group (`group`,
+        projects/P/zones/Z/instanceGroupManagers/NAME): the named instances go and the group's
+        target size drops by as many."""
+        del target, keep  # the path names the group; its target size drops with the delete
+        pattern = (
+            r"projects/([-a-z0-9]{6,30})/zones/([-a-z0-9]{1,63})"
+            r"/instanceGroupManagers/([-a-z0-9]{1,63})"
+        )
+        example = "projects/my-project/zones/us-central1-a/instanceGroupManagers/gf-a"
+        project, zone, name = parts("managed instance group", group, pattern, example)
+        names = checked("instance name", instances, r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?", "gf-a-x1z")
+        return [
+            ScaleIn(
+                "compute.instanceGroupManagers.deleteInstances",
+                (
+                    "gcloud",
+                    "compute",
+                    "instance-groups",
+                    "managed",
+                    "delete-instances",
+                    name,
+                    f"--instances={','.join(names)}",
+                    f"--zone={zone}",
+                    f"--project={project}",
+                ),
+            )
+        ]
+
 
 class Vsphere(Provider):
     """VMware vSphere: VMs cloned from a template with GPUs passed through."""
@@ -311,6 +409,7 @@ class Onprem(Provider):
     name = "onprem"
     module = "onprem"
     needs_hosts = True
+    shrinks = "the machines taken out of its `hosts`"
 
     def pool_inputs(self, ctx: PoolRender) -> dict[str, Any]:
         """On-premises pools are rendered as a host list, not as module calls."""
@@ -339,6 +438,7 @@ class Local(Provider):
     )
     simulated = True
     names_nodes = True
+    shrinks = "the nodes left out of its members: not ready first, then the highest index"
     os_sshd = False
     local_repository = True
     cgroups = False
