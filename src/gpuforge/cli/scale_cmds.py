@@ -55,7 +55,8 @@ def scale_cmd(
     """Add and remove only the nodes the pools' counts changed: existing nodes stay untouched.
 
     New nodes are configured, validated and handed to the scheduler alone; nodes a smaller pool
-    drops (the highest indexes) are drained first, then destroyed, after a yes (--yes). A plan
+    drops (those the last readiness report found not ready, then the highest indexes) are
+    drained first, then destroyed, after a yes (--yes). A plan
     that would replace or change an existing node is refused (exit 2): see `gpuforge plan`.
     """
     with handled(as_json):
