@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gpuforge.errors import FileError, Location, Problem
+from gpuforge.errors import FileError, InputError, Location, Problem
 from gpuforge.files import load_json
 from gpuforge.providers import provider_for
 from gpuforge.render._boundary import read_inside
@@ -36,6 +36,8 @@ __all__ = [
 ]
 
 MEMBERS_FILE = "members.json"
+# The last host number of a node in a /24 (.255 is the broadcast address).
+LAST_HOST = 254
 _FORMAT = 1
 
 
@@ -198,6 +200,13 @@ def plan_members(
             host = max(host, FIRST_HOST)
             while host in taken:
                 host += 1
+            if host > LAST_HOST:
+                raise InputError(
+                    f"pool {name} needs a node address past .{LAST_HOST} of its target's /24: "
+                    f"the target's pools hold {len(taken)} addresses from .{FIRST_HOST}",
+                    "give the cluster's pools fewer nodes in all (at most "
+                    f"{LAST_HOST - FIRST_HOST + 1} on one local cluster)",
+                )
             nodes.append(Member(index, host))
             indexes.add(index)
             taken.add(host)

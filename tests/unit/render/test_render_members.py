@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gpuforge.errors import FileError
+from gpuforge.errors import FileError, InputError
 from gpuforge.render import MANIFEST, render_deployment
 from gpuforge.render._members import (
     MEMBERS_FILE,
@@ -121,3 +121,10 @@ def test_a_damaged_members_file_is_named_with_its_field(tmp_path: Path) -> None:
     text = str(caught.value)
     assert MEMBERS_FILE in text and "pools.h100.nodes[0]" in text
     assert "delete" in caught.value.problems[0].fix
+
+
+def test_a_pool_that_would_need_an_address_past_the_subnet_is_refused() -> None:
+    spec, _ = solve(_sized(245, a100=1))
+    previous = {"h100": PoolMembers("local", tuple(Member(i, 10 + i) for i in range(245)))}
+    with pytest.raises(InputError, match=r"past \.254"):
+        plan_members(spec, previous)
