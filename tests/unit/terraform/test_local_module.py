@@ -30,6 +30,7 @@ module "pool" {{
   gpu_count       = 8
   subnet          = "{subnet}"
   first_host      = 20
+  members         = {members}
   gpuforge_bin    = "{gpuforge}"
   fleet_state_dir = "{state_dir}"
 }}
@@ -51,12 +52,21 @@ class Workdir:
         shutil.copytree(MODULES_DIR / "local-gpu-cluster", path / "local-gpu-cluster")
 
     def write_root(
-        self, count: int, subnet: str = "10.87.0.0/24", gpuforge: str = str(GPUFORGE)
+        self,
+        count: int,
+        subnet: str = "10.87.0.0/24",
+        gpuforge: str = str(GPUFORGE),
+        members: dict[str, int] | None = None,
     ) -> None:
-        """Write the root module for `count` nodes, started through the command `gpuforge`."""
+        """Write the root module for `count` nodes (or `members`: index -> host number),
+        started through the command `gpuforge`."""
         (self.path / "main.tf").write_text(
             ROOT_MODULE.format(
-                count=count, subnet=subnet, gpuforge=gpuforge, state_dir=self.path / "fleet"
+                count=count,
+                subnet=subnet,
+                gpuforge=gpuforge,
+                state_dir=self.path / "fleet",
+                members="null" if members is None else json.dumps(members),
             )
         )
 
@@ -123,6 +133,26 @@ def test_plan_computes_names_addresses_and_the_nodes_output(workdir: Workdir) ->
         "market": "on-demand",
         "zone": None,
     }
+
+
+def test_members_name_and_address_each_node_in_index_order(workdir: Workdir) -> None:
+    """gpuforge's members (a pool that lost node 1 and grew node 10 at a free address): the
+    names follow the indexes, in number order, each at its own host number."""
+    workdir.write_root(count=3, members={"0": 20, "2": 40, "10": 30})
+    plan = workdir.plan_json()
+    nodes = plan["planned_values"]["outputs"]["nodes"]["value"]
+    assert [(n["name"], n["private_ip"]) for n in nodes] == [
+        ("train-0", "10.87.0.20"),
+        ("train-2", "10.87.0.40"),
+        ("train-10", "10.87.0.30"),
+    ]
+
+
+def test_members_sharing_an_address_are_refused_at_plan(workdir: Workdir) -> None:
+    workdir.write_root(count=2, members={"0": 20, "1": 20})
+    completed = workdir.run("plan", "-input=false", "-no-color", check=False)
+    assert completed.returncode != 0
+    assert "distinct whole host numbers" in " ".join(completed.stderr.split())
 
 
 def test_provisioners_read_only_their_triggers(workdir: Workdir) -> None:
