@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from gpuforge.validate._gpu import GpuFacts, compute_mode_name, enabled
-from gpuforge.validate._text import integer, lines_of, number, unplaced, value
+from gpuforge.validate._text import integer, lines_of, number, unplaced, value, version_of
 
 _KEY_VALUE = re.compile(r"^(?P<key>.*?\S)\s+:\s?(?P<value>.*)$")
 _GPU_HEADER = re.compile(r"^GPU\s+(?P<bus>[0-9A-Fa-f]+:[0-9A-Fa-f]+:[0-9A-Fa-f]+\.[0-7])$")
@@ -112,10 +112,6 @@ def _headless(root: _Node, lines: list[str]) -> list[str]:
     ]
 
 
-def _version(text: str | None) -> str | None:
-    return text.split()[0] if text else None
-
-
 def _sum_leaves(
     section: _Node | None, include: tuple[str, ...], exclude: tuple[str, ...]
 ) -> int | None:
@@ -205,8 +201,8 @@ def parse_smi_query(text: str) -> SmiQuery:
     lost: list[str] = []
     root = _tree(text, lost)
     lost += _headless(root, lines_of(text))
-    driver = _version(root.text("Driver Version|KMD Version"))
-    cuda = _version(root.text("CUDA Version|CUDA UMD Version"))
+    driver = version_of(root.text("Driver Version|KMD Version"))
+    cuda = version_of(root.text("CUDA Version|CUDA UMD Version"))
     attached = integer(root.text("Attached GPUs"))
     gpus: list[GpuFacts] = []
     for node in root.children:

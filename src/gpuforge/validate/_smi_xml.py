@@ -15,7 +15,7 @@ from xml.parsers import expat
 
 from gpuforge.validate._gpu import THROTTLE_BITS, GpuFacts, compute_mode_name, enabled
 from gpuforge.validate._smi_q import SmiQuery, parse_smi_query
-from gpuforge.validate._text import integer, number, value
+from gpuforge.validate._text import integer, number, value, version_of
 
 # Most elements a document may hold: 8 GPUs of a current driver write about 3,000.
 MAX_ELEMENTS = 200_000
@@ -192,7 +192,7 @@ def parse_smi_query_xml(text: str) -> SmiQuery:
     if root.tag != "nvidia_smi_log":
         found = f"<{root.tag}>"
         return SmiQuery(None, None, None, (), (f"root element is {found}, not <nvidia_smi_log>",))
-    driver = _version(root.find("driver_version|kmd_version"))
+    driver = version_of(root.find("driver_version|kmd_version"))
     attached = integer(root.find("attached_gpus"))
     gpus = [
         _gpu(n, gpu, driver) for n, gpu in enumerate(c for c in root.children if c.tag == "gpu")
@@ -204,13 +204,8 @@ def parse_smi_query_xml(text: str) -> SmiQuery:
         )
     if not gpus:
         warnings.append("no <gpu> element found")
-    cuda = _version(root.find("cuda_version|cuda_umd_version"))
+    cuda = version_of(root.find("cuda_version|cuda_umd_version"))
     return SmiQuery(driver, cuda, attached, tuple(gpus), tuple(warnings))
-
-
-def _version(text: str | None) -> str | None:
-    """`610.57.04 [Deprecated; ...]` (R610) -> `610.57.04`."""
-    return text.split()[0] if text else None
 
 
 def parse_smi_query_output(text: str) -> SmiQuery:

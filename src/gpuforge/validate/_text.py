@@ -57,6 +57,11 @@ def integer(cell: str | None) -> int | None:
     return int(found) if found is not None and found == int(found) else None
 
 
+def version_of(cell: str | None) -> str | None:
+    """The version at the start of a cell: `610.57.04 [Deprecated; ...]` (R610) -> `610.57.04`."""
+    return cell.split()[0] if cell else None
+
+
 def strip_ansi(text: str) -> str:
     """Drop terminal escape sequences (nvidia-smi underlines some headers when it sees a TTY)."""
     return _ANSI.sub("", text)
