@@ -1,6 +1,6 @@
 """Which nodes each pool has, by index, and the host number each one keeps in its subnet.
 
-Targets whose modules key nodes by name (`Provider.names_nodes`: the local fleet, vSphere) get
+Targets whose modules key nodes by name (`Provider.names_nodes`: the local fleet) get
 the members of every pool instead of only a count, so any node can be removed and no pool's
 change moves another pool's nodes. The members live in the deployment folder (`members.json`);
 each render starts from them: a smaller count removes the unhealthy members first (the caller
@@ -193,11 +193,10 @@ def plan_members(
         taken.update(m.host for other in members.values() for m in other.nodes)
         indexes = {m.index for m in entry.nodes}
         nodes = list(entry.nodes)
-        index = host = 0
+        index, host = 0, FIRST_HOST
         while len(nodes) < spec.pools[name].count:
             while index in indexes:
                 index += 1
-            host = max(host, FIRST_HOST)
             while host in taken:
                 host += 1
             if host > LAST_HOST:

@@ -265,7 +265,7 @@ def render_root(spec: ClusterSpec, lock: Lock, target: TargetRef, members: Membe
         for name in pools:
             pool = spec.pools[name]
             inputs = _pool_inputs(spec, lock, name, pool, target, first_host, members)
-            first_host += spec.pools[name].count
+            first_host += pool.count
             pool_inputs[name] = inputs
         shared = _shared_inputs(spec, target, variables, tfvars, blocks)
         for name in pools:
